@@ -1,0 +1,59 @@
+"""The sampler interface: every suggestion is made from the full history and the pending trials.
+
+A sampler is asked for ``n`` new parameter dicts and receives, on every call:
+
+- ``history``: every finished trial (COMPLETE, FAILED, PRUNED), in id order;
+- ``pending``: every trial in flight (RUNNING) — from this round and earlier
+  ones — whose results are not known yet;
+- ``direction``: ``"minimize"`` or ``"maximize"`` (values in ``history`` are as
+  the user reported them).
+
+Samplers keep no record of their own: the study's journal is the truth, so a
+resumed study hands the same history to a fresh sampler. A sampler may cache
+derived state (a fitted model) keyed on the trial ids it has seen.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from parabo.space import Space
+from parabo.trial import Trial
+
+__all__ = ["Direction", "Sampler"]
+
+Direction = Literal["minimize", "maximize"]
+
+
+class Sampler(ABC):
+    """Suggests parameters. Subclasses implement :meth:`ask`."""
+
+    #: name used in study files (``sampler: random``)
+    name: str = ""
+
+    def __init__(self, seed: int | None = None) -> None:
+        self.seed = seed
+
+    @abstractmethod
+    def ask(
+        self,
+        space: Space,
+        history: Sequence[Trial],
+        pending: Sequence[Trial],
+        n: int = 1,
+        direction: Direction = "minimize",
+    ) -> list[dict[str, Any]]:
+        """Return ``n`` parameter dicts to evaluate next.
+
+        Args:
+            space: the search space.
+            history: finished trials, in id order.
+            pending: trials in flight; suggestions should account for them.
+            n: how many suggestions to return (they are all pending together).
+            direction: whether smaller or larger values are better.
+        """
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(seed={self.seed!r})"
