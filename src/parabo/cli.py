@@ -1,0 +1,182 @@
+"""The ``parabo`` command: a thin layer over the library.
+
+Exit codes: 0 done, 1 a runtime failure (storage, backend), 2 bad input,
+130 interrupted by SIGINT (143 by SIGTERM).
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from parabo.exceptions import ConfigError, ParaboError, StudyLockedError
+
+__all__ = ["main"]
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def _guard(fn: Any) -> Any:
+    """Turn parabo's errors into one clear line and an exit code; never a traceback."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (ConfigError, StudyLockedError) as exc:
+            _fail(str(exc), 2)
+        except ParaboError as exc:
+            _fail(str(exc), 1)
+
+    return wrapper
+
+
+def _sampler_option(value: str | None) -> Any:
+    if value is None:
+        return None
+    if value.strip().startswith("{"):
+        try:
+            return json.loads(value)
+        except ValueError as exc:
+            raise ConfigError(f"not valid JSON: {exc}", field="--sampler") from None
+    return value
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="parabo")
+def cli() -> None:
+    """Parallel, asynchronous Bayesian optimization of anything that can be run."""
+
+
+@cli.command()
+@click.argument("study_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--workers", "-w", type=int, help="Trials in flight at once (overrides run.workers).")
+@click.option("--trials", "-n", type=int, help="Total finished trials wanted (overrides run.trials).")
+@click.option("--sampler", help="Sampler name, or a JSON mapping like '{\"name\": \"sobol\"}'.")
+@click.option("--seed", type=int, help="Seed of the sampler.")
+@click.option("--storage", help="Study folder (overrides storage; relative to the current folder).")
+@click.option("--backend", help="inline | thread | process.")
+@click.option("--batch", is_flag=True, default=None, help="Synchronous batches instead of asynchronous refill.")
+@click.option("--timeout", help="Per-trial time limit, e.g. 600 or 10m.")
+@click.option("--max-time", help="Wall-clock limit of the run, e.g. 2h.")
+@click.option("--target", type=float, help="Stop once a trial reaches this value or better.")
+@click.option("--verbose", "-v", is_flag=True, help="Print every trial's parameters and result.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+@_guard
+def run(study_file: Path, workers: int | None, trials: int | None, sampler: str | None, seed: int | None,
+        storage: str | None, backend: str | None, batch: bool | None, timeout: str | None,
+        max_time: str | None, target: float | None, verbose: bool, quiet: bool) -> None:
+    """Run (or resume) the study described by STUDY_FILE (YAML or JSON)."""
+    from parabo.config import load_study_file, parse_duration, with_overrides
+    from parabo.display import ProgressDisplay
+    from parabo.optimize import run_study
+
+    cfg, base_dir = load_study_file(study_file)
+    for flag, value in (("--workers", workers), ("--trials", trials)):
+        if value is not None and value < (1 if flag == "--workers" else 0):
+            raise ConfigError(f"must be {'positive' if flag == '--workers' else 'zero or more'}, got {value}", field=flag)
+    if storage is not None:
+        storage = str(Path(storage).resolve())
+    cfg = with_overrides(
+        cfg, workers=workers, trials=trials, sampler=_sampler_option(sampler), seed=seed, storage=storage,
+        backend=backend, batch=batch,
+        timeout=None if timeout is None else parse_duration(timeout, "--timeout"),
+        max_time=None if max_time is None else parse_duration(max_time, "--max-time"),
+        target=target,
+    )
+    display = ProgressDisplay(verbose=verbose, quiet=quiet)
+    study, summary = run_study(cfg, base_dir, listener=display)
+    if summary.stop_reason == "interrupted":
+        sys.exit(143 if summary.signal == signal.SIGTERM else 130)
+
+
+def _open(study_dir: Path) -> Any:
+    from parabo.study import Study
+
+    return Study.load(study_dir)
+
+
+@cli.command()
+@click.argument("study_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the progress record as JSON.")
+@_guard
+def status(study_dir: Path, as_json: bool) -> None:
+    """Show the progress of the study in STUDY_DIR (safe while it runs)."""
+    from parabo.results import progress_record
+
+    study = _open(study_dir)
+    record = progress_record(study)
+    if as_json:
+        click.echo(json.dumps(record, indent=2))
+        return
+    click.echo(f"study {record['study']} ({record['direction']}) in {study_dir}")
+    click.echo(f"  completed {record['completed']}, failed {record['failed']}, running or interrupted {record['running']}")
+    if record["best_value"] is not None:
+        click.echo(f"  best value {record['best_value']:.6g} (trial {record['best_trial']})")
+        for k, v in record["best_params"].items():
+            click.echo(f"    {k} = {v}")
+    reasons: dict[str, int] = {}
+    for t in study.trials:
+        if t.reason:
+            reasons[t.reason] = reasons.get(t.reason, 0) + 1
+    if reasons:
+        click.echo("  failures: " + ", ".join(f"{k} {v}" for k, v in sorted(reasons.items())))
+
+
+@cli.command()
+@click.argument("study_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON (id, value, params, metrics).")
+@_guard
+def best(study_dir: Path, as_json: bool) -> None:
+    """Print the best trial of the study in STUDY_DIR."""
+    study = _open(study_dir)
+    b = study.best
+    if b is None:
+        raise ParaboError(f"the study in {study_dir} has no completed trial yet")
+    if as_json:
+        click.echo(json.dumps({"id": b.id, "value": b.value, "params": dict(b.params), "metrics": dict(b.metrics)}, indent=2))
+        return
+    click.echo(f"best value {b.value:.10g} (trial {b.id})")
+    for k, v in b.params.items():
+        click.echo(f"  {k} = {v}")
+
+
+@cli.command()
+@click.argument("study_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--format", "fmt", default="csv", show_default=True, help="csv | parquet | json")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="File to write (default: trials.<format> in the study folder).")
+@_guard
+def export(study_dir: Path, fmt: str, output: Path | None) -> None:
+    """Write every trial of the study in STUDY_DIR as a table, one row per trial."""
+    from parabo.results import export_trials
+
+    study = _open(study_dir)
+    path = export_trials(study, fmt, output)
+    click.echo(f"wrote {len(study.trials)} trials to {path}")
+
+
+def main() -> None:
+    """Entry point of the ``parabo`` console script."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except click.exceptions.ClickException as exc:
+        exc.show()
+        sys.exit(2 if isinstance(exc, click.exceptions.UsageError) else exc.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

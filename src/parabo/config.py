@@ -1,0 +1,249 @@
+"""Study files (YAML or JSON): load, validate, apply command-line overrides.
+
+Every problem is a :class:`ConfigError` that names the field (``run.workers``)
+and says what to do; nothing runs before the whole file is valid.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from parabo.exceptions import ConfigError
+from parabo.objectives import CommandObjective, Objective, PythonObjective
+from parabo.samplers import make_sampler
+from parabo.space import Space
+
+__all__ = ["ObjectiveConfig", "RunConfig", "StudyConfig", "load_study_file", "parse_duration"]
+
+_UNITS = {"s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0, "ms": 0.001}
+
+
+def parse_duration(value: Any, field: str = "duration") -> float:
+    """Seconds from a number or a string like ``"90"``, ``"30s"``, ``"10m"``, ``"2h"``, ``"1.5d"``."""
+    if isinstance(value, bool):
+        raise ConfigError(f"expected seconds or a duration like '10m', got {value!r}", field=field)
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+    elif isinstance(value, str):
+        m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([a-z]*)\s*", value)
+        if not m or m.group(2) not in ("", *_UNITS):
+            raise ConfigError(
+                f"cannot read {value!r} as a duration; use seconds or a number with s, m, h or d (e.g. '10m')",
+                field=field,
+            )
+        seconds = float(m.group(1)) * _UNITS.get(m.group(2), 1.0)
+    else:
+        raise ConfigError(f"expected seconds or a duration like '10m', got {value!r}", field=field)
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise ConfigError(f"must be a positive duration, got {value!r}", field=field)
+    return seconds
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RunConfig(_Strict):
+    """The ``run`` section: how many trials, where and how they run."""
+
+    trials: int = Field(50, ge=0)
+    workers: int = Field(1, ge=1)
+    backend: Literal["inline", "thread", "process"] = "process"
+    batch: bool = False
+    timeout: float | None = None  # per trial, seconds
+    max_time: float | None = None  # whole run, seconds
+    target: float | None = None
+
+    @field_validator("timeout", "max_time", mode="before")
+    @classmethod
+    def _duration(cls, v: Any, info: Any) -> float | None:
+        return None if v is None else parse_duration(v, f"run.{info.field_name}")
+
+    @field_validator("trials", "workers", mode="before")
+    @classmethod
+    def _integer(cls, v: Any) -> Any:
+        if isinstance(v, bool) or (isinstance(v, float) and not v.is_integer()):
+            raise ValueError(f"expected a whole number, got {v!r}")
+        return v
+
+    @field_validator("target")
+    @classmethod
+    def _finite(cls, v: float | None) -> float | None:
+        if v is not None and not math.isfinite(v):
+            raise ValueError("must be a finite number")
+        return v
+
+
+class ObjectiveConfig(_Strict):
+    """The ``objective`` section: a Python function by import path, or an external command."""
+
+    python: str | None = None
+    command: list[str] | None = None
+    setup: str | None = None
+    result_file: str = "result.json"
+    env: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("command", mode="before")
+    @classmethod
+    def _argv(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            raise ValueError(
+                "give the command as a list of arguments, e.g. [python, train.py, --params, '{params_file}'] "
+                "(a string would need a shell, and parameter values never go through a shell)"
+            )
+        if isinstance(v, list):
+            out = []
+            for a in v:
+                if isinstance(a, bool) or not isinstance(a, (str, int, float)):
+                    raise ValueError(f"every argument must be a string, got {a!r}")
+                out.append(str(a))
+            if not out:
+                raise ValueError("the command list is empty")
+            return out
+        return v
+
+    @field_validator("python", "setup")
+    @classmethod
+    def _import_path(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*", v):
+            raise ValueError(f"expected 'module:function' (e.g. examples.quickstart_objective:evaluate), got {v!r}")
+        return v
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> ObjectiveConfig:
+        if (self.python is None) == (self.command is None):
+            raise ValueError("give exactly one of 'python' (module:function) or 'command' (a list of arguments)")
+        if self.setup is not None and self.command is not None:
+            raise ValueError("'setup' applies to Python objectives only")
+        return self
+
+    def build(self, base_dir: Path) -> Objective:
+        if self.python is not None:
+            # the study file's folder and the current folder, so both 'mod:fn' and 'pkg.mod:fn' import
+            return PythonObjective(self.python, self.setup, paths=(str(base_dir), os.getcwd()))
+        assert self.command is not None
+        return CommandObjective(tuple(self.command), self.result_file, dict(self.env), cwd=str(base_dir))
+
+
+class StudyConfig(_Strict):
+    """A whole study file."""
+
+    name: str = "study"
+    direction: Literal["minimize", "maximize"] = "minimize"
+    metric: str | None = None
+    space: dict[str, Any]
+    objective: ObjectiveConfig
+    sampler: str | dict[str, Any] = "random"
+    seed: int | None = None
+    run: RunConfig = Field(default_factory=RunConfig)  # type: ignore[arg-type]
+    storage: str | None = None
+
+    @field_validator("seed", mode="before")
+    @classmethod
+    def _seed(cls, v: Any) -> Any:
+        if isinstance(v, bool):
+            raise ValueError("expected an integer")
+        return v
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("must not be empty")
+        return v
+
+    def build_space(self) -> Space:
+        return Space(self.space)
+
+
+def _format_errors(exc: ValidationError, model: type[BaseModel]) -> ConfigError:
+    err = exc.errors()[0]
+    loc = [str(p) for p in err["loc"] if not str(p).startswith("function-")]
+    field = ".".join(loc) or None
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        parent: Any = model
+        for part in loc[:-1]:
+            ann = parent.model_fields.get(part) if isinstance(parent, type) and issubclass(parent, BaseModel) else None
+            parent = ann.annotation if ann is not None else None
+        allowed = sorted(parent.model_fields) if isinstance(parent, type) and issubclass(parent, BaseModel) else []
+        msg = f"unknown key {loc[-1]!r}" + (f"; allowed keys: {', '.join(allowed)}" if allowed else "")
+    elif kind == "missing":
+        msg = "missing required key"
+    elif kind == "literal_error":
+        msg = f"{err['msg'].replace('Input should be', 'must be')}, got {err.get('input')!r}"
+    else:
+        msg = err["msg"].removeprefix("Value error, ")
+        if "input" in err and kind not in ("value_error",) and not isinstance(err["input"], (dict, list)):
+            msg += f", got {err['input']!r}"
+    more = len(exc.errors()) - 1
+    if more:
+        msg += f" (and {more} more problem{'s' if more > 1 else ''})"
+    return ConfigError(msg, field=field)
+
+
+def parse_study(data: Any, base_dir: Path | None = None) -> StudyConfig:
+    """Validate a study mapping (the parsed file) into a :class:`StudyConfig`.
+
+    Also checks the space and the sampler, so every error comes before any trial runs.
+    """
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"a study file must hold a mapping at the top, got {type(data).__name__}")
+    try:
+        cfg = StudyConfig.model_validate(dict(data))
+    except ValidationError as exc:
+        raise _format_errors(exc, StudyConfig) from None
+    cfg.build_space()
+    make_sampler(cfg.sampler, cfg.seed)
+    return cfg
+
+
+def load_study_file(path: str | Path) -> tuple[StudyConfig, Path]:
+    """Read and validate a study file; returns the config and the file's folder."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"no such study file: {p}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the study file {p}: {exc}") from None
+    try:
+        if p.suffix.lower() == ".json":
+            data = json.loads(text)
+        else:
+            data = yaml.safe_load(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{p} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    except yaml.YAMLError as exc:
+        where = ""
+        mark = getattr(exc, "problem_mark", None)
+        if mark is not None:
+            where = f" at line {mark.line + 1}, column {mark.column + 1}"
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{p} is not valid YAML{where}: {problem}") from None
+    if data is None:
+        raise ConfigError(f"the study file {p} is empty")
+    return parse_study(data, p.parent), p.parent.resolve()
+
+
+def with_overrides(cfg: StudyConfig, **overrides: Any) -> StudyConfig:
+    """A copy of ``cfg`` with command-line values (``None`` = not given) applied and validated."""
+    data = cfg.model_dump()
+    run_keys = {"trials", "workers", "backend", "batch", "timeout", "max_time", "target"}
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        if key in run_keys:
+            data["run"][key] = value
+        else:
+            data[key] = value
+    return parse_study(data)

@@ -1,0 +1,117 @@
+"""Progress on screen: a live panel on a terminal, plain lines otherwise."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import IO, Any
+
+from rich.console import Console
+from rich.live import Live
+from rich.text import Text
+
+from parabo.scheduler import RunSummary, Scheduler
+from parabo.trial import Trial, TrialState
+
+__all__ = ["ProgressDisplay"]
+
+
+def _fmt(v: float | None) -> str:
+    return "-" if v is None else f"{v:.6g}"
+
+
+def _params(p: Any) -> str:
+    return ", ".join(f"{k}={_fmt(v) if isinstance(v, float) else v}" for k, v in dict(p).items())
+
+
+class ProgressDisplay:
+    """Shows trials done / in flight / failed, best so far, elapsed and rate.
+
+    On a terminal the panel updates in place; elsewhere (a pipe, a log file)
+    a plain line is printed every ``every`` seconds and at the end.
+    ``verbose`` adds one line per finished trial with its parameters and result.
+    """
+
+    def __init__(self, verbose: bool = False, quiet: bool = False, file: IO[str] | None = None,
+                 every: float = 5.0) -> None:
+        self.console = Console(file=file or sys.stderr, highlight=False, soft_wrap=True)
+        self.verbose = verbose
+        self.quiet = quiet
+        self.every = every
+        self.live: Live | None = None
+        self._last_line = 0.0
+        self._start_done = 0
+
+    def _status(self, s: Scheduler) -> str:
+        study = s.study
+        done = study.n_finished
+        rate = (done - self._start_done) / s.elapsed if s.elapsed > 0 else 0.0
+        best = study.best
+        return (
+            f"{done}/{s.trials} done ({study.n_complete} complete, {study.n_failed} failed), "
+            f"{len(s.inflight)} in flight, best {_fmt(best.value if best else None)}"
+            f"{f' (trial {best.id})' if best else ''}, {s.elapsed:.1f} s elapsed, {rate:.2f} trials/s"
+        )
+
+    def on_start(self, s: Scheduler) -> None:
+        self._start_done = s.study.n_finished
+        if self.quiet:
+            return
+        resumed = f", resuming with {s.study.n_finished} finished" if s.study.n_finished else ""
+        again = len(s.study.interrupted)
+        if again:
+            resumed += f" and {again} interrupted trial(s) to run again"
+        where = f" in {s.study.folder}" if s.study.folder else ""
+        self.console.print(
+            f"study {s.study.name!r}{where}: {s.trials} trials, {s.executor.workers} worker(s), "
+            f"sampler {s.study.sampler.name or type(s.study.sampler).__name__}{resumed}"
+        )
+        if s.study.repaired:
+            self.console.print(f"[yellow]note:[/] {s.study.repaired}")
+        if self.console.is_terminal:
+            self.live = Live(Text(self._status(s)), console=self.console, refresh_per_second=4, transient=True)
+            self.live.start()
+        self._last_line = time.monotonic()
+
+    def on_trial(self, s: Scheduler, trial: Trial) -> None:
+        if self.quiet:
+            return
+        if self.verbose:
+            if trial.state is TrialState.COMPLETE:
+                what = f"value {_fmt(trial.value)}"
+            else:
+                what = f"[red]{trial.state.value}[/] ({trial.reason}): {(trial.error or '').splitlines()[0][:200] if trial.error else ''}"
+            dur = trial.duration
+            self.console.print(
+                f"trial {trial.id}: {what} | {_params(trial.params)}"
+                f" | {dur:.2f} s on {trial.worker}" if dur is not None else f"trial {trial.id}: {what}"
+            )
+        elif trial.state is TrialState.FAILED:
+            first = (trial.error or "").splitlines()[0][:200] if trial.error else ""
+            self.console.print(f"[red]trial {trial.id} failed[/] ({trial.reason}): {first}")
+
+    def on_tick(self, s: Scheduler) -> None:
+        if self.quiet:
+            return
+        if self.live is not None:
+            self.live.update(Text(self._status(s)))
+        elif time.monotonic() - self._last_line >= self.every:
+            self._last_line = time.monotonic()
+            self.console.print(self._status(s))
+
+    def on_stop(self, s: Scheduler, summary: RunSummary) -> None:
+        if self.live is not None:
+            self.live.stop()
+            self.live = None
+        if self.quiet:
+            return
+        self.console.print(self._status(s))
+        why = {
+            "trials": "the requested number of trials is done",
+            "time": "the time limit was reached",
+            "target": "the target value was reached",
+            "interrupted": "interrupted",
+        }.get(summary.stop_reason, summary.stop_reason)
+        self.console.print(f"stopped: {why}")
+        if summary.best is not None:
+            self.console.print(f"best value {_fmt(summary.best.value)} (trial {summary.best.id}): {_params(summary.best.params)}")

@@ -1,0 +1,51 @@
+"""Run trials one at a time in the caller's thread (tests, debugging, pdb)."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from parabo.executors.base import Executor, Outcome, Task, run_task
+from parabo.objectives import Objective, TrialContext
+
+__all__ = ["InlineExecutor"]
+
+
+class InlineExecutor(Executor):
+    """``collect`` runs the next queued trial to completion in the calling thread.
+
+    A time limit is enforced for external commands only (a Python function in
+    the caller cannot be interrupted).
+    """
+
+    workers = 1
+
+    def __init__(self, objective: Objective) -> None:
+        self._run: Callable[[TrialContext], Any] = objective.load()
+        self._queue: deque[Task] = deque()
+        self._done: list[Outcome] = []
+
+    def submit(self, task: Task) -> None:
+        self._queue.append(task)
+
+    def collect(self, timeout: float | None = None) -> list[Outcome]:
+        if self._queue:
+            self._done.append(run_task(self._run, self._queue.popleft(), "inline", clock=self.now))
+        done, self._done = self._done, []
+        return done
+
+    def cancel(self, trial_id: int) -> None:
+        for task in list(self._queue):
+            if task.trial_id == trial_id:
+                self._queue.remove(task)
+                self._done.append(Outcome(trial_id, error="cancelled before it started", reason="cancelled"))
+
+    def close(self, cancel: bool = True) -> None:
+        for task in list(self._queue):
+            self.cancel(task.trial_id)
+        self._queue.clear()
+
+    @property
+    def running(self) -> int:
+        return len(self._queue) + len(self._done)

@@ -1,0 +1,305 @@
+"""GP regression: output transform, MAP fit of the hyperparameters, posterior, rank-append updates.
+
+See :mod:`parabo.gp` for the notation.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import linalg, optimize, stats
+
+from parabo.gp.kernel import dm52_dr2, matern52, pair_dists, sq_dist
+
+__all__ = ["GP", "NOISE_FLOOR", "OutputTransform", "Prior", "default_theta", "fit_theta"]
+
+#: smallest noise variance (in units of the standardized output): keeps K well conditioned
+NOISE_FLOOR = 1e-6
+_LOG_2PI = math.log(2.0 * math.pi)
+
+
+class OutputTransform:
+    """Standardize outputs, then warp them with a Yeo-Johnson power transform, then standardize again.
+
+    The warp is monotone, so the best point stays the best; its exponent is
+    fitted by maximum likelihood (``lambda = 1`` is the identity), which
+    compresses a heavy upper tail (large losses far from the optimum) and so
+    keeps a few bad points from flattening the model where it matters.
+
+    Args:
+        y: ``(n,)`` raw outputs in the minimization frame.
+        warp: apply the power transform (with at least 5 distinct values).
+    """
+
+    def __init__(self, y: np.ndarray, warp: bool = True) -> None:
+        y = np.asarray(y, dtype=float)
+        self.mean = float(np.mean(y))
+        sd = float(np.std(y))
+        self.sd = sd if sd > 0 and math.isfinite(sd) else 1.0
+        z = (y - self.mean) / self.sd
+        self.lam: float | None = None
+        if warp and np.unique(z).shape[0] >= 5:
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                try:
+                    lam = float(stats.yeojohnson_normmax(z))
+                except (ValueError, FloatingPointError, RuntimeError):
+                    lam = float("nan")
+            if math.isfinite(lam):
+                self.lam = min(max(lam, -0.5), 2.5)
+        w = self._warp(z)
+        self.mean2 = float(np.mean(w))
+        sd2 = float(np.std(w))
+        self.sd2 = sd2 if sd2 > 0 and math.isfinite(sd2) else 1.0
+
+    def _warp(self, z: np.ndarray) -> np.ndarray:
+        if self.lam is None:
+            return z
+        with np.errstate(all="ignore"):
+            return np.asarray(stats.yeojohnson(z, lmbda=self.lam), dtype=float)
+
+    def __call__(self, y: np.ndarray) -> np.ndarray:
+        """Transform raw outputs ``(q,)`` the same way as the fitted ones."""
+        z = (np.asarray(y, dtype=float) - self.mean) / self.sd
+        return (self._warp(z) - self.mean2) / self.sd2
+
+
+@dataclass(frozen=True)
+class Prior:
+    """Priors of the MAP fit, on log hyperparameters (normal = log-normal on the scale).
+
+    Length scales follow Hvarfner et al. (2024), "Vanilla Bayesian optimization
+    performs great in high dimensions": ``log l ~ N(sqrt2 + log(d)/2, 3)``, so the
+    prior median grows like ``sqrt(d)`` with the typical distance in the cube.
+    """
+
+    ls_loc: float = math.sqrt(2.0)
+    ls_scale: float = math.sqrt(3.0)
+    s2_loc: float = 0.0
+    s2_scale: float = 1.0
+    noise_loc: float = math.log(1e-4)
+    noise_scale: float = 3.0
+
+    def means_scales(self, d: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(d + 2,)`` prior means and standard deviations of ``theta``."""
+        loc = np.r_[np.full(d, self.ls_loc + 0.5 * math.log(d)), self.s2_loc, self.noise_loc]
+        scale = np.r_[np.full(d, self.ls_scale), self.s2_scale, self.noise_scale]
+        return loc, scale
+
+
+# Bounds on theta: length scales in [1e-3, 1e3], s2 in [1e-3, 1e2], noise in [floor, 1 + floor]
+_LS_BOUNDS = (math.log(1e-3), math.log(1e3))
+_S2_BOUNDS = (math.log(1e-3), math.log(1e2))
+_G_BOUNDS = (math.log(1e-10), 0.0)
+
+
+def default_theta(d: int, ls: float = 0.5) -> np.ndarray:
+    """Starting hyperparameters: length scale ``ls * sqrt(d)``, unit signal, small noise."""
+    return np.r_[np.full(d, math.log(ls * math.sqrt(d))), 0.0, math.log(1e-3)]
+
+
+def _bounds(d: int) -> list[tuple[float, float]]:
+    return [_LS_BOUNDS] * d + [_S2_BOUNDS, _G_BOUNDS]
+
+
+def neg_log_posterior(
+    theta: np.ndarray, D: np.ndarray, y: np.ndarray, prior: Prior
+) -> tuple[float, np.ndarray]:
+    """Negative log marginal likelihood plus negative log prior, and its gradient ``(d + 2,)``.
+
+    Args:
+        theta: ``(d + 2,)`` log hyperparameters.
+        D: ``(n, n, d)`` per-coordinate distances from :func:`pair_dists`.
+        y: ``(n,)`` transformed outputs.
+    """
+    n, _, d = D.shape
+    inv_l2 = np.exp(-2.0 * theta[:d])
+    s2 = math.exp(theta[d])
+    g = math.exp(theta[d + 1])
+    r2 = D @ inv_l2
+    Kf = s2 * matern52(r2)
+    K = Kf + (g + NOISE_FLOOR) * np.eye(n)
+    L = linalg.cholesky(K, lower=True, check_finite=False)
+    alpha = linalg.cho_solve((L, True), y, check_finite=False)
+    nll = 0.5 * float(y @ alpha) + float(np.log(np.diag(L)).sum()) + 0.5 * n * _LOG_2PI
+    Kinv = linalg.cho_solve((L, True), np.eye(n), check_finite=False)
+    W = np.outer(alpha, alpha) - Kinv  # d(log lik)/dK = W / 2
+    # dK/dlog l_j = -2 s2 m52'(r2) D_j / l_j^2
+    WG = W * (-2.0 * s2 * dm52_dr2(r2))
+    grad = np.empty(d + 2)
+    grad[:d] = -0.5 * np.einsum("ab,abj->j", WG, D) * inv_l2
+    grad[d] = -0.5 * float(np.sum(W * Kf))
+    grad[d + 1] = -0.5 * float(np.trace(W)) * g
+    loc, scale = prior.means_scales(d)
+    z = (theta - loc) / scale
+    nlp = nll + 0.5 * float(z @ z)
+    grad += z / scale
+    return nlp, grad
+
+
+def fit_theta(
+    X: np.ndarray,
+    y: np.ndarray,
+    cat: np.ndarray,
+    theta0: np.ndarray | None = None,
+    prior: Prior | None = None,
+    maxiter: int = 200,
+) -> tuple[np.ndarray, bool]:
+    """MAP hyperparameters by L-BFGS-B with analytic gradients.
+
+    Starts from ``theta0`` (a warm start: the previous fit) or, cold, from two
+    default length scales. If every start fails (a Cholesky breaks down, the
+    result is not finite), returns ``theta0`` or the default and ``False``.
+
+    Args:
+        X: ``(n, d)`` features; y: ``(n,)`` transformed outputs; cat: ``(d,)`` categorical mask.
+
+    Returns:
+        ``(theta, ok)``.
+    """
+    d = X.shape[1]
+    prior = prior or Prior()
+    D = pair_dists(X, cat)
+    starts = [theta0] if theta0 is not None else [default_theta(d, 0.25), default_theta(d, 1.0)]
+
+    def fun(t: np.ndarray) -> tuple[float, np.ndarray]:
+        try:
+            f, gr = neg_log_posterior(t, D, y, prior)
+        except (linalg.LinAlgError, ValueError):
+            return 1e25, np.zeros_like(t)
+        if not (math.isfinite(f) and np.all(np.isfinite(gr))):
+            return 1e25, np.zeros_like(t)
+        return f, gr
+
+    best: tuple[float, np.ndarray] | None = None
+    for t0 in starts:
+        t0 = np.clip(t0, [b[0] for b in _bounds(d)], [b[1] for b in _bounds(d)])
+        res = optimize.minimize(
+            fun, t0, jac=True, method="L-BFGS-B", bounds=_bounds(d), options={"maxiter": maxiter}
+        )
+        if math.isfinite(res.fun) and res.fun < 1e24 and (best is None or res.fun < best[0]):
+            best = (float(res.fun), np.asarray(res.x))
+    if best is None:
+        fallback = theta0 if theta0 is not None else default_theta(d)
+        # More noise makes the fallback model usable even where the data are ill-conditioned.
+        fallback = fallback.copy()
+        fallback[d + 1] = max(fallback[d + 1], math.log(1e-2))
+        return fallback, False
+    return best[1], True
+
+
+class GP:
+    """Posterior of a zero-mean GP with the Matérn-5/2 kernel, given ``X``, ``y`` and ``theta``.
+
+    The Cholesky factor is extended by rank-append (:meth:`extend`) when points
+    are added, in ``O(n^2 q)`` instead of ``O(n^3)``.
+
+    Args:
+        X: ``(n, d)`` features; y: ``(n,)`` transformed outputs; theta: ``(d + 2,)``.
+        cat: ``(d,)`` categorical mask.
+        L: the Cholesky factor of ``K`` if already known (not checked).
+    """
+
+    def __init__(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        theta: np.ndarray,
+        cat: np.ndarray,
+        L: np.ndarray | None = None,
+    ) -> None:
+        self.X = np.asarray(X, dtype=float)
+        self.theta = np.asarray(theta, dtype=float)
+        self.cat = np.asarray(cat, dtype=bool)
+        d = self.X.shape[1]
+        self.inv_l2 = np.exp(-2.0 * self.theta[:d])
+        self.s2 = math.exp(self.theta[d])
+        self.noise = math.exp(self.theta[d + 1]) + NOISE_FLOOR
+        self.L = self._cholesky(self.kernel(self.X, self.X)) if L is None else L
+        self.set_y(y)
+
+    def kernel(self, A: np.ndarray, B: np.ndarray) -> np.ndarray:
+        """Noise-free kernel matrix ``k(A, B)``, shape ``(m, n)``."""
+        return self.s2 * matern52(sq_dist(A, B, self.inv_l2, self.cat))
+
+    def _cholesky(self, Kf: np.ndarray) -> np.ndarray:
+        n = Kf.shape[0]
+        jitter = 0.0
+        for _ in range(6):
+            try:
+                return linalg.cholesky(
+                    Kf + (self.noise + jitter) * np.eye(n), lower=True, check_finite=False
+                )
+            except linalg.LinAlgError:
+                jitter = max(10.0 * jitter, 1e-6 * self.s2)
+        raise linalg.LinAlgError("kernel matrix is not positive definite even with jitter")
+
+    def set_y(self, y: np.ndarray) -> None:
+        """Replace the outputs (same inputs): ``O(n^2)``."""
+        self.y = np.asarray(y, dtype=float)
+        self.alpha = linalg.cho_solve((self.L, True), self.y, check_finite=False)
+
+    @property
+    def n(self) -> int:
+        return int(self.X.shape[0])
+
+    def extend(self, Xq: np.ndarray, yq: np.ndarray) -> GP:
+        """A new posterior with ``q`` more points ``Xq (q, d)``, ``yq (q,)``: rank-append of ``L``."""
+        Xq = np.atleast_2d(Xq)
+        n, q = self.n, Xq.shape[0]
+        if n == 0:
+            return GP(Xq, yq, self.theta, self.cat)
+        B = self.kernel(self.X, Xq)  # (n, q)
+        L21 = linalg.solve_triangular(self.L, B, lower=True, check_finite=False).T  # (q, n)
+        C = self.kernel(Xq, Xq) + self.noise * np.eye(q) - L21 @ L21.T
+        try:
+            L22 = linalg.cholesky(C, lower=True, check_finite=False)
+        except linalg.LinAlgError:
+            # A new point (nearly) on top of an old one: the noise floor keeps C
+            # positive in exact arithmetic; a fresh factorization with jitter is safe.
+            X = np.vstack([self.X, Xq])
+            return GP(X, np.r_[self.y, yq], self.theta, self.cat)
+        L = np.zeros((n + q, n + q))
+        L[:n, :n] = self.L
+        L[n:, :n] = L21
+        L[n:, n:] = L22
+        return GP(np.vstack([self.X, Xq]), np.r_[self.y, yq], self.theta, self.cat, L=L)
+
+    def predict(
+        self, Xq: np.ndarray, grad: bool = False
+    ) -> tuple[np.ndarray, np.ndarray] | tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Posterior mean and variance at ``Xq (m, d)``; with ``grad``, also their gradients ``(m, d)``.
+
+        Gradients are zero along categorical coordinates.
+        """
+        Xq = np.atleast_2d(Xq)
+        r2 = sq_dist(Xq, self.X, self.inv_l2, self.cat)  # (m, n)
+        Kq = self.s2 * matern52(r2)
+        mu = Kq @ self.alpha
+        V = linalg.solve_triangular(self.L, Kq.T, lower=True, check_finite=False)  # (n, m)
+        var = np.maximum(self.s2 - np.einsum("ij,ij->j", V, V), 1e-12 * self.s2)
+        if not grad:
+            return mu, var
+        cont = ~self.cat
+        # dk(x, X_i)/dx_j = G_i (x_j - X_ij) / l_j^2, G = 2 s2 m52'(r2)
+        G = 2.0 * self.s2 * dm52_dr2(r2)  # (m, n)
+        dmu = np.zeros(Xq.shape)
+        dvar = np.zeros(Xq.shape)
+        Ga = G @ self.alpha  # (m,)
+        dmu[:, cont] = (Xq[:, cont] * Ga[:, None] - (G * self.alpha) @ self.X[:, cont]) * self.inv_l2[
+            cont
+        ]
+        Wt = linalg.solve_triangular(self.L, V, lower=True, trans="T", check_finite=False)  # K^-1 kq
+        H = G * Wt.T  # (m, n)
+        dvar[:, cont] = (
+            -2.0 * (Xq[:, cont] * H.sum(axis=1)[:, None] - H @ self.X[:, cont]) * self.inv_l2[cont]
+        )
+        return mu, var, dmu, dvar
+
+    def cov(self, Xq: np.ndarray) -> np.ndarray:
+        """Joint posterior covariance ``(m, m)`` of the latent function at ``Xq``."""
+        V = linalg.solve_triangular(self.L, self.kernel(self.X, Xq), lower=True, check_finite=False)
+        return self.kernel(Xq, Xq) - V.T @ V

@@ -1,0 +1,134 @@
+"""Maximize an acquisition: quasi-random candidates, multi-start L-BFGS-B (vectorized), discrete steps.
+
+See :mod:`parabo.gp` for the notation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import optimize
+
+from parabo.gp.acquisition import Acquisition
+from parabo.gp.kernel import CAT, Domain
+
+__all__ = ["is_duplicate", "maximize_acquisition"]
+
+
+def is_duplicate(F: np.ndarray, forbidden: np.ndarray, tol: float) -> np.ndarray:
+    """``(m,)`` bool: rows of ``F (m, d)`` within ``tol`` (max-norm) of a row of ``forbidden (q, d)``."""
+    if forbidden.shape[0] == 0 or F.shape[0] == 0:
+        return np.zeros(F.shape[0], dtype=bool)
+    out = np.zeros(F.shape[0], dtype=bool)
+    for i in range(0, F.shape[0], 256):  # bounded memory for large studies
+        diff = np.abs(F[i : i + 256, None, :] - forbidden[None, :, :]).max(axis=2)
+        out[i : i + 256] = (diff <= tol).any(axis=1)
+    return out
+
+
+def _lbfgsb(acq: Acquisition, starts: np.ndarray, free: np.ndarray, maxiter: int) -> np.ndarray:
+    """Refine every start at once: one L-BFGS-B run on the sum of independent acquisitions."""
+    k = starts.shape[0]
+    fixed = starts.copy()
+    nf = int(free.sum())
+
+    def fun(z: np.ndarray) -> tuple[float, np.ndarray]:
+        F = fixed.copy()
+        F[:, free] = z.reshape(k, nf)
+        val, g = acq(F)
+        bad = ~np.isfinite(val)
+        if bad.any():
+            val = np.where(bad, -1e10, val)
+            g = np.where(bad[:, None], 0.0, g)
+        return -float(val.sum()), -g[:, free].ravel()
+
+    res = optimize.minimize(
+        fun,
+        starts[:, free].ravel(),
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[(0.0, 1.0)] * (k * nf),
+        options={"maxiter": maxiter},
+    )
+    out = fixed.copy()
+    out[:, free] = np.clip(res.x.reshape(k, nf), 0.0, 1.0)
+    return out
+
+
+def maximize_acquisition(
+    acq: Acquisition,
+    domain: Domain,
+    candidates: np.ndarray,
+    forbidden: np.ndarray,
+    n_starts: int = 8,
+    maxiter: int = 50,
+    tol: float = 1e-6,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Best points found for ``acq``, best first, none within ``tol`` of ``forbidden``.
+
+    1. Evaluate ``acq`` on the snapped ``candidates`` (quasi-random and local).
+    2. Refine the best ``n_starts`` by L-BFGS-B over the float and integer
+       coordinates (integers relaxed), categoricals held fixed.
+    3. Snap integers, then take greedy discrete steps (next integer, every
+       other category) while they improve.
+
+    Args:
+        acq: points ``(m, d)`` -> values ``(m,)`` and gradients ``(m, d)``.
+        candidates: ``(c, d)`` features to start from.
+        forbidden: ``(q, d)`` observed and pending points, never returned.
+
+    Returns:
+        ``(F, values)``: distinct allowed points ``(r, d)`` sorted by decreasing value
+        (``r`` may be 0 when every candidate is forbidden).
+    """
+    C = domain.snap(candidates)
+    vals, _ = acq(C)
+    vals = np.where(np.isfinite(vals), vals, -np.inf)
+    ok = ~is_duplicate(C, forbidden, tol)
+    pool = [C[ok]]
+    pool_vals = [vals[ok]]
+    order = np.argsort(-np.where(ok, vals, -np.inf), kind="stable")
+    starts = C[order[: min(n_starts, int(ok.sum()))]]
+    free = domain.kinds != CAT
+    if starts.shape[0] and free.any() and maxiter > 0:
+        R = domain.snap(_lbfgsb(acq, starts, free, maxiter))
+        R = _discrete_steps(acq, domain, R, forbidden, tol)
+        rv, _ = acq(R)
+        keep = ~is_duplicate(R, forbidden, tol)
+        pool.append(R[keep])
+        pool_vals.append(np.where(np.isfinite(rv[keep]), rv[keep], -np.inf))
+    elif starts.shape[0] and domain.discrete.any():
+        R = _discrete_steps(acq, domain, starts, forbidden, tol)
+        rv, _ = acq(R)
+        keep = ~is_duplicate(R, forbidden, tol)
+        pool.append(R[keep])
+        pool_vals.append(rv[keep])
+    F = np.vstack(pool)
+    v = np.concatenate(pool_vals)
+    order = np.argsort(-v, kind="stable")
+    return F[order], v[order]
+
+
+def _discrete_steps(
+    acq: Acquisition, domain: Domain, R: np.ndarray, forbidden: np.ndarray, tol: float, rounds: int = 3
+) -> np.ndarray:
+    """Greedy coordinate steps over the discrete coordinates of each row of ``R``."""
+    if not domain.discrete.any():
+        return R
+    R = R.copy()
+    cur, _ = acq(R)
+    cur = np.where(is_duplicate(R, forbidden, tol), -np.inf, cur)
+    for _ in range(rounds):
+        moved = False
+        for i in range(R.shape[0]):
+            nb = domain.neighbours(R[i])
+            if nb.shape[0] == 0:
+                continue
+            nv, _ = acq(nb)
+            nv = np.where(is_duplicate(nb, forbidden, tol) | ~np.isfinite(nv), -np.inf, nv)
+            j = int(np.argmax(nv))
+            if nv[j] > cur[i]:
+                R[i], cur[i] = nb[j], nv[j]
+                moved = True
+        if not moved:
+            break
+    return R

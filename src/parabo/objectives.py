@@ -1,0 +1,366 @@
+"""Objectives: a Python callable (or its import path) and an external command.
+
+An objective is a small picklable *spec*; a worker calls :meth:`Objective.load`
+once and then runs many trials with the loaded callable. What a trial's
+evaluation returns is the raw result (a number or a dict of metrics), read into
+a value by the study; anything raised fails only that trial.
+
+External commands get the trial's parameters
+
+- as a JSON file ``params.json`` in the trial's folder, whose path is in
+  ``$PARABO_PARAMS_FILE`` and in the placeholder ``{params_file}``;
+- as environment variables ``PARABO_PARAM_<NAME>`` (name upper-cased, other
+  characters than letters and digits turned into ``_``);
+- as placeholders in the argument list: ``{params_file}``, ``{trial_dir}``,
+  ``{trial_id}``, ``{result_file}``, ``{study_file_dir}`` (the folder of the study
+  file) and ``{params.NAME}`` for one value.
+
+Placeholders are replaced inside each argument separately and the list is
+passed to ``exec`` directly, never through a shell, so a parameter value is
+always data. The command runs in the trial's folder and reports by writing
+``result.json`` there (``$PARABO_RESULT_FILE``) or by printing a JSON value as
+its last line of output.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from parabo.exceptions import ConfigError
+
+__all__ = [
+    "CommandObjective",
+    "Objective",
+    "ObjectiveFailure",
+    "PythonObjective",
+    "TrialContext",
+    "as_objective",
+    "import_object",
+]
+
+OUTPUT_CAP = 10 * 1024 * 1024  # bytes of stdout/stderr kept per trial
+_PLACEHOLDER = re.compile(r"\{(params_file|trial_dir|trial_id|result_file|study_file_dir|params\.([^{}]+))\}")
+
+
+class ObjectiveFailure(Exception):
+    """A trial's evaluation failed for a known reason (``reason``: a short cause)."""
+
+    def __init__(self, message: str, reason: str = "exception") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class TrialContext:
+    """What a worker knows about the trial it runs."""
+
+    trial_id: int
+    params: Mapping[str, Any]
+    trial_dir: str | None = None
+    attempt: int = 1
+    timeout: float | None = None
+    #: called with the pid of a child process group the trial starts (so it can be killed)
+    on_child: Callable[[int], None] | None = None
+
+
+def import_object(path: str, field_name: str = "objective.python") -> Any:
+    """Import ``"package.module:attribute"`` (``a.b:c.d`` for nested attributes)."""
+    if not isinstance(path, str) or ":" not in path:
+        raise ConfigError(
+            f"expected 'module:function' (e.g. examples.quickstart_objective:evaluate), got {path!r}",
+            field=field_name,
+        )
+    module_name, _, attr = path.partition(":")
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConfigError(
+            f"cannot import module {module_name!r}: {exc}. Run from the folder that holds it, "
+            "or add it to PYTHONPATH",
+            field=field_name,
+        ) from None
+    for part in attr.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise ConfigError(f"module {module_name!r} has no attribute {attr!r}", field=field_name) from None
+    return obj
+
+
+class Objective:
+    """Base of objective specs. ``load()`` returns ``run(context) -> raw result``."""
+
+    #: True when the objective mostly waits on another process (threads suit it)
+    external: bool = False
+
+    def load(self) -> Callable[[TrialContext], Any]:
+        raise NotImplementedError
+
+    def identity(self) -> str:
+        """A string that names what this objective computes (for caching and records)."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class PythonObjective(Objective):
+    """A Python function ``f(params) -> float | dict``, given as a callable or an import path.
+
+    With ``setup`` (a callable or import path, no arguments), each worker calls
+    it once and the objective is called as ``f(params, setup_result)``, so
+    large data is loaded once per worker, not once per trial.
+    """
+
+    function: Callable[..., Any] | str
+    setup: Callable[[], Any] | str | None = None
+    paths: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not (callable(self.function) or isinstance(self.function, str)):
+            raise ConfigError(f"expected a callable or 'module:function', got {self.function!r}", field="objective")
+        if self.setup is not None and not (callable(self.setup) or isinstance(self.setup, str)):
+            raise ConfigError(f"expected a callable or 'module:function', got {self.setup!r}", field="objective.setup")
+
+    def _resolve(self) -> tuple[Callable[..., Any], Callable[[], Any] | None]:
+        for p in reversed(self.paths):
+            if p not in sys.path:
+                sys.path.insert(0, p)
+        fn = import_object(self.function) if isinstance(self.function, str) else self.function
+        if not callable(fn):
+            raise ConfigError(f"{self.function!r} is not callable", field="objective.python")
+        setup = self.setup
+        if isinstance(setup, str):
+            setup = import_object(setup, "objective.setup")
+        return fn, setup
+
+    def check(self) -> None:
+        """Import now (in the coordinator) so that a wrong path fails before any trial runs."""
+        self._resolve()
+
+    def load(self) -> Callable[[TrialContext], Any]:
+        fn, setup = self._resolve()
+        if setup is None:
+            return lambda ctx: fn(dict(ctx.params))
+        data = setup()
+        return lambda ctx: fn(dict(ctx.params), data)
+
+    def identity(self) -> str:
+        f = self.function
+        if isinstance(f, str):
+            return f"python:{f}"
+        return f"python:{getattr(f, '__module__', '?')}:{getattr(f, '__qualname__', repr(f))}"
+
+
+def env_name(param: str) -> str:
+    """``PARABO_PARAM_<NAME>`` for a parameter name."""
+    return "PARABO_PARAM_" + re.sub(r"[^A-Za-z0-9]", "_", param).upper()
+
+
+def _format_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if v is None:
+        return ""
+    return str(v)
+
+
+def _read_capped(path: Path) -> str:
+    with open(path, "rb") as f:
+        size = f.seek(0, os.SEEK_END)
+        f.seek(max(0, size - 64 * 1024))
+        return f.read().decode("utf-8", "replace")
+
+
+def last_json_line(text: str) -> Any:
+    """The last non-empty line of ``text``, parsed as JSON (raises ValueError)."""
+    for line in reversed(text.splitlines()):
+        line = line.strip()
+        if line:
+            return json.loads(line)
+    raise ValueError("no output")
+
+
+def kill_group(pgid: int, grace: float = 2.0) -> None:
+    """SIGTERM a process group, then SIGKILL it if still alive after ``grace`` seconds."""
+    try:
+        os.killpg(pgid, signal.SIGTERM)
+    except (ProcessLookupError, PermissionError):
+        return
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except (ProcessLookupError, PermissionError):
+            return
+        time.sleep(0.02)
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+@dataclass(frozen=True)
+class CommandObjective(Objective):
+    """An external program run once per trial.
+
+    Args:
+        command: the argument list, with placeholders (see the module docs).
+        result_file: file name (in the trial folder) the command writes its
+            result to; default ``result.json``. If it is missing, the last
+            line of stdout is read as JSON.
+        env: extra environment variables.
+        cwd: folder to resolve a relative program path against (the study
+            file's folder); the command itself runs in the trial's folder.
+    """
+
+    external = True
+    command: tuple[str, ...]
+    result_file: str = "result.json"
+    env: Mapping[str, str] = field(default_factory=dict)
+    cwd: str | None = None
+    kill_grace: float = 2.0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.command, str) or not isinstance(self.command, Sequence) or not self.command:
+            raise ConfigError(
+                "expected a non-empty list of arguments, e.g. [python, train.py, --params, '{params_file}']",
+                field="objective.command",
+            )
+        for i, a in enumerate(self.command):
+            if not isinstance(a, (str, int, float)) or isinstance(a, bool):
+                raise ConfigError(f"argument {i} must be a string, got {a!r}", field="objective.command")
+        object.__setattr__(self, "command", tuple(str(a) for a in self.command))
+
+    def identity(self) -> str:
+        return "command:" + json.dumps(list(self.command))
+
+    def load(self) -> Callable[[TrialContext], Any]:
+        return self.run
+
+    def argv(self, ctx: TrialContext, trial_dir: Path) -> list[str]:
+        values = {
+            "params_file": str(trial_dir / "params.json"),
+            "trial_dir": str(trial_dir),
+            "trial_id": str(ctx.trial_id),
+            "result_file": str(trial_dir / self.result_file),
+            "study_file_dir": self.cwd or os.getcwd(),
+        }
+
+        def sub(m: re.Match[str]) -> str:
+            if m.group(2) is not None:
+                name = m.group(2)
+                if name not in ctx.params:
+                    raise ObjectiveFailure(f"placeholder {m.group(0)} names no parameter", "bad_command")
+                return _format_value(ctx.params[name])
+            return values[m.group(1)]
+
+        args = [_PLACEHOLDER.sub(sub, a) for a in self.command]
+        prog = args[0]
+        if self.cwd and (os.sep in prog) and not os.path.isabs(prog):
+            args[0] = str(Path(self.cwd) / prog)
+        return args
+
+    def run(self, ctx: TrialContext) -> Any:
+        if ctx.trial_dir is None:
+            raise ObjectiveFailure("an external command needs a trial folder", "bad_command")
+        trial_dir = Path(ctx.trial_dir)
+        trial_dir.mkdir(parents=True, exist_ok=True)
+        params_file = trial_dir / "params.json"
+        if not params_file.exists():
+            params_file.write_text(json.dumps(dict(ctx.params), indent=2, ensure_ascii=False))
+        result_path = trial_dir / self.result_file
+        result_path.unlink(missing_ok=True)
+        env = dict(os.environ)
+        env.update(self.env)
+        env.update(
+            PARABO_PARAMS_FILE=str(params_file),
+            PARABO_TRIAL_DIR=str(trial_dir),
+            PARABO_TRIAL_ID=str(ctx.trial_id),
+            PARABO_RESULT_FILE=str(result_path),
+        )
+        for name, value in ctx.params.items():
+            env[env_name(name)] = _format_value(value)
+        argv = self.argv(ctx, trial_dir)
+        out_path, err_path = trial_dir / "stdout.txt", trial_dir / "stderr.txt"
+        with open(out_path, "wb") as out, open(err_path, "wb") as err:
+            try:
+                proc = subprocess.Popen(
+                    argv, cwd=trial_dir, env=env, stdin=subprocess.DEVNULL,
+                    stdout=out, stderr=err, start_new_session=True,
+                )
+            except OSError as exc:
+                raise ObjectiveFailure(f"cannot start {argv[0]!r}: {exc.strerror}", "bad_command") from None
+            if ctx.on_child is not None:
+                ctx.on_child(proc.pid)
+            try:
+                code = proc.wait(timeout=ctx.timeout)
+            except subprocess.TimeoutExpired:
+                kill_group(proc.pid, self.kill_grace)
+                proc.wait()
+                raise ObjectiveFailure(f"the command ran over its time limit of {ctx.timeout:g} s", "timeout") from None
+            except BaseException:
+                kill_group(proc.pid, self.kill_grace)
+                proc.wait()
+                raise
+            finally:
+                # children the command left behind in its group die with it
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+        for path in (out_path, err_path):
+            if path.stat().st_size > OUTPUT_CAP:
+                with open(path, "r+b") as f:
+                    f.truncate(OUTPUT_CAP)
+        if code != 0:
+            tail = _read_capped(err_path)[-2000:].strip()
+            what = f"killed by signal {-code}" if code < 0 else f"exited with code {code}"
+            raise ObjectiveFailure(
+                f"the command {what}" + (f"; stderr ends with:\n{tail}" if tail else ""),
+                "crashed" if code < 0 else "exit_code",
+            )
+        if result_path.exists():
+            text = result_path.read_text(errors="replace")
+            if not text.strip():
+                raise ObjectiveFailure(f"the result file {self.result_file} is empty", "invalid_result")
+            try:
+                return json.loads(text)
+            except ValueError:
+                raise ObjectiveFailure(
+                    f"the result file {self.result_file} is not JSON: {text[:200]!r}", "invalid_result"
+                ) from None
+        stdout = _read_capped(out_path)
+        if not stdout.strip():
+            raise ObjectiveFailure(
+                f"the command wrote no {self.result_file} and printed nothing; print a JSON "
+                "value (e.g. {\"loss\": 0.1}) as the last line, or write the result file",
+                "invalid_result",
+            )
+        try:
+            return last_json_line(stdout)
+        except ValueError:
+            last = stdout.strip().splitlines()[-1]
+            raise ObjectiveFailure(
+                f"the last line of the command's output is not JSON: {last[:200]!r}", "invalid_result"
+            ) from None
+
+
+def as_objective(objective: Objective | Callable[..., Any] | str | Sequence[str]) -> Objective:
+    """An objective spec from a callable, an import path ``"mod:fn"`` or a command list."""
+    if isinstance(objective, Objective):
+        return objective
+    if callable(objective) or isinstance(objective, str):
+        return PythonObjective(objective)
+    if isinstance(objective, Sequence):
+        return CommandObjective(tuple(objective))
+    raise ConfigError(f"expected a callable, 'module:function' or a command list, got {objective!r}", field="objective")

@@ -1,0 +1,115 @@
+"""Results for people and tools: trial tables (CSV, parquet, JSON), progress and best records."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from parabo.exceptions import ConfigError, StorageError
+from parabo.space import Space
+from parabo.trial import Trial, TrialState
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from parabo.scheduler import Scheduler
+    from parabo.study import Study
+
+__all__ = ["EXPORT_FORMATS", "export_trials", "progress_record", "trials_dataframe"]
+
+EXPORT_FORMATS = ("csv", "parquet", "json")
+
+
+def trials_dataframe(trials: Sequence[Trial], space: Space) -> pd.DataFrame:
+    """One row per trial; parameters as ``params_<name>`` columns, metrics as ``metrics_<name>``."""
+    import pandas as pd
+
+    metric_names: list[str] = []
+    for t in trials:
+        for k in t.metrics:
+            if k not in metric_names:
+                metric_names.append(k)
+    rows: list[dict[str, Any]] = []
+    for t in trials:
+        row: dict[str, Any] = {"id": t.id, "state": t.state.value, "value": t.value}
+        for name in space:
+            row[f"params_{name}"] = t.params.get(name)
+        for k in metric_names:
+            row[f"metrics_{k}"] = t.metrics.get(k)
+        row.update(
+            asked_at=t.asked_at,
+            started_at=t.started_at,
+            finished_at=t.finished_at,
+            duration=t.duration,
+            worker=t.worker,
+            attempt=t.attempt,
+            reason=t.reason,
+            error=t.error,
+        )
+        rows.append(row)
+    columns = ["id", "state", "value", *(f"params_{n}" for n in space), *(f"metrics_{k}" for k in metric_names),
+               "asked_at", "started_at", "finished_at", "duration", "worker", "attempt", "reason", "error"]
+    df = pd.DataFrame(rows, columns=columns)
+    for col in ("asked_at", "started_at", "finished_at"):
+        df[col] = pd.to_datetime(df[col], unit="s", utc=True)
+    return df
+
+
+def export_trials(study: Study, fmt: str = "csv", output: str | os.PathLike[str] | None = None) -> Path:
+    """Write the trials table as CSV, parquet or JSON; returns the path written.
+
+    The default path is ``trials.<fmt>`` in the study folder.
+    """
+    if fmt not in EXPORT_FORMATS:
+        raise ConfigError(f"unknown format {fmt!r}; use one of: {', '.join(EXPORT_FORMATS)}", field="--format")
+    if output is None:
+        if study.folder is None:
+            raise ConfigError("an in-memory study needs an output path", field="--output")
+        output = study.folder / f"trials.{fmt}"
+    path = Path(output)
+    df = study.to_dataframe()
+    try:
+        if fmt == "csv":
+            df.to_csv(path, index=False)
+        elif fmt == "parquet":
+            # mixed-type parameter columns (categoricals of several types) as text
+            for col in df.columns:
+                if df[col].dtype == object and col.startswith("params_"):
+                    types = {type(v) for v in df[col] if v is not None}
+                    if len(types) > 1:
+                        df[col] = df[col].map(lambda v: None if v is None else json.dumps(v))
+            df.to_parquet(path, index=False)
+        else:
+            df.to_json(path, orient="records", date_format="iso", indent=2)
+    except OSError as exc:
+        raise StorageError(f"cannot write {path}: {exc.strerror}") from exc
+    return path
+
+
+def progress_record(study: Study, scheduler: Scheduler | None = None) -> dict[str, Any]:
+    """What ``progress.json`` holds: counts, best value and parameters, elapsed time."""
+    trials = study.trials
+    running = sum(1 for t in trials if t.state is TrialState.RUNNING)
+    best = study.best
+    record: dict[str, Any] = {
+        "study": study.name,
+        "direction": study.direction,
+        "completed": study.n_complete,
+        "failed": study.n_failed,
+        "running": running,
+        "total": len(trials),
+        "best_value": None if best is None else best.value,
+        "best_params": None if best is None else dict(best.params),
+        "best_trial": None if best is None else best.id,
+    }
+    if scheduler is not None:
+        record.update(
+            requested=scheduler.trials,
+            workers=scheduler.executor.workers,
+            elapsed=round(scheduler.elapsed, 3),
+            updated_at=scheduler.clock(),
+        )
+    return record
