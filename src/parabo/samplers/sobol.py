@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from scipy.stats import qmc
-
 from parabo.samplers.base import Direction, Sampler
 from parabo.space import Space
 from parabo.trial import Trial
@@ -17,10 +16,14 @@ __all__ = ["SobolSampler", "sobol_points"]
 
 def sobol_points(dim: int, start: int, n: int, seed: int | None) -> np.ndarray:
     """Points ``start .. start+n-1`` of a scrambled Sobol sequence, shape ``(n, dim)``."""
+    from scipy.stats import qmc  # imported on first use: scipy.stats takes ~1 s to import
+
     engine = qmc.Sobol(d=dim, scramble=True, seed=seed)
     if start:
         engine.fast_forward(start)
-    return engine.random(n)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return engine.random(n)
 
 
 class SobolSampler(Sampler):
@@ -35,7 +38,7 @@ class SobolSampler(Sampler):
     def __init__(self, seed: int | None = None) -> None:
         super().__init__(seed)
         self._seed = seed if seed is not None else int(np.random.SeedSequence().entropy % 2**32)
-        self._engine: qmc.Sobol | None = None
+        self._engine: Any = None
         self._next = 0
 
     def ask(
@@ -48,9 +51,15 @@ class SobolSampler(Sampler):
     ) -> list[dict[str, Any]]:
         start = len(history) + len(pending)
         if self._engine is None or self._engine.d != space.dim or start < self._next:
+            from scipy.stats import qmc
+
             self._engine = qmc.Sobol(d=space.dim, scramble=True, seed=self._seed)
             self._next = 0
         if start > self._next:
             self._engine.fast_forward(start - self._next)
         self._next = start + n
-        return [space.from_unit(row) for row in self._engine.random(n)]
+        with warnings.catch_warnings():
+            # one point at a time is how a study uses the sequence; balance is over the whole run
+            warnings.simplefilter("ignore", UserWarning)
+            rows = self._engine.random(n)
+        return [space.from_unit(row) for row in rows]
