@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,7 +19,63 @@ if TYPE_CHECKING:
     from parabo.scheduler import Scheduler
     from parabo.study import Study
 
-__all__ = ["EXPORT_FORMATS", "export_trials", "progress_record", "trials_dataframe"]
+__all__ = ["EXPORT_FORMATS", "FolderWriter", "export_trials", "progress_record", "trials_dataframe", "write_json_atomic"]
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Replace ``path`` with ``data`` as JSON so that readers never see a partial file."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    os.replace(tmp, path)
+
+
+class FolderWriter:
+    """Writes the study folder's files (trial folders, progress, best) on a background thread.
+
+    File-system metadata operations cost milliseconds each on a busy disk; the
+    scheduler hands the files here so it never waits on them before refilling a
+    worker. A later write to the same path replaces a pending one (progress
+    snapshots coalesce). :meth:`close` writes everything still pending.
+    """
+
+    def __init__(self) -> None:
+        self._pending: dict[Path, Any] = {}
+        self._cond = threading.Condition()
+        self._closing = False
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._loop, name="parabo-folder-writer", daemon=True)
+        self._thread.start()
+
+    def put(self, path: Path, data: Any) -> None:
+        if self._error is not None:
+            err, self._error = self._error, None
+            raise StorageError(f"cannot write the study folder: {err}") from err
+        with self._cond:
+            self._pending.pop(path, None)
+            self._pending[path] = data
+            self._cond.notify()
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._pending or self._closing)
+                if not self._pending:
+                    return
+                path = next(iter(self._pending))
+                data = self._pending.pop(path)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                write_json_atomic(path, data)
+            except OSError as exc:
+                self._error = exc
+
+    def close(self) -> None:
+        with self._cond:
+            self._closing = True
+            self._cond.notify()
+        self._thread.join(timeout=120)
+        if self._error is not None:
+            raise StorageError(f"cannot write the study folder: {self._error}") from self._error
 
 EXPORT_FORMATS = ("csv", "parquet", "json")
 
@@ -91,8 +148,7 @@ def export_trials(study: Study, fmt: str = "csv", output: str | os.PathLike[str]
 
 def progress_record(study: Study, scheduler: Scheduler | None = None) -> dict[str, Any]:
     """What ``progress.json`` holds: counts, best value and parameters, elapsed time."""
-    trials = study.trials
-    running = sum(1 for t in trials if t.state is TrialState.RUNNING)
+    running = len(study.pending)
     best = study.best
     record: dict[str, Any] = {
         "study": study.name,
@@ -100,7 +156,7 @@ def progress_record(study: Study, scheduler: Scheduler | None = None) -> dict[st
         "completed": study.n_complete,
         "failed": study.n_failed,
         "running": running,
-        "total": len(trials),
+        "total": study.n_trials,
         "best_value": None if best is None else best.value,
         "best_params": None if best is None else dict(best.params),
         "best_trial": None if best is None else best.id,

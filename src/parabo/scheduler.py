@@ -13,8 +13,6 @@ second cancels them. Either way every trial's state is journaled.
 
 from __future__ import annotations
 
-import json
-import os
 import signal
 import threading
 from collections import deque
@@ -26,6 +24,7 @@ from typing import Any, Protocol
 
 from parabo.exceptions import ConfigError
 from parabo.executors.base import Executor, Outcome, Task
+from parabo.results import FolderWriter, progress_record
 from parabo.study import Study
 from parabo.trial import Trial
 
@@ -61,12 +60,6 @@ class SchedulerListener(Protocol):
     def on_tick(self, scheduler: Scheduler) -> None: ...
 
     def on_stop(self, scheduler: Scheduler, summary: RunSummary) -> None: ...
-
-
-def _write_json_atomic(path: Path, data: Any) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str))
-    os.replace(tmp, path)
 
 
 class Scheduler:
@@ -119,6 +112,7 @@ class Scheduler:
         self._cancelled = False
         self._rerun: deque[Trial] = deque()
         self.trials_root = study.folder / "trials" if study.folder else None
+        self._writer: FolderWriter | None = None
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -136,10 +130,9 @@ class Scheduler:
     def _submit(self, trial: Trial) -> None:
         trial = self.study.mark_started(trial, t=self.clock())
         trial_dir = self._trial_dir(trial)
-        if trial_dir is not None:
-            path = Path(trial_dir)
-            path.mkdir(parents=True, exist_ok=True)
-            (path / "params.json").write_text(json.dumps(dict(trial.params), indent=2, ensure_ascii=False))
+        if trial_dir is not None and self._writer is not None:
+            # external commands create their folder and params.json themselves before they start
+            self._writer.put(Path(trial_dir) / "params.json", dict(trial.params))
         self.inflight[trial.id] = trial
         self.executor.submit(Task(trial.id, trial.params, trial_dir, trial.attempt, self.trial_timeout))
 
@@ -172,15 +165,14 @@ class Scheduler:
             worker=outcome.worker,
         )
         trial_dir = self._trial_dir(trial)
-        if trial_dir is not None:
+        if trial_dir is not None and self._writer is not None:
             record = {
                 "id": trial.id, "state": trial.state.value, "value": trial.value,
                 "metrics": dict(trial.metrics), "error": trial.error, "reason": trial.reason,
                 "started_at": trial.started_at, "finished_at": trial.finished_at,
                 "worker": trial.worker, "attempt": trial.attempt,
             }
-            Path(trial_dir).mkdir(parents=True, exist_ok=True)
-            _write_json_atomic(Path(trial_dir) / "trial.json", record)
+            self._writer.put(Path(trial_dir) / "trial.json", record)
         return trial
 
     def _check_stop(self) -> None:
@@ -222,14 +214,12 @@ class Scheduler:
         return _POLL
 
     def _progress(self) -> None:
-        if self.study.folder is None:
+        if self.study.folder is None or self._writer is None:
             return
-        from parabo.results import progress_record
-
-        _write_json_atomic(self.study.folder / "progress.json", progress_record(self.study, self))
+        self._writer.put(self.study.folder / "progress.json", progress_record(self.study, self))
         best = self.study.best
         if best is not None:
-            _write_json_atomic(
+            self._writer.put(
                 self.study.folder / "best.json",
                 {"id": best.id, "value": best.value, "params": dict(best.params), "metrics": dict(best.metrics)},
             )
@@ -243,6 +233,8 @@ class Scheduler:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 previous[sig] = signal.signal(sig, self._on_signal)
         self._rerun.extend(self.study.interrupted)
+        if self.study.folder is not None:
+            self._writer = FolderWriter()
         if self.listener is not None:
             self.listener.on_start(self)
         try:
@@ -255,7 +247,12 @@ class Scheduler:
                 outcomes = self.executor.collect(timeout=self._wait())
                 if outcomes:
                     told = [t for t in map(self._finish, outcomes) if t is not None]
-                    # one fsync for every trial that finished together
+                    self.study.commit(sync=False)  # written (safe from a coordinator crash) ...
+                    # ... then refill the free workers at once, before the slower bookkeeping
+                    self._check_stop()
+                    if self._stop is None:
+                        self._fill()
+                    # one fsync for every trial that finished together (and the trials just asked)
                     self.study.commit(sync=True)
                     self._progress()
                     if self.listener is not None:
@@ -281,9 +278,15 @@ class Scheduler:
         self.executor.close(cancel=True)
         self.study.commit(sync=True)
         self._progress()
+        self._close_writer()
         if self.listener is not None:
             self.listener.on_stop(self, summary)
         return summary
+
+    def _close_writer(self) -> None:
+        if self._writer is not None:
+            writer, self._writer = self._writer, None
+            writer.close()
 
     def _abort(self) -> None:
         """An exception escaped the loop: stop the trials in flight and record them as interrupted."""
@@ -296,3 +299,4 @@ class Scheduler:
             self.inflight.clear()
             self.study.commit(sync=True)
             self._progress()
+            self._close_writer()

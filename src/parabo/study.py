@@ -153,6 +153,7 @@ class Study:
         self._rerun: list[int] = []
         self._queue: deque[dict[str, Any]] = deque()
         self._best: Trial | None = None
+        self._n_complete = 0
         if storage is None:
             self.journal: Journal = MemoryJournal()
         elif isinstance(storage, (str, os.PathLike)):
@@ -453,6 +454,7 @@ class Study:
 
     def _record_finished(self, trial: Trial) -> None:
         self._history.append(trial)
+        self._n_complete += trial.state is TrialState.COMPLETE
         if trial.state is TrialState.COMPLETE and (self._best is None or self.better(trial.value, self._best.value)):
             self._best = trial
 
@@ -486,17 +488,22 @@ class Study:
         return [self._trials[i] for i in self._rerun]
 
     @property
+    def n_trials(self) -> int:
+        """Trials asked so far (every state)."""
+        return len(self._trials)
+
+    @property
     def n_finished(self) -> int:
         """Trials that reached COMPLETE or FAILED (and will not run again)."""
         return len(self._history)
 
     @property
     def n_complete(self) -> int:
-        return sum(1 for t in self._history if t.state is TrialState.COMPLETE)
+        return self._n_complete
 
     @property
     def n_failed(self) -> int:
-        return sum(1 for t in self._history if t.state is TrialState.FAILED)
+        return len(self._history) - self._n_complete
 
     @property
     def best(self) -> Trial | None:

@@ -4,7 +4,10 @@ A line is ``CRC32 JSON\\n`` where ``CRC32`` is the 8-hex-digit CRC-32 of the
 JSON text. Only the coordinator writes; events are buffered by :meth:`append`
 and written by :meth:`commit`, which fsyncs when asked (the scheduler commits
 once per batch of finished trials, so trials that finish together share one
-fsync).
+fsync). The write itself happens at once — it survives a crash of the
+coordinator — while the fsync, which guards against a power cut and costs
+milliseconds, runs on a background thread so that it never delays handing the
+next trial to a free worker. :meth:`close` and :meth:`flush` wait for it.
 
 On open, a torn or corrupt *last* line (a crash in the middle of a write) is
 cut off and reported; a corrupt line anywhere else means the file was damaged
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -111,12 +115,18 @@ class FileJournal:
             skipped, not cut off).
     """
 
-    def __init__(self, path: str | os.PathLike[str], writable: bool = True) -> None:
+    def __init__(self, path: str | os.PathLike[str], writable: bool = True, background_sync: bool = True) -> None:
         self.path = Path(path)
         self.writable = writable
         self._buffer: list[bytes] = []
         self._fd: int | None = None
-        self._good_size: int | None = None
+        self._sync_wanted = threading.Event()
+        self._sync_done = threading.Condition()
+        self._synced = 0  # commits covered by a finished fsync
+        self._requested = 0
+        self._syncer: threading.Thread | None = None
+        self._background = background_sync
+        self._sync_error: OSError | None = None
         if writable:
             try:
                 self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
@@ -175,13 +185,59 @@ class FileJournal:
             while view:
                 written = os.write(self._fd, view)
                 view = view[written:]
+        if self._sync_error is not None:
+            err, self._sync_error = self._sync_error, None
+            raise StorageError(f"cannot fsync the journal {self.path}: {err.strerror}") from err
         if sync:
+            if not self._background:
+                os.fsync(self._fd)
+                return
+            if self._syncer is None:
+                self._syncer = threading.Thread(target=self._sync_loop, name="parabo-journal-fsync", daemon=True)
+                self._syncer.start()
+            self._requested += 1
+            self._sync_wanted.set()
+
+    def _sync_loop(self) -> None:
+        while True:
+            self._sync_wanted.wait()
+            self._sync_wanted.clear()
+            target = self._requested
+            fd = self._fd
+            if fd is None:
+                return
+            try:
+                os.fsync(fd)
+            except OSError as exc:
+                self._sync_error = exc
+            with self._sync_done:
+                self._synced = target
+                self._sync_done.notify_all()
+
+    def flush(self) -> None:
+        """Write what is buffered and wait until it is on disk."""
+        if self._fd is None:
+            return
+        self.commit(sync=False)
+        if self._syncer is None:
             os.fsync(self._fd)
+            return
+        self._requested += 1
+        target = self._requested
+        self._sync_wanted.set()
+        with self._sync_done:
+            self._sync_done.wait_for(lambda: self._synced >= target, timeout=60)
 
     def close(self) -> None:
         if self._fd is not None:
             try:
-                self.commit(sync=True)
+                self.flush()
+                if self._syncer is not None:
+                    fd, self._fd = self._fd, None
+                    self._sync_wanted.set()
+                    self._syncer.join(timeout=60)
+                    self._fd = fd
+                os.fsync(self._fd)
             finally:
                 os.close(self._fd)
                 self._fd = None
