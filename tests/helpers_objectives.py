@@ -47,6 +47,35 @@ def misbehave(params: dict) -> object:
     if mode == "ignore_term":
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         time.sleep(3600)
+    if mode == "fork_sleep":
+        # a grandchild in the worker's process group that would outlive the trial
+        import subprocess
+
+        subprocess.Popen(["sleep", "3600"])
+        time.sleep(3600)
+    if mode == "fork_return":
+        import subprocess
+
+        subprocess.Popen(["sleep", "3600"])
+        return 2.0
+    if mode == "segfault":
+        import ctypes
+
+        ctypes.string_at(0)
+    if mode == "memory":
+        import resource
+
+        with open("/proc/self/statm") as f:
+            in_use = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        limit = in_use + (256 << 20)  # a ulimit 256 MiB above what the worker uses now
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        hog = []
+        while True:
+            hog.append(bytearray(64 << 20))
+    if mode == "huge":
+        return "x" * (50 << 20)
+    if mode == "sysexit":
+        raise SystemExit(4)
     raise AssertionError(mode)
 
 

@@ -69,19 +69,24 @@ def cli() -> None:
 @click.option("--timeout", help="Per-trial time limit, e.g. 600 or 10m.")
 @click.option("--max-time", help="Wall-clock limit of the run, e.g. 2h.")
 @click.option("--target", type=float, help="Stop once a trial reaches this value or better.")
+@click.option("--retries", type=int, help="Run a trial that crashed or timed out again, up to N times.")
+@click.option("--cache/--no-cache", default=None,
+              help="Reuse results of parameters already evaluated (default: on for external commands).")
+@click.option("--stop-grace", help="After Ctrl-C/SIGTERM, seconds the trials in flight get before they are killed.")
 @click.option("--verbose", "-v", is_flag=True, help="Print every trial's parameters and result.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @_guard
 def run(study_file: Path, workers: int | None, trials: int | None, sampler: str | None, seed: int | None,
         storage: str | None, backend: str | None, batch: bool | None, timeout: str | None,
-        max_time: str | None, target: float | None, verbose: bool, quiet: bool) -> None:
+        max_time: str | None, target: float | None, retries: int | None, cache: bool | None,
+        stop_grace: str | None, verbose: bool, quiet: bool) -> None:
     """Run (or resume) the study described by STUDY_FILE (YAML or JSON)."""
     from parabo.config import load_study_file, parse_duration, with_overrides
     from parabo.display import ProgressDisplay
     from parabo.optimize import run_study
 
     cfg, base_dir = load_study_file(study_file)
-    for flag, value in (("--workers", workers), ("--trials", trials)):
+    for flag, value in (("--workers", workers), ("--trials", trials), ("--retries", retries)):
         if value is not None and value < (1 if flag == "--workers" else 0):
             raise ConfigError(f"must be {'positive' if flag == '--workers' else 'zero or more'}, got {value}", field=flag)
     if storage is not None:
@@ -91,12 +96,15 @@ def run(study_file: Path, workers: int | None, trials: int | None, sampler: str 
         backend=backend, batch=batch,
         timeout=None if timeout is None else parse_duration(timeout, "--timeout"),
         max_time=None if max_time is None else parse_duration(max_time, "--max-time"),
-        target=target,
+        target=target, retries=retries, cache=cache,
+        stop_grace=None if stop_grace is None else parse_duration(stop_grace, "--stop-grace"),
     )
     display = ProgressDisplay(verbose=verbose, quiet=quiet)
     study, summary = run_study(cfg, base_dir, listener=display)
     if summary.stop_reason == "interrupted":
         sys.exit(143 if summary.signal == signal.SIGTERM else 130)
+    if summary.stop_reason == "failures":
+        _fail(summary.message or "too many trials failed in a row", 1)
 
 
 def _open(study_dir: Path) -> Any:
@@ -163,6 +171,52 @@ def export(study_dir: Path, fmt: str, output: Path | None) -> None:
     study = _open(study_dir)
     path = export_trials(study, fmt, output)
     click.echo(f"wrote {len(study.trials)} trials to {path}")
+
+
+@cli.command()
+@click.argument("study_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--workers", "-w", "workers_list", default="1,4,16,64", show_default=True,
+              help="Worker counts to compare, separated by commas.")
+@click.option("--duration", help="Trial durations, e.g. 60s or 'lognormal(60s, 0.5)' (default: run.runtime).")
+@click.option("--trials", "-n", type=int, help="Finished trials per run (default: run.trials).")
+@click.option("--target", type=float, help="Value to reach (default: the 1-worker run's final best).")
+@click.option("--from-study", type=click.Path(file_okay=False, path_type=Path),
+              help="Replay the recorded trials of this study folder (values and durations).")
+@click.option("--stand-in", type=click.Choice(["objective", "synthetic"]),
+              help="What gives values: the study's Python objective (default) or a cheap synthetic function.")
+@click.option("--seed", type=int, help="Seed of the sampler and the durations.")
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path),
+              help="PNG to write (default: simulate-<study name>.png).")
+@click.option("--no-plot", is_flag=True, help="Write no plot.")
+@click.option("--json", "json_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the results as JSON to this file.")
+@_guard
+def simulate(study_file: Path, workers_list: str, duration: str | None, trials: int | None,
+             target: float | None, from_study: Path | None, stand_in: str | None, seed: int | None,
+             plot: Path | None, no_plot: bool, json_file: Path | None) -> None:
+    """Simulate STUDY_FILE with several worker counts: time to target, utilization, coordinator share."""
+    from parabo.config import load_study_file
+    from parabo.simulate import (
+        check_plotting,
+        format_report,
+        parse_workers,
+        plot_report,
+        simulate_study,
+        write_json,
+    )
+
+    workers = parse_workers(workers_list)
+    cfg, base_dir = load_study_file(study_file)
+    if not no_plot:
+        check_plotting()
+    report = simulate_study(cfg, base_dir, workers=workers, duration=duration, trials=trials, target=target,
+                            from_study=from_study, stand_in=stand_in, seed=seed,
+                            progress=lambda line: click.echo(line, err=True))
+    click.echo(format_report(report))
+    if json_file is not None:
+        click.echo(f"wrote {write_json(report, json_file)}")
+    if not no_plot:
+        click.echo(f"wrote {plot_report(report, plot or Path(f'simulate-{cfg.name}.png'))}")
 
 
 def main() -> None:

@@ -52,23 +52,121 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+_CLUSTER_TYPES = ("local", "slurm", "pbs", "sge", "lsf", "htcondor", "oar", "moab")
+
+
+class ClusterConfig(BaseModel):
+    """``run.cluster`` of the dask backend: ``local``, or a dask-jobqueue cluster; other keys go to dask-jobqueue."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    type: Literal["local", "slurm", "pbs", "sge", "lsf", "htcondor", "oar", "moab"]
+    cores: int | None = Field(None, ge=1)
+    memory: str | int | None = None
+    processes: int | None = Field(None, ge=1)
+    gpus: int | None = Field(None, ge=0)
+    walltime: str | None = None
+    queue: str | None = None
+    account: str | None = None
+    jobs: int | None = Field(None, ge=1)
+    job_extra: list[str] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            if v.lower() not in _CLUSTER_TYPES:
+                raise ValueError(f"must be 'local' or a mapping with type: one of {', '.join(_CLUSTER_TYPES[1:])}, got {v!r}")
+            return {"type": v.lower()}
+        return v
+
+    @field_validator("memory")
+    @classmethod
+    def _memory(cls, v: str | int | None) -> str | int | None:
+        if v is not None:
+            from parabo.executors.dask_resources import parse_memory
+
+            try:
+                parse_memory(v)
+            except ConfigError as exc:
+                raise ValueError(exc.message) from None
+        return v
+
+    def options(self) -> dict[str, Any]:
+        """The mapping given to the dask backend (keys left out are left to dask-jobqueue's defaults)."""
+        return self.model_dump(exclude_none=True)
+
+
+class ResourcesConfig(_Strict):
+    """``run.resources``: what one trial needs (Dask worker resources; GPUs also on the process backend)."""
+
+    cpus: float | None = Field(None, gt=0)
+    gpus: int | None = Field(None, ge=0)
+    memory: str | int | None = None
+
+    @field_validator("memory")
+    @classmethod
+    def _memory(cls, v: str | int | None) -> str | int | None:
+        return ClusterConfig._memory(v)
+
+
 class RunConfig(_Strict):
     """The ``run`` section: how many trials, where and how they run."""
 
     trials: int = Field(50, ge=0)
     workers: int = Field(1, ge=1)
-    backend: Literal["inline", "thread", "process"] = "process"
+    backend: Literal["inline", "thread", "process", "simulated", "dask"] = "process"
     batch: bool = False
     timeout: float | None = None  # per trial, seconds
     max_time: float | None = None  # whole run, seconds
     target: float | None = None
+    # failures (docs: README "Failures"): retries of the same parameters, and when to give up
+    retries: int = Field(0, ge=0)
+    retry_on: list[Literal["crashed", "timeout", "exception", "exit_code", "invalid_result"]] = Field(
+        default_factory=lambda: ["crashed", "timeout"]
+    )
+    max_failures: int | None = Field(20, ge=1)  # consecutive failed trials that stop the study
+    stop_grace: float | None = None  # seconds in-flight trials get after a stop signal
+    # result cache (default: on for external commands, off for Python functions)
+    cache: bool | None = None
+    cache_dir: str | None = None  # default: <study folder>/cache; share it between studies
+    trial_folders: Literal["id", "key"] = "id"  # name trial folders by id or by cache key
+    runtime: str | float | None = None  # backend simulated: trial durations, e.g. 'lognormal(60s, 0.5)'
+    # backend dask (docs/cluster.md): an existing scheduler, or a cluster parabo starts
+    address: str | None = None  # e.g. tcp://10.0.0.5:8786
+    cluster: ClusterConfig | None = None  # local, or {type: slurm, cores, memory, walltime, ...}
+    idle_timeout: float | None = None  # stop when no Dask worker is connected this long (default 10m)
+    resources: ResourcesConfig | None = None  # what one trial needs: {cpus, gpus, memory}
 
-    @field_validator("timeout", "max_time", mode="before")
+    @field_validator("address", "cluster", "idle_timeout")
+    @classmethod
+    def _dask_only(cls, v: Any, info: Any) -> Any:
+        if v is not None and info.data.get("backend") != "dask":
+            raise ValueError("applies to backend: dask only; set backend: dask")
+        if info.field_name == "cluster" and v is not None and info.data.get("address") is not None:
+            raise ValueError("give either address (an existing scheduler) or cluster (one parabo starts), not both")
+        if info.field_name == "address" and v is not None and not re.fullmatch(r"[a-z]+://\S+|[^\s:/]+:\d+", v):
+            raise ValueError(f"expected a scheduler address like tcp://10.0.0.5:8786, got {v!r}")
+        return v
+
+    @field_validator("runtime")
+    @classmethod
+    def _runtime(cls, v: str | float | None) -> str | float | None:
+        if v is not None:
+            from parabo.executors.simulated import parse_runtime
+
+            try:
+                parse_runtime(v, "run.runtime")
+            except ConfigError as exc:
+                raise ValueError(exc.message) from None
+        return v
+
+    @field_validator("timeout", "max_time", "idle_timeout", mode="before")
     @classmethod
     def _duration(cls, v: Any, info: Any) -> float | None:
         return None if v is None else parse_duration(v, f"run.{info.field_name}")
 
-    @field_validator("trials", "workers", mode="before")
+    @field_validator("trials", "workers", "retries", "max_failures", mode="before")
     @classmethod
     def _integer(cls, v: Any) -> Any:
         if isinstance(v, bool) or (isinstance(v, float) and not v.is_integer()):
@@ -91,6 +189,7 @@ class ObjectiveConfig(_Strict):
     setup: str | None = None
     result_file: str = "result.json"
     env: dict[str, str] = Field(default_factory=dict)
+    cache_key: str | None = None  # a version string: change it to invalidate cached results
 
     @field_validator("command", mode="before")
     @classmethod
@@ -238,7 +337,7 @@ def load_study_file(path: str | Path) -> tuple[StudyConfig, Path]:
 def with_overrides(cfg: StudyConfig, **overrides: Any) -> StudyConfig:
     """A copy of ``cfg`` with command-line values (``None`` = not given) applied and validated."""
     data = cfg.model_dump()
-    run_keys = {"trials", "workers", "backend", "batch", "timeout", "max_time", "target"}
+    run_keys = set(RunConfig.model_fields)
     for key, value in overrides.items():
         if value is None:
             continue

@@ -111,7 +111,10 @@ class ProgressDisplay:
             "time": "the time limit was reached",
             "target": "the target value was reached",
             "interrupted": "interrupted",
+            "failures": "too many trials failed in a row",
         }.get(summary.stop_reason, summary.stop_reason)
         self.console.print(f"stopped: {why}")
+        if summary.reused or summary.retried:
+            self.console.print(f"{summary.reused} trial(s) reused from the cache, {summary.retried} attempt(s) retried")
         if summary.best is not None:
             self.console.print(f"best value {_fmt(summary.best.value)} (trial {summary.best.id}): {_params(summary.best.params)}")

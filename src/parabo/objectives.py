@@ -108,8 +108,12 @@ class Objective:
         raise NotImplementedError
 
     def identity(self) -> str:
-        """A string that names what this objective computes (for caching and records)."""
+        """A string that names what this objective computes (for records)."""
         raise NotImplementedError
+
+    def fingerprint(self) -> str:
+        """What the result cache keys on: the identity plus the code or files behind it."""
+        return self.identity()
 
 
 @dataclass(frozen=True)
@@ -160,6 +164,17 @@ class PythonObjective(Objective):
             return f"python:{f}"
         return f"python:{getattr(f, '__module__', '?')}:{getattr(f, '__qualname__', repr(f))}"
 
+    def fingerprint(self) -> str:
+        import hashlib
+        import inspect
+
+        fn, _ = self._resolve()
+        try:
+            source = inspect.getsource(fn)
+        except (OSError, TypeError):
+            source = ""
+        return self.identity() + ":" + hashlib.sha256(source.encode()).hexdigest()[:16]
+
 
 def env_name(param: str) -> str:
     """``PARABO_PARAM_<NAME>`` for a parameter name."""
@@ -179,6 +194,20 @@ def _read_capped(path: Path) -> str:
         size = f.seek(0, os.SEEK_END)
         f.seek(max(0, size - 64 * 1024))
         return f.read().decode("utf-8", "replace")
+
+
+def _keep_tail(path: Path, cap: int) -> None:
+    """Cut a captured output file to its last ``cap`` bytes (the end holds the result and the errors)."""
+    size = path.stat().st_size
+    if size <= cap:
+        return
+    with open(path, "r+b") as f:
+        f.seek(size - cap)
+        tail = f.read()
+        marker = f"[parabo: the first {size - cap} bytes of this output were cut]\n".encode()
+        f.seek(0)
+        f.write(marker + tail)
+        f.truncate()
 
 
 def last_json_line(text: str) -> Any:
@@ -243,6 +272,24 @@ class CommandObjective(Objective):
 
     def identity(self) -> str:
         return "command:" + json.dumps(list(self.command))
+
+    def fingerprint(self) -> str:
+        """The command plus a hash of every file its arguments name (the script, a config...)."""
+        import hashlib
+
+        here = Path(self.cwd or os.getcwd())
+        digests = []
+        for arg in self.command:
+            candidate = Path(arg.replace("{study_file_dir}", str(here)))
+            if "{" in str(candidate):
+                continue
+            path = candidate if candidate.is_absolute() else here / candidate
+            try:
+                if path.is_file() and path.stat().st_size <= 256 * 1024 * 1024:
+                    digests.append(f"{arg}={hashlib.sha256(path.read_bytes()).hexdigest()[:16]}")
+            except OSError:
+                continue
+        return self.identity() + ":" + ",".join(digests)
 
     def load(self) -> Callable[[TrialContext], Any]:
         return self.run
@@ -319,9 +366,7 @@ class CommandObjective(Objective):
                 except (ProcessLookupError, PermissionError):
                     pass
         for path in (out_path, err_path):
-            if path.stat().st_size > OUTPUT_CAP:
-                with open(path, "r+b") as f:
-                    f.truncate(OUTPUT_CAP)
+            _keep_tail(path, OUTPUT_CAP)
         if code != 0:
             tail = _read_capped(err_path)[-2000:].strip()
             what = f"killed by signal {-code}" if code < 0 else f"exited with code {code}"

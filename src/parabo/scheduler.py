@@ -16,7 +16,7 @@ from __future__ import annotations
 import signal
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -24,13 +24,16 @@ from typing import Any, Protocol
 
 from parabo.exceptions import ConfigError
 from parabo.executors.base import Executor, Outcome, Task
+from parabo._procs import host, kill_orphan_group, start_marker
+from parabo.cache import ResultCache, trial_key
 from parabo.results import FolderWriter, progress_record
-from parabo.study import Study
-from parabo.trial import Trial
+from parabo.study import RERUN_REASONS, Study
+from parabo.trial import Trial, TrialState
 
 __all__ = ["RunSummary", "Scheduler", "SchedulerListener"]
 
-_POLL = 0.25  # seconds: how often the loop looks at signals and the clock while waiting
+_POLL = 0.25
+DEFAULT_RETRY_ON = frozenset({"crashed", "timeout"})  # seconds: how often the loop looks at signals and the clock while waiting
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,7 @@ class RunSummary:
 
     ``stop_reason`` is one of ``trials`` (budget reached), ``time`` (wall-clock
     limit), ``target`` (target value reached), ``interrupted`` (a signal), or
-    ``failures`` (too many failures in a row).
+    ``failures`` (too many failures in a row; ``message`` says more).
     """
 
     stop_reason: str
@@ -48,6 +51,9 @@ class RunSummary:
     elapsed: float
     best: Trial | None
     signal: int | None = None
+    message: str | None = None
+    reused: int = 0
+    retried: int = 0
 
 
 class SchedulerListener(Protocol):
@@ -74,6 +80,15 @@ class Scheduler:
         target: stop once a trial reaches this value (or better).
         batch: synchronous batches: wait for all trials in flight before asking again.
         trial_timeout: per-trial time limit in seconds, enforced by the executor.
+        retries: how many times a trial that failed for a reason in ``retry_on`` is run
+            again (same parameters, next attempt number).
+        retry_on: failure reasons worth a retry (default: ``crashed`` and ``timeout``;
+            add ``exception`` for flaky objectives).
+        max_failures: stop after this many trials in a row have failed (None: never).
+        stop_grace: after a stop signal, seconds the trials in flight get before they are
+            cancelled (None: wait for them; a SIGTERM waits 10 s at most by default).
+        cache: a result cache; trials whose key it holds are completed from it.
+        trial_folders: name trial folders by ``id`` (``trials/000012``) or by cache ``key``.
         listener: progress display hooks.
         handle_signals: install SIGINT/SIGTERM handlers (main thread only).
     """
@@ -88,6 +103,12 @@ class Scheduler:
         target: float | None = None,
         batch: bool = False,
         trial_timeout: float | None = None,
+        retries: int = 0,
+        retry_on: Collection[str] = DEFAULT_RETRY_ON,
+        max_failures: int | None = None,
+        stop_grace: float | None = None,
+        cache: ResultCache | None = None,
+        trial_folders: str = "id",
         listener: SchedulerListener | None = None,
         handle_signals: bool = True,
     ) -> None:
@@ -100,6 +121,12 @@ class Scheduler:
         self.target = target
         self.batch = batch
         self.trial_timeout = trial_timeout
+        self.retries = retries
+        self.retry_on = frozenset(retry_on)
+        self.max_failures = max_failures
+        self.stop_grace = stop_grace
+        self.cache = cache
+        self.trial_folders = trial_folders
         self.listener = listener
         self.handle_signals = handle_signals
         self.clock: Callable[[], float] = executor.now
@@ -113,6 +140,14 @@ class Scheduler:
         self._rerun: deque[Trial] = deque()
         self.trials_root = study.folder / "trials" if study.folder else None
         self._writer: FolderWriter | None = None
+        self._keys: dict[int, str] = {}
+        self._failures_in_a_row = 0
+        self._grace_until: float | None = None
+        self.message: str | None = None
+        self.n_reused = 0
+        self.n_retried = 0
+        self.n_orphans_killed = 0
+        executor.on_process = self._on_process
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -125,9 +160,38 @@ class Scheduler:
     def _trial_dir(self, trial: Trial) -> str | None:
         if self.trials_root is None:
             return None
+        if self.trial_folders == "key":
+            return str(self.trials_root / self._key(trial)[:20])
         return str(self.trials_root / f"{trial.id:06d}")
 
-    def _submit(self, trial: Trial) -> None:
+    def _key(self, trial: Trial) -> str:
+        key = self._keys.get(trial.id)
+        if key is None:
+            key = self._keys[trial.id] = trial_key(trial.params, self.cache.fingerprint if self.cache else "")
+        return key
+
+    def _on_process(self, trial_id: int, pgid: int) -> None:
+        if trial_id in self.inflight:
+            self.study.record_process(trial_id, pgid, host(), start_marker(pgid))
+
+    def _from_cache(self, trial: Trial) -> bool:
+        """Complete ``trial`` from the result cache if its key is there."""
+        if self.cache is None:
+            return False
+        hit = self.cache.get(self._key(trial))
+        if hit is None:
+            return False
+        now = self.clock()
+        result = hit.get("metrics") if self.study.metric is not None else hit["value"]
+        done = self.study.tell(trial, result, started_at=now, finished_at=now, worker="cache", reused=True)
+        self.n_reused += 1
+        self._after_tell(done)
+        return True
+
+    def _submit(self, trial: Trial) -> bool:
+        """Start a trial on the executor; False if the cache completed it instead."""
+        if self._from_cache(trial):
+            return False
         trial = self.study.mark_started(trial, t=self.clock())
         trial_dir = self._trial_dir(trial)
         if trial_dir is not None and self._writer is not None:
@@ -135,26 +199,39 @@ class Scheduler:
             self._writer.put(Path(trial_dir) / "params.json", dict(trial.params))
         self.inflight[trial.id] = trial
         self.executor.submit(Task(trial.id, trial.params, trial_dir, trial.attempt, self.trial_timeout))
+        return True
 
     def _fill(self) -> None:
-        free = self.executor.workers - len(self.inflight)
         if self.batch and self.inflight:
             return
-        while free > 0 and self._rerun:
+        while self._rerun and len(self.inflight) < self.executor.workers:
             self._submit(self._rerun.popleft())
-            free -= 1
-        want = min(free, self._remaining())
-        if want <= 0:
-            return
-        new = self.study.ask(want)
-        self.study.commit(sync=False)
-        for trial in new:
-            self._submit(trial)
+        # trials completed from the cache free their slot at once: ask again until all are busy
+        while self._stop is None:
+            want = min(self.executor.workers - len(self.inflight), self._remaining())
+            if want <= 0:
+                return
+            new = self.study.ask(want)
+            self.study.commit(sync=False)
+            started = [self._submit(trial) for trial in new]
+            if all(started):
+                return
+            self._check_stop()
 
     def _finish(self, outcome: Outcome) -> Trial | None:
         if outcome.trial_id not in self.inflight:
             return None  # a late outcome of a trial already failed (timeout) or cancelled
-        del self.inflight[outcome.trial_id]
+        running = self.inflight.pop(outcome.trial_id)
+        if (
+            outcome.error is not None
+            and outcome.reason in self.retry_on
+            and running.attempt <= self.retries
+            and self._stop is None
+        ):
+            self.study.record_retry(running, outcome.error, outcome.reason or "")
+            self.n_retried += 1
+            self._rerun.append(running)
+            return None
         trial = self.study.tell(
             outcome.trial_id,
             outcome.result,
@@ -173,18 +250,42 @@ class Scheduler:
                 "worker": trial.worker, "attempt": trial.attempt,
             }
             self._writer.put(Path(trial_dir) / "trial.json", record)
+        self._after_tell(trial)
         return trial
 
+    def _after_tell(self, trial: Trial) -> None:
+        if trial.state is TrialState.COMPLETE:
+            self._failures_in_a_row = 0
+            if self.cache is not None and not trial.reused and self._writer is not None:
+                key = self._key(trial)
+                self._writer.put(self.cache.path(key), {
+                    "key": key, "value": trial.value, "metrics": dict(trial.metrics),
+                    "params": dict(trial.params), "objective": self.cache.fingerprint,
+                    "study": self.study.name, "trial": trial.id, "at": trial.finished_at,
+                })
+        elif trial.state is TrialState.FAILED and trial.reason not in RERUN_REASONS:
+            self._failures_in_a_row += 1
+            if self.max_failures is not None and self._failures_in_a_row >= self.max_failures and not self.message:
+                first = (trial.error or "").splitlines()[0][:300] if trial.error else ""
+                self._stop = self._stop or "failures"
+                self.message = (
+                    f"stopped after {self._failures_in_a_row} trials in a row failed; the last one "
+                    f"({trial.reason}): {first}. Fix the objective (see the trial folders and "
+                    "`parabo status`), then run the study again to resume."
+                )
+
     def _check_stop(self) -> None:
+        best = self.study.best_value
+        if self._grace_until is not None and self.clock() >= self._grace_until:
+            self._cancel_all()
         if self._stop is not None:
             return
-        best = self.study.best_value
         if self.target is not None and best is not None and not self.study.better(self.target, best):
             self._stop = "target"
         elif self.max_time is not None and self.elapsed >= self.max_time:
             self._stop = "time"
             self._cancel_all()
-        elif self._remaining() <= 0 and not self.inflight:
+        elif self._remaining() <= 0 and not self.inflight and not self._rerun:
             self._stop = "trials"
 
     def _cancel_all(self) -> None:
@@ -199,6 +300,11 @@ class Scheduler:
         self._last_signal = signum
         if self._stop is None or self._stop in ("trials", "target"):
             self._stop = "interrupted"
+        grace = self.stop_grace
+        if grace is None and signum == signal.SIGTERM:
+            grace = 10.0  # a batch system's SIGTERM is followed by SIGKILL: do not wait long
+        if grace is not None and self._grace_until is None:
+            self._grace_until = self.clock() + grace
         if self._signals >= 2:
             self._cancel_all()
 
@@ -233,6 +339,7 @@ class Scheduler:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 previous[sig] = signal.signal(sig, self._on_signal)
         self._rerun.extend(self.study.interrupted)
+        self._kill_orphans()
         if self.study.folder is not None:
             self._writer = FolderWriter()
         if self.listener is not None:
@@ -242,7 +349,7 @@ class Scheduler:
                 self._check_stop()
                 if self._stop is None:
                     self._fill()
-                if not self.inflight and (self._stop is not None or self._remaining() <= 0):
+                if not self.inflight and (self._stop is not None or (self._remaining() <= 0 and not self._rerun)):
                     break
                 outcomes = self.executor.collect(timeout=self._wait())
                 if outcomes:
@@ -274,6 +381,9 @@ class Scheduler:
             self.elapsed,
             self.study.best,
             self._last_signal,
+            self.message,
+            self.n_reused,
+            self.n_retried,
         )
         self.executor.close(cancel=True)
         self.study.commit(sync=True)
@@ -287,6 +397,14 @@ class Scheduler:
         if self._writer is not None:
             writer, self._writer = self._writer, None
             writer.close()
+
+    def _kill_orphans(self) -> None:
+        """Kill process groups of interrupted trials that outlived their coordinator on this host."""
+        me = host()
+        for trial in self._rerun:
+            for proc in self.study.processes(trial):
+                if proc.get("host") == me and kill_orphan_group(int(proc["pgid"]), proc.get("start")):
+                    self.n_orphans_killed += 1
 
     def _abort(self) -> None:
         """An exception escaped the loop: stop the trials in flight and record them as interrupted."""

@@ -154,6 +154,7 @@ class Study:
         self._queue: deque[dict[str, Any]] = deque()
         self._best: Trial | None = None
         self._n_complete = 0
+        self._procs: dict[int, list[dict[str, Any]]] = {}
         if storage is None:
             self.journal: Journal = MemoryJournal()
         elif isinstance(storage, (str, os.PathLike)):
@@ -260,10 +261,12 @@ class Study:
             else:
                 self._record_finished(t)
 
-    @staticmethod
-    def _apply(trials: dict[int, Trial], event: Mapping[str, Any]) -> None:
+    def _apply(self, trials: dict[int, Trial], event: Mapping[str, Any]) -> None:
         kind = event.get("e")
         tid = event.get("id")
+        if kind == "proc":
+            self._procs.setdefault(tid, []).append(dict(event))
+            return
         if kind == "ask":
             trials[tid] = Trial(id=tid, params=event["params"], asked_at=event.get("t"))
             return
@@ -287,6 +290,7 @@ class Study:
                 finished_at=event.get("t"),
                 started_at=event.get("started", t.started_at),
                 worker=event.get("worker", t.worker),
+                reused=bool(event.get("reused", False)),
             )
         elif kind == "fail":
             trials[tid] = t.evolve(
@@ -392,6 +396,24 @@ class Study:
             self._rerun.remove(current.id)
         return updated
 
+    def record_process(self, trial: Trial | int, pgid: int, host: str, start: str | None) -> None:
+        """Journal a process group running a trial, so a resumed study can kill it if orphaned."""
+        tid = trial.id if isinstance(trial, Trial) else trial
+        event = {"e": "proc", "id": tid, "pgid": pgid, "host": host, "start": start}
+        self.journal.append(event)
+        self._procs.setdefault(tid, []).append(event)
+
+    def processes(self, trial: Trial | int) -> list[dict[str, Any]]:
+        """Process groups journaled for a trial (``pgid``, ``host``, ``start``)."""
+        return list(self._procs.get(trial.id if isinstance(trial, Trial) else trial, []))
+
+    def record_retry(self, trial: Trial | int, error: str, reason: str) -> Trial:
+        """Journal a failed attempt that will be run again (the trial stays pending)."""
+        current = self._resolve(trial)
+        self.journal.append({"e": "retry", "id": current.id, "attempt": current.attempt, "error": error,
+                             "reason": reason, "t": self.clock()})
+        return current
+
     def tell(
         self,
         trial: Trial | int,
@@ -402,6 +424,7 @@ class Study:
         started_at: float | None = None,
         finished_at: float | None = None,
         worker: str | None = None,
+        reused: bool = False,
     ) -> Trial:
         """Finish a trial with its result, or with a failure.
 
@@ -436,13 +459,14 @@ class Study:
                 finished_at=now, started_at=started, worker=who,
             )
         else:
-            self.journal.append(
-                {"e": "done", "id": current.id, "value": val, "metrics": metrics,
-                 "t": now, "started": started, "worker": who}
-            )
+            event = {"e": "done", "id": current.id, "value": val, "metrics": metrics,
+                     "t": now, "started": started, "worker": who}
+            if reused:
+                event["reused"] = True
+            self.journal.append(event)
             done = current.evolve(
                 state=TrialState.COMPLETE, value=val, metrics=metrics,
-                finished_at=now, started_at=started, worker=who,
+                finished_at=now, started_at=started, worker=who, reused=reused,
             )
         self._trials[current.id] = done
         del self._pending[current.id]

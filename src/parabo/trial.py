@@ -45,7 +45,9 @@ class Trial:
             ``invalid_result``, ``timeout``, ``crashed``, ``interrupted``, ``cancelled``, ``told``.
         asked_at, started_at, finished_at: Unix times (seconds), ``None`` until known.
         worker: which worker ran it (``None`` for ask/tell by hand).
-        attempt: 1 for the first run; more when a trial is run again after a crash.
+        attempt: 1 for the first run; more when a trial is run again after a crash,
+            a retryable failure or an interrupted coordinator.
+        reused: the result came from the result cache; the objective did not run.
     """
 
     id: int
@@ -60,6 +62,7 @@ class Trial:
     finished_at: float | None = None
     worker: str | None = None
     attempt: int = 1
+    reused: bool = False
 
     @property
     def duration(self) -> float | None:

@@ -41,10 +41,29 @@ def main(fd: int) -> None:
                 os.killpg(pid, signal.SIGKILL)
             except OSError:
                 pass
+        try:
+            os.killpg(os.getpid(), signal.SIGKILL)  # our own group: anything a Python trial forked
+        except OSError:
+            pass
         os._exit(128 + signum)
 
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the coordinator decides when trials stop
+
+    # If the coordinator dies (even by SIGKILL) this process is re-parented: take the trial and
+    # everything it started down at once instead of running on as an orphan.
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watchdog() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                on_term(signal.SIGKILL, None)
+
+    threading.Thread(target=watchdog, name="parabo-watchdog", daemon=True).start()
 
     msg = conn.recv()
     _, payload, name, path = msg
@@ -79,8 +98,6 @@ def main(fd: int) -> None:
         def on_child(pid: int, tid: int = task.trial_id) -> None:
             children.append(pid)
             conn.send(("child", tid, pid))
-
-        import time
 
         conn.send(("started", task.trial_id, time.time()))
         outcome = run_task(run, task, name, on_child)

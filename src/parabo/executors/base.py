@@ -101,6 +101,9 @@ class Executor(ABC):
 
     #: how many trials can run at once
     workers: int = 1
+    #: called with (trial id, process group id) for each process group a trial runs in, so the
+    #: scheduler can journal it and a resumed study can kill it if the coordinator died
+    on_process: Callable[[int, int], None] | None = None
 
     def now(self) -> float:
         return time.time()

@@ -164,6 +164,8 @@ class ProcessExecutor(Executor):
                     continue
                 worker.task = task
                 worker.started_at = time.time()
+                if self.on_process is not None:
+                    self.on_process(task.trial_id, worker.proc.pid)
 
     def _on_death(self, worker: _Worker) -> None:
         self._retire(worker)
@@ -214,6 +216,8 @@ class ProcessExecutor(Executor):
                 worker.started_at = float(msg[2])  # type: ignore[arg-type]
         elif kind == "child":
             worker.children.append(int(msg[2]))  # type: ignore[call-overload]
+            if self.on_process is not None:
+                self.on_process(int(msg[1]), int(msg[2]))  # type: ignore[call-overload]
         elif kind == "done":
             outcome = msg[1]
             assert isinstance(outcome, Outcome)

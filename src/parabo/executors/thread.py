@@ -42,6 +42,7 @@ class ThreadExecutor(Executor):
         self._threads: list[threading.Thread] = []
         self._serial = 0
         self._fatal: BaseException | None = None
+        self._started_groups: list[tuple[int, int]] = []  # reported to on_process from collect
         for _ in range(workers):
             self._spawn()
 
@@ -72,6 +73,7 @@ class ThreadExecutor(Executor):
             def on_child(pid: int, tid: int = task.trial_id) -> None:
                 with self._lock:
                     self._children.setdefault(tid, []).append(pid)
+                    self._started_groups.append((tid, pid))
 
             outcome = run_task(run, task, name, on_child)
             with self._lock:
@@ -108,7 +110,15 @@ class ThreadExecutor(Executor):
             self._spawn()
         return late, soonest
 
+    def _report_groups(self) -> None:
+        if self._started_groups and self.on_process is not None:
+            with self._lock:
+                groups, self._started_groups = self._started_groups, []
+            for tid, pgid in groups:
+                self.on_process(tid, pgid)
+
     def collect(self, timeout: float | None = None) -> list[Outcome]:
+        self._report_groups()
         late, soonest = self._overdue()
         if late:
             self._submitted -= len(late)
@@ -127,6 +137,7 @@ class ThreadExecutor(Executor):
             raise ExecutorError(f"a worker could not load the objective: {self._fatal}")
         late, _ = self._overdue()
         out.extend(late)
+        self._report_groups()
         self._submitted -= len(out)
         return out
 
