@@ -31,6 +31,7 @@ class ResultCache:
     def __init__(self, folder: str | Path, fingerprint: str) -> None:
         self.folder = Path(folder)
         self.fingerprint = fingerprint
+        self._recent: dict[str, dict[str, Any]] = {}  # written this run, maybe not on disk yet
 
     def key(self, params: Mapping[str, Any]) -> str:
         return trial_key(params, self.fingerprint)
@@ -38,8 +39,14 @@ class ResultCache:
     def path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.json"
 
+    def remember(self, key: str, record: dict[str, Any]) -> None:
+        """Make ``record`` a hit at once (its file is written in the background)."""
+        self._recent[key] = record
+
     def get(self, key: str) -> dict[str, Any] | None:
         """The stored record of ``key``, or None (a missing or unreadable entry is a miss)."""
+        if key in self._recent:
+            return self._recent[key]
         try:
             record = json.loads(self.path(key).read_text())
         except (OSError, ValueError):

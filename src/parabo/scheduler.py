@@ -141,6 +141,7 @@ class Scheduler:
         self.trials_root = study.folder / "trials" if study.folder else None
         self._writer: FolderWriter | None = None
         self._keys: dict[int, str] = {}
+        self._dirs: dict[int, str] = {}
         self._failures_in_a_row = 0
         self._grace_until: float | None = None
         self.message: str | None = None
@@ -158,11 +159,20 @@ class Scheduler:
         return self.trials - self.study.n_finished - len(self.inflight) - len(self._rerun)
 
     def _trial_dir(self, trial: Trial) -> str | None:
+        """The trial's folder, chosen once when it is submitted."""
         if self.trials_root is None:
             return None
+        if trial.id in self._dirs:
+            return self._dirs[trial.id]
         if self.trial_folders == "key":
-            return str(self.trials_root / self._key(trial)[:20])
-        return str(self.trials_root / f"{trial.id:06d}")
+            key = self._key(trial)
+            twin = any(self._keys.get(t) == key for t in self.inflight if t != trial.id)
+            # the same parameters already running: a folder of its own, so they never share files
+            path = str(self.trials_root / (f"{key[:20]}-{trial.id}" if twin else key[:20]))
+        else:
+            path = str(self.trials_root / f"{trial.id:06d}")
+        self._dirs[trial.id] = path
+        return path
 
     def _key(self, trial: Trial) -> str:
         key = self._keys.get(trial.id)
@@ -256,13 +266,16 @@ class Scheduler:
     def _after_tell(self, trial: Trial) -> None:
         if trial.state is TrialState.COMPLETE:
             self._failures_in_a_row = 0
-            if self.cache is not None and not trial.reused and self._writer is not None:
+            if self.cache is not None and not trial.reused:
                 key = self._key(trial)
-                self._writer.put(self.cache.path(key), {
+                record = {
                     "key": key, "value": trial.value, "metrics": dict(trial.metrics),
                     "params": dict(trial.params), "objective": self.cache.fingerprint,
                     "study": self.study.name, "trial": trial.id, "at": trial.finished_at,
-                })
+                }
+                self.cache.remember(key, record)
+                if self._writer is not None:
+                    self._writer.put(self.cache.path(key), record)
         elif trial.state is TrialState.FAILED and trial.reason not in RERUN_REASONS:
             self._failures_in_a_row += 1
             if self.max_failures is not None and self._failures_in_a_row >= self.max_failures and not self.message:
@@ -352,6 +365,8 @@ class Scheduler:
                 if not self.inflight and (self._stop is not None or (self._remaining() <= 0 and not self._rerun)):
                     break
                 outcomes = self.executor.collect(timeout=self._wait())
+                if not outcomes:
+                    self.study.commit(sync=False)  # e.g. process groups just started: on disk now
                 if outcomes:
                     told = [t for t in map(self._finish, outcomes) if t is not None]
                     self.study.commit(sync=False)  # written (safe from a coordinator crash) ...

@@ -1,0 +1,120 @@
+"""Tables (CSV) and plots (docs/img/parallel_*.png) from the JSON results of the parallel benchmarks.
+
+    python benchmarks/parallel/summarize.py
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import statistics
+from collections import defaultdict
+from pathlib import Path
+
+HERE = Path(__file__).parent
+RESULTS = HERE / "results"
+IMG = HERE.parent.parent / "docs" / "img"
+
+
+def _load(pattern: str) -> list[dict]:
+    rows = []
+    for path in sorted(RESULTS.glob(pattern)):
+        rows += [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return rows
+
+
+def _median_time(times: list[float | None]) -> float | None:
+    finite = sorted(float("inf") if t is None else t for t in times)
+    m = statistics.median(finite)
+    return None if m == float("inf") else m
+
+
+def time_to_target() -> list[dict]:
+    rows = _load("time_to_target_*.jsonl")
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for r in rows:
+        groups[(r["problem"], r["method"], r["workers"])].append(r)
+    seq = {p: _median_time([r["time_to_target"] for r in g]) for (p, m, n), g in groups.items()
+           if m == "parabo-async" and n == 1}
+    table = []
+    for (p, m, n), g in sorted(groups.items()):
+        med = _median_time([r["time_to_target"] for r in g])
+        base = seq.get(p)
+        table.append({
+            "problem": p, "method": m, "workers": n, "runs": len(g),
+            "reached": sum(r["time_to_target"] is not None for r in g),
+            "truncated": sum(bool(r.get("truncated")) for r in g),
+            "median_time_to_target_s": med,
+            "speedup_vs_parabo_sequential": (base / med) if base and med else None,
+            "median_utilization": statistics.median(r["utilization"] for r in g),
+            "median_coordinator_share": statistics.median(r["coordinator_time"] / r["elapsed"] for r in g),
+            "median_real_seconds": statistics.median(r["real_seconds"] for r in g),
+        })
+    with (RESULTS / "time_to_target.csv").open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(table[0]))
+        w.writeheader()
+        w.writerows(table)
+    return table
+
+
+def plots(table: list[dict]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    IMG.mkdir(parents=True, exist_ok=True)
+    problems = sorted({r["problem"] for r in table})
+    fig, axes = plt.subplots(1, len(problems), figsize=(5.5 * len(problems), 4), squeeze=False)
+    for ax, p in zip(axes[0], problems, strict=False):
+        for m in sorted({r["method"] for r in table if r["problem"] == p}):
+            pts = [(r["workers"], r["median_time_to_target_s"]) for r in table
+                   if r["problem"] == p and r["method"] == m and r["median_time_to_target_s"]]
+            if pts:
+                ax.plot(*zip(*sorted(pts), strict=False), "o-", label=m)
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel("workers")
+        ax.set_ylabel("median simulated time to target (s)")
+        ax.set_title(f"{p}: time to sequential median final regret")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(IMG / "parallel_time_to_target.png", dpi=100)
+    plt.close(fig)
+
+    scale = _load("coordinator_scale.jsonl")
+    if scale:
+        fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
+        for r in scale:
+            t, u = zip(*r["utilization_windows"], strict=False)
+            a.plot(t, [x * 100 for x in u], label=f"{r['workers']} workers ({r['sampler']})")
+            done = [x[0] for x in r["ask_log"]]
+            per = [x[3] * 1000 / max(1, x[2]) for x in r["ask_log"]]
+            b.plot(done, per, ".", markersize=2, label=f"{r['workers']} workers ({r['sampler']})")
+        a.set_xlabel("simulated time (s)")
+        a.set_ylabel("worker utilization per 60 s window (%)")
+        a.set_ylim(0, 105)
+        a.legend(fontsize=8)
+        b.set_xlabel("completed trials")
+        b.set_ylabel("ask latency per suggestion (ms)")
+        b.set_yscale("log")
+        b.legend(fontsize=8, markerscale=5)
+        fig.tight_layout()
+        fig.savefig(IMG / "parallel_coordinator_scale.png", dpi=100)
+        plt.close(fig)
+
+
+def main() -> None:
+    table = time_to_target()
+    for r in table:
+        sp = r["speedup_vs_parabo_sequential"]
+        med = r["median_time_to_target_s"]
+        print(f"{r['problem']:10s} {r['method']:13s} N={r['workers']:<3d} reached {r['reached']}/{r['runs']} "
+              f"trunc {r['truncated']}  time {('-' if med is None else f'{med:8.0f}s'):>9s}  "
+              f"speed-up {('-' if sp is None else f'{sp:5.1f}x'):>6s}  util {r['median_utilization']:.2f}  "
+              f"coord {r['median_coordinator_share']:.2f}")
+    plots(table)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,385 @@
+"""Plan a parallel study before paying for it: ``parabo simulate``.
+
+Runs the study's sampler with the unchanged scheduler on the simulated backend
+for several worker counts, and reports, per count, the simulated wall-clock to
+reach a target value, the worker utilization and the coordinator's share of
+the time. Values come from a stand-in:
+
+- ``objective``: the study's own (Python) objective, called instantly — right
+  when it is cheap to compute and only its real runs are expensive;
+- ``synthetic``: a cheap smooth function over the study's space;
+- a recorded study (``from_study``): each suggestion gets the value, and unless
+  a runtime model is given the duration, of the nearest recorded trial (in the
+  unit cube).
+
+Trial durations come from a runtime model (``'lognormal(60s, 0.5)'``, see
+:func:`parabo.executors.simulated.parse_runtime`). The coordinator's real time
+(asking, telling) is charged to the simulated clock, so a sampler that is slow
+to suggest shows up as idle workers.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from parabo.config import StudyConfig
+from parabo.exceptions import ConfigError, ParaboError
+from parabo.executors.simulated import RuntimeModel, SimulatedExecutor, parse_runtime
+from parabo.objectives import PythonObjective
+from parabo.scheduler import Scheduler
+from parabo.space import Space
+from parabo.study import Study
+from parabo.trial import TrialState
+
+__all__ = [
+    "SimulationReport",
+    "SimulationRun",
+    "format_report",
+    "parse_workers",
+    "plot_report",
+    "simulate_study",
+    "synthetic_objective",
+]
+
+
+@dataclass(frozen=True)
+class SimulationRun:
+    """One simulated run: ``workers`` in flight, times in simulated seconds from its start."""
+
+    workers: int
+    trials: int
+    elapsed: float
+    best: float | None
+    utilization: float
+    coordinator_share: float
+    time_to_target: float | None = None
+    #: (simulated time, best value so far) at every improvement
+    curve: list[tuple[float, float]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SimulationReport:
+    """Every run of a ``parabo simulate`` call, and what they were run against."""
+
+    study: str
+    direction: str
+    sampler: str
+    runtime: str
+    stand_in: str
+    target: float | None
+    runs: list[SimulationRun]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def parse_workers(text: str, field_name: str = "--workers") -> list[int]:
+    """``"1,4,16,64"`` → ``[1, 4, 16, 64]`` (each a positive integer)."""
+    out = []
+    for part in str(text).split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.isdigit() or int(part) < 1:
+            raise ConfigError(f"expected positive whole numbers separated by commas, got {text!r}", field=field_name)
+        out.append(int(part))
+    if not out:
+        raise ConfigError("give at least one worker count, e.g. 1,4,16", field=field_name)
+    return sorted(set(out))
+
+
+def synthetic_objective(space: Space, direction: str, seed: int = 0) -> Callable[[Mapping[str, Any]], float]:
+    """A cheap, smooth, mildly multimodal function of the unit-cube image of the parameters.
+
+    Its optimum is at a random point of the cube (fixed by ``seed``); the value
+    is minimized (or its negative maximized, following ``direction``).
+    """
+    rng = np.random.default_rng(seed)
+    center = rng.uniform(0.2, 0.8, space.dim)
+    weight = rng.uniform(0.5, 2.0, space.dim)
+    sign = -1.0 if direction == "maximize" else 1.0
+
+    def evaluate(params: Mapping[str, Any]) -> float:
+        d = space.to_unit(params) - center
+        value = float(np.sum(weight * d**2) + 0.05 * np.sum(1 - np.cos(6 * np.pi * d)))
+        return sign * value
+
+    return evaluate
+
+
+class _Replay:
+    """Nearest recorded trial (unit cube, Euclidean): its value and its duration."""
+
+    def __init__(self, folder: Path) -> None:
+        recorded = Study.load(folder)
+        try:
+            self.space = recorded.space
+            self.direction = recorded.direction
+            done = [t for t in recorded.trials if t.state is TrialState.COMPLETE and t.value is not None]
+        finally:
+            recorded.close()
+        if not done:
+            raise ConfigError(f"the study in {folder} has no completed trial to replay", field="--from-study")
+        self.points = self.space.to_unit_array([t.params for t in done])
+        self.values = np.array([float(t.value) for t in done])  # type: ignore[arg-type]
+        self.durations = np.array(
+            [
+                (t.finished_at - t.started_at)
+                if t.finished_at is not None and t.started_at is not None and t.finished_at > t.started_at
+                else math.nan
+                for t in done
+            ]
+        )
+
+    def nearest(self, params: Mapping[str, Any]) -> int:
+        d = np.sum((self.points - self.space.to_unit(params)) ** 2, axis=1)
+        return int(np.argmin(d))
+
+    def value(self, params: Mapping[str, Any]) -> float:
+        return float(self.values[self.nearest(params)])
+
+    def duration(self, params: Mapping[str, Any]) -> float:
+        return float(self.durations[self.nearest(params)])
+
+    @property
+    def has_durations(self) -> bool:
+        return bool(np.all(np.isfinite(self.durations)))
+
+
+def _sampler_name(spec: Any) -> str:
+    if isinstance(spec, Mapping):
+        return str(spec.get("name"))
+    return str(spec)
+
+
+def simulate_study(
+    cfg: StudyConfig,
+    base_dir: Path,
+    *,
+    workers: Sequence[int] = (1, 4, 16, 64),
+    duration: Any = None,
+    trials: int | None = None,
+    target: float | None = None,
+    from_study: str | Path | None = None,
+    stand_in: str | None = None,
+    seed: int | None = None,
+    overhead: float | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> SimulationReport:
+    """Simulate the study of ``cfg`` with each worker count; see the module docs.
+
+    Args:
+        cfg: a validated study file.
+        base_dir: the study file's folder (to import its objective).
+        workers: the worker counts; 1 is always run (it sets the default target).
+        duration: a runtime model (default: ``run.runtime``, else the recorded durations).
+        trials: finished trials per run (default ``run.trials``).
+        target: the value to reach (default: the 1-worker run's final best).
+        from_study: a study folder whose recorded trials stand in for the objective.
+        stand_in: ``objective`` or ``synthetic`` (ignored with ``from_study``).
+        seed: seeds the sampler and the durations (default: the study's seed, else 0).
+        overhead: ``None`` charges the real coordinator time; seconds per trial otherwise.
+
+    Raises:
+        ConfigError: a missing runtime model, an objective that cannot stand in, bad options.
+    """
+    n_trials = cfg.run.trials if trials is None else trials
+    if not isinstance(n_trials, int) or n_trials < 1:
+        raise ConfigError(f"must be a positive whole number, got {n_trials!r}", field="--trials")
+    seed = (cfg.seed if cfg.seed is not None else 0) if seed is None else seed
+    space = cfg.build_space()
+    direction = cfg.direction
+    replay: _Replay | None = None
+    spec = duration if duration is not None else cfg.run.runtime
+    if from_study is not None:
+        replay = _Replay(Path(from_study))
+        if replay.space != space:
+            raise ConfigError(
+                f"the study in {from_study} was run over a different space than {cfg.name!r}; "
+                "replay it with the study file it was run with",
+                field="--from-study",
+            )
+        direction = replay.direction
+        objective: Any = replay.value
+        source = f"replay of {from_study} (nearest recorded trial)"
+        if spec is None:
+            if not replay.has_durations:
+                raise ConfigError(
+                    f"the study in {from_study} lacks start or end times; give --duration", field="--duration"
+                )
+            spec = replay.duration
+    else:
+        kind = stand_in or ("objective" if cfg.objective.python is not None else "synthetic")
+        if kind == "objective":
+            obj = cfg.objective.build(base_dir)
+            if not isinstance(obj, PythonObjective):
+                raise ConfigError(
+                    "an external command cannot stand in for itself (each call would really run it); "
+                    "use --stand-in synthetic or replay a recorded study with --from-study",
+                    field="--stand-in",
+                )
+            obj.check()
+            objective = obj
+            source = f"the study's objective ({cfg.objective.python})"
+        elif kind == "synthetic":
+            objective = synthetic_objective(space, direction, seed)
+            source = "synthetic stand-in (smooth, random optimum)"
+        else:
+            raise ConfigError(f"must be 'objective' or 'synthetic', got {kind!r}", field="--stand-in")
+    if spec is None:
+        raise ConfigError(
+            "give trial durations, e.g. --duration 'lognormal(60s, 0.5)' (or run.runtime in the study file)",
+            field="--duration",
+        )
+    runtime: RuntimeModel = parse_runtime(spec, "--duration" if duration is not None else "run.runtime")
+    if target is not None and not math.isfinite(target):
+        raise ConfigError("must be a finite number", field="--target")
+
+    runs: list[SimulationRun] = []
+    for n in sorted({1, *workers}):
+        if progress is not None:
+            progress(f"simulating {n} worker{'s' if n > 1 else ''} ...")
+        runs.append(_run_once(cfg, space, direction, objective, runtime, n, n_trials, seed, overhead))
+    goal = target if target is not None else runs[0].best
+    runs = [_with_target(r, goal, direction) for r in runs]
+    return SimulationReport(
+        cfg.name, direction, _sampler_name(cfg.sampler), str(runtime), source, goal,
+        [r for r in runs if r.workers in workers],
+    )
+
+
+def _run_once(cfg: StudyConfig, space: Space, direction: str, objective: Any, runtime: RuntimeModel,
+              workers: int, trials: int, seed: int, overhead: float | None) -> SimulationRun:
+    study = Study(space, direction, cfg.sampler, seed, metric=cfg.metric)  # type: ignore[arg-type]
+    executor = SimulatedExecutor(objective, workers, runtime=runtime, seed=seed, overhead=overhead)
+    scheduler = Scheduler(study, executor, trials=trials, batch=cfg.run.batch,
+                          trial_timeout=cfg.run.timeout, handle_signals=False)
+    summary = scheduler.run()
+    start = scheduler.started_at
+    end = start + summary.elapsed
+    curve: list[tuple[float, float]] = []
+    best: float | None = None
+    for t in sorted(study.history, key=lambda t: (t.finished_at or 0.0, t.id)):
+        if t.state is TrialState.COMPLETE and study.better(t.value, best):
+            best = t.value
+            curve.append(((t.finished_at or start) - start, float(best)))  # type: ignore[arg-type]
+    return SimulationRun(
+        workers=workers,
+        trials=study.n_finished,
+        elapsed=summary.elapsed,
+        best=best,
+        utilization=executor.utilization(until=end),
+        coordinator_share=executor.coordinator_time / summary.elapsed if summary.elapsed > 0 else 0.0,
+        curve=curve,
+    )
+
+
+def _with_target(run: SimulationRun, target: float | None, direction: str) -> SimulationRun:
+    reached = None
+    if target is not None:
+        for t, value in run.curve:
+            if value <= target if direction == "minimize" else value >= target:
+                reached = t
+                break
+    return SimulationRun(run.workers, run.trials, run.elapsed, run.best, run.utilization,
+                         run.coordinator_share, reached, run.curve)
+
+
+def _clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "not reached"
+    if seconds < 120:
+        return f"{seconds:.1f}s"
+    minutes = seconds / 60
+    if minutes < 120:
+        return f"{minutes:.1f}m"
+    return f"{minutes / 60:.1f}h"
+
+
+def format_report(report: SimulationReport) -> str:
+    """A plain-text table of a report, one line per worker count."""
+    lines = [
+        f"study {report.study} ({report.direction}), sampler {report.sampler}, durations {report.runtime}",
+        f"values from {report.stand_in}",
+        "target " + ("none" if report.target is None else f"{report.target:.6g}")
+        + " (default: the 1-worker run's final best)",
+        "",
+        f"{'workers':>7}  {'trials':>6}  {'to target':>11}  {'speed-up':>8}  {'final best':>12}  "
+        f"{'total':>9}  {'utilization':>11}  {'coordinator':>11}",
+    ]
+    base = next((r.time_to_target for r in report.runs if r.workers == 1), None)
+    for r in report.runs:
+        speed = "-" if base is None or not r.time_to_target else f"{base / r.time_to_target:.1f}x"
+        best = "-" if r.best is None else f"{r.best:.6g}"
+        lines.append(
+            f"{r.workers:>7}  {r.trials:>6}  {_clock(r.time_to_target):>11}  {speed:>8}  {best:>12}  "
+            f"{_clock(r.elapsed):>9}  {r.utilization:>10.1%}  {r.coordinator_share:>10.2%}"
+        )
+    return "\n".join(lines)
+
+
+def plot_report(report: SimulationReport, path: str | Path) -> Path:
+    """Best value against simulated wall-clock, one line per worker count; writes a PNG.
+
+    Raises :class:`ParaboError` when matplotlib (the ``plots`` extra) is missing.
+    """
+    plt = _pyplot()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for r in report.runs:
+        if not r.curve:
+            continue
+        times = [t / 3600 for t, _ in r.curve] + [r.elapsed / 3600]
+        values = [v for _, v in r.curve] + [r.curve[-1][1]]
+        left.step(times, values, where="post", label=f"{r.workers} worker{'s' if r.workers > 1 else ''}")
+    if report.target is not None:
+        left.axhline(report.target, color="grey", linestyle=":", linewidth=1, label="target")
+    left.set_xscale("symlog", linthresh=0.1)
+    left.set_xlabel("simulated wall-clock (hours)")
+    left.set_ylabel("best value")
+    left.set_title(f"{report.study}: best value over time")
+    left.legend(fontsize=8)
+    ns = [r.workers for r in report.runs]
+    right.plot(ns, [r.utilization * 100 for r in report.runs], "o-", label="worker utilization")
+    right.plot(ns, [r.coordinator_share * 100 for r in report.runs], "s--", label="coordinator share")
+    right.set_xscale("log", base=2)
+    right.set_ylim(0, 105)
+    right.set_xlabel("workers")
+    right.set_ylabel("% of simulated time")
+    right.set_title(f"durations {report.runtime}")
+    right.legend(fontsize=8)
+    fig.tight_layout()
+    out = Path(path)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
+
+
+def _pyplot() -> Any:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ParaboError(
+            "plots need matplotlib: pip install 'parabo[plots]' (or pass --no-plot)"
+        ) from None
+    return plt
+
+
+def check_plotting() -> None:
+    """Fail early, before any simulation, when matplotlib is missing."""
+    _pyplot()
+
+
+def write_json(report: SimulationReport, path: str | Path) -> Path:
+    out = Path(path)
+    out.write_text(json.dumps(report.to_dict(), indent=2))
+    return out

@@ -1,0 +1,174 @@
+"""The simulated backend: event order, determinism, time limits, and the unchanged scheduler on it."""
+
+from __future__ import annotations
+
+import pytest
+
+import parabo
+from parabo.exceptions import ConfigError
+from parabo.executors import make_executor
+from parabo.executors.base import Task
+from parabo.executors.simulated import SimulatedExecutor, parse_runtime
+from parabo.objectives import PythonObjective
+from parabo.scheduler import Scheduler
+from parabo.study import Study
+
+SPACE = {"x": {"type": "float", "low": -5.0, "high": 5.0}}
+
+
+def square(params):
+    return (params["x"] - 1.0) ** 2
+
+
+def by_x(params):
+    return params["x"]  # a runtime model: trials with larger x run longer
+
+
+def test_outcomes_come_in_order_of_their_simulated_end():
+    ex = SimulatedExecutor(square, workers=3, runtime=by_x, overhead=0)
+    for tid, x in enumerate([30.0, 10.0, 20.0]):
+        ex.submit(Task(tid, {"x": x}))
+    ends = []
+    while ex.running:
+        for o in ex.collect():
+            ends.append((o.trial_id, o.started_at, o.finished_at, o.result))
+    assert ends == [(1, 0.0, 10.0, 81.0), (2, 0.0, 20.0, 361.0), (0, 0.0, 30.0, 841.0)]
+    assert ex.now() == 30.0
+
+
+def test_a_busy_pool_queues_and_refills_the_freed_worker():
+    ex = SimulatedExecutor(square, workers=2, runtime="10s", overhead=0)
+    for tid in range(3):
+        ex.submit(Task(tid, {"x": 0.0}))
+    first = ex.collect()
+    assert sorted(o.trial_id for o in first) == [0, 1]  # both end at t=10
+    (third,) = ex.collect()
+    assert (third.trial_id, third.started_at, third.finished_at) == (2, 10.0, 20.0)
+    assert third.worker == "sim-0"
+
+
+def test_collect_timeout_is_virtual_seconds():
+    ex = SimulatedExecutor(square, workers=1, runtime="60s", overhead=0)
+    ex.submit(Task(0, {"x": 0.0}))
+    assert ex.collect(timeout=25) == []
+    assert ex.now() == 25.0
+    assert ex.collect(timeout=25) == []
+    (o,) = ex.collect(timeout=25)
+    assert o.finished_at == 60.0 and ex.now() == 60.0
+
+
+def test_trial_time_limit_in_virtual_time():
+    ex = SimulatedExecutor(square, workers=2, runtime=by_x, overhead=0)
+    ex.submit(Task(0, {"x": 50.0}, timeout=20.0))
+    ex.submit(Task(1, {"x": 5.0}, timeout=20.0))
+    out = ex.collect() + ex.collect()
+    assert [(o.trial_id, o.reason, o.finished_at) for o in out] == [(1, None, 5.0), (0, "timeout", 20.0)]
+    assert "time limit" in out[1].error
+
+
+def test_cancel_frees_the_worker_and_reports_cancelled():
+    ex = SimulatedExecutor(square, workers=1, runtime="60s", overhead=0)
+    ex.submit(Task(0, {"x": 0.0}))
+    ex.submit(Task(1, {"x": 0.0}))  # queued
+    ex.collect(timeout=10)
+    ex.cancel(0)
+    (o,) = ex.collect(timeout=0)
+    assert (o.trial_id, o.reason, o.finished_at) == (0, "cancelled", 10.0)
+    (o,) = ex.collect()
+    assert (o.trial_id, o.started_at, o.finished_at) == (1, 10.0, 70.0)
+
+
+def test_objective_failure_is_an_outcome():
+    def boom(params):
+        raise ValueError("bad point")
+
+    ex = SimulatedExecutor(boom, workers=1, runtime=1, overhead=0)
+    ex.submit(Task(0, {"x": 0.0}))
+    (o,) = ex.collect()
+    assert o.reason == "exception" and "bad point" in o.error and o.finished_at == 1.0
+
+
+def test_runtime_models_parse_and_name_the_field():
+    assert parse_runtime("90s").sample({}, None) == 90.0
+    assert parse_runtime(2).mean == 2.0
+    assert parse_runtime("lognormal(1m, 0.5)").mean == 60.0
+    assert parse_runtime("uniform(0, 2m)").mean == 60.0
+    assert parse_runtime("exponential(10s)").kind == "exponential"
+    with pytest.raises(ConfigError, match="run.runtime"):
+        parse_runtime("gamma(1, 2)")
+    with pytest.raises(ConfigError, match="--duration"):
+        parse_runtime("lognormal(60s)", "--duration")
+
+
+def _run(seed, workers=4, trials=40, **kw):
+    study = Study(SPACE, sampler="random", seed=seed)
+    ex = SimulatedExecutor(PythonObjective(square), workers, runtime="lognormal(60s, 0.8)", seed=seed, overhead=0, **kw)
+    summary = Scheduler(study, ex, trials=trials, handle_signals=False).run()
+    rows = [(t.id, t.params["x"], t.value, t.started_at, t.finished_at, t.worker) for t in study.trials]
+    return summary, rows, ex
+
+
+def test_the_unchanged_scheduler_runs_on_it_and_is_deterministic():
+    s1, rows1, ex = _run(seed=3)
+    s2, rows2, _ = _run(seed=3)
+    _, rows3, _ = _run(seed=4)
+    assert rows1 == rows2 and rows1 != rows3
+    assert s1.stop_reason == "trials" and s1.n_complete == 40
+    assert s1.elapsed == max(r[4] for r in rows1)  # the scheduler's clock is the virtual one
+    # asynchronous refill: a worker never waits once the study runs
+    assert len({r[5] for r in rows1}) == 4
+    assert 0.8 < ex.utilization() <= 1.0
+    # at most 4 trials overlap at any time
+    events = sorted([(r[3], 1) for r in rows1] + [(r[4], -1) for r in rows1], key=lambda e: (e[0], e[1]))
+    level = peak = 0
+    for _, d in events:
+        level += d
+        peak = max(peak, level)
+    assert peak == 4
+
+
+def test_scheduler_time_limit_and_batches_in_virtual_time():
+    study = Study(SPACE, sampler="random", seed=0)
+    ex = SimulatedExecutor(square, 4, runtime="60s", overhead=0)
+    summary = Scheduler(study, ex, trials=100, max_time=150, handle_signals=False).run()
+    assert summary.stop_reason == "time" and summary.n_complete == 8 and summary.elapsed == pytest.approx(150)
+    study = Study(SPACE, sampler="random", seed=0)
+    ex = SimulatedExecutor(square, 4, runtime=lambda p: 10 + p["x"], overhead=0)
+    Scheduler(study, ex, trials=8, batch=True, handle_signals=False).run()
+    first, second = study.trials[:4], study.trials[4:]
+    assert min(t.started_at for t in second) == max(t.finished_at for t in first)
+
+
+def test_measured_coordinator_time_is_charged():
+    import time
+
+    class SlowSampler(parabo.RandomSampler):
+        def ask(self, *args, **kwargs):
+            time.sleep(0.02)
+            return super().ask(*args, **kwargs)
+
+    study = Study(SPACE, sampler=SlowSampler(seed=0))
+    ex = SimulatedExecutor(square, 1, runtime="1s")  # measured
+    summary = Scheduler(study, ex, trials=5, handle_signals=False).run()
+    assert ex.coordinator_time >= 5 * 0.02
+    assert summary.elapsed >= 5 * 1.0 + 5 * 0.02
+    assert ex.utilization() < 1.0
+
+
+def test_backend_simulated_through_minimize_and_make_executor():
+    study = parabo.minimize(square, SPACE, backend="simulated", workers=8, trials=24, seed=0, sampler="random")
+    assert study.n_complete == 24
+    assert max(t.finished_at for t in study.trials) < 24 * 60  # 8 in parallel, 60 s each
+    ex = make_executor("simulated", PythonObjective(square), 2, runtime="5s", seed=1)
+    assert isinstance(ex, SimulatedExecutor) and ex.workers == 2
+
+
+def test_timeouts_fail_trials_under_the_scheduler():
+    study = Study(SPACE, sampler="random", seed=0)
+    ex = SimulatedExecutor(square, 2, runtime=lambda p: 100.0 if p["x"] > 0 else 1.0, overhead=0)
+    Scheduler(study, ex, trials=10, trial_timeout=50, handle_signals=False).run()
+    for t in study.trials:
+        if t.params["x"] > 0:
+            assert t.reason == "timeout" and t.finished_at - t.started_at == pytest.approx(50)
+        else:
+            assert t.value is not None
