@@ -359,7 +359,7 @@ def param_from_dict(name: str, spec: Any) -> Param:
             "missing 'type' (one of: float, int, categorical, fixed)", field=f"{where}.type"
         )
     t = spec["type"]
-    t = _TYPE_ALIASES.get(t, t) if isinstance(t, str) else t
+    t = _TYPE_ALIASES.get(t, t) if isinstance(t, str) else None
     if t not in _PARAM_KEYS:
         raise SpaceError(
             f"unknown type {spec['type']!r}; use one of: float, int, categorical, fixed",

@@ -1,0 +1,361 @@
+"""Run trials on a Dask cluster: an existing scheduler, a local cluster, or SLURM/PBS/SGE/LSF jobs.
+
+The same semantics as the process backend, on Dask's distributed scheduler
+(no cluster protocol of parabo's own):
+
+- asynchronous refill: each trial is one Dask future; a done-callback puts it
+  on a queue that :meth:`DaskExecutor.collect` waits on, so a finished trial
+  is seen at once and its slot refilled (as-completed, without polling);
+- the objective is pickled once and handed to every worker by a worker
+  plugin (workers joining later get it too); each worker loads it once in a
+  long-lived child process (see :mod:`parabo.executors.dask_worker`);
+- per-trial time limits are enforced on the worker by killing that child's
+  process group; cancelling a trial cancels its future, which the worker
+  sees and acts on the same way;
+- a lost worker fails only its own trial (reason ``crashed``): each trial
+  tells the coordinator on which worker it started; when that worker leaves
+  the scheduler, the trial is failed and its future cancelled, so Dask's
+  silent re-execution (or ``KilledWorker``) never counts a trial twice;
+- a cluster parabo started is kept at its size (ended batch jobs are
+  replaced); when no worker at all is connected for ``idle_timeout`` seconds,
+  :meth:`collect` raises :class:`~parabo.exceptions.ExecutorError` and the
+  study stops, its trials in flight recorded as interrupted (run again on resume).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import queue
+import sys
+import time
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import cloudpickle
+
+from parabo.exceptions import ExecutorError
+from parabo.executors.base import Executor, Outcome, Task
+from parabo.executors.dask_resources import dask_resources
+from parabo.objectives import Objective
+
+__all__ = ["DaskExecutor", "IDLE_TIMEOUT"]
+
+log = logging.getLogger("parabo")
+
+IDLE_TIMEOUT = 600.0  # seconds without any connected worker before the study stops
+_CHECK_EVERY = 1.0  # seconds between looks at the scheduler's list of workers
+_BACKSTOP = 30.0  # seconds past a trial's time limit (+ grace) before the coordinator gives up on it
+
+
+def _need_distributed() -> Any:
+    try:
+        import distributed
+    except ImportError:
+        raise ExecutorError(
+            "the dask backend needs Dask's distributed scheduler: pip install 'parabo[dask]' "
+            "(or pip install 'dask[distributed]' dask-jobqueue)"
+        ) from None
+    return distributed
+
+
+class DaskExecutor(Executor):
+    """Trials of one objective as Dask tasks, ``workers`` of them in flight.
+
+    Give at most one of ``address`` / ``cluster`` / ``client``; with none, a
+    local cluster is started.
+
+    Args:
+        objective: what to run.
+        workers: how many trials are kept in flight.
+        address: an existing scheduler, e.g. ``tcp://10.0.0.5:8786``.
+        cluster: ``"local"`` or a batch cluster mapping (see :mod:`parabo.executors.dask_cluster`).
+        client: an existing ``distributed.Client`` (left open on close).
+        resources: what one trial needs, e.g. ``{"cpus": 4, "gpus": 1, "memory": "8GB"}``;
+            Dask worker resources on the cluster.
+        idle_timeout: seconds with no worker connected before the study stops.
+        kill_grace: seconds between SIGTERM and SIGKILL when a trial is stopped.
+        connect_timeout: seconds to wait for the scheduler at ``address``.
+    """
+
+    def __init__(
+        self,
+        objective: Objective,
+        workers: int = 1,
+        *,
+        address: str | None = None,
+        cluster: str | Mapping[str, Any] | None = None,
+        client: Any = None,
+        resources: Mapping[str, Any] | None = None,
+        idle_timeout: float | None = None,
+        kill_grace: float = 2.0,
+        connect_timeout: float = 30.0,
+    ) -> None:
+        distributed = _need_distributed()
+        if workers < 1:
+            raise ExecutorError("the dask backend needs at least one trial in flight (run.workers)")
+        if sum(x is not None for x in (address, cluster, client)) > 1:
+            raise ExecutorError("give only one of run.address and run.cluster")
+        self.workers = workers
+        self.kill_grace = kill_grace
+        self.idle_timeout = IDLE_TIMEOUT if idle_timeout is None else float(idle_timeout)
+        self._resources = dask_resources(resources)
+        self._gpus = int(self._resources.get("gpus", 0))
+        self._token = uuid.uuid4().hex[:16]
+        self._topic = f"parabo-{self._token}"
+        self._events: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+        self._futures: dict[int, Any] = {}
+        self._tasks: dict[int, Task] = {}
+        self._where: dict[int, tuple[str, float]] = {}  # trial -> (worker address, start time)
+        self._done: list[Outcome] = []
+        self._closed = False
+        self._cluster: Any = None
+        self._replenisher: Any = None
+        self._owns_client = client is None
+        self._last_check = 0.0
+        self._idle_since: float | None = None
+        self._closing_error: str | None = None
+
+        if client is not None:
+            self.client = client
+        elif address is not None:
+            try:
+                self.client = distributed.Client(address, timeout=connect_timeout, set_as_default=False)
+            except (OSError, TimeoutError) as exc:
+                raise ExecutorError(
+                    f"cannot connect to the Dask scheduler at {address} (run.address): {exc}. "
+                    "Is `dask scheduler` running there, and is the port reachable from this machine?"
+                ) from None
+        else:
+            from parabo.executors.dask_cluster import Replenisher, make_cluster
+
+            self._cluster, jobs = make_cluster(cluster or "local", workers, self._resources)
+            if jobs is not None:
+                self._replenisher = Replenisher(self._cluster, jobs)
+            try:
+                self.client = distributed.Client(self._cluster, set_as_default=False)
+            except BaseException:
+                self._cluster.close()
+                raise
+        try:
+            from parabo.executors.dask_worker import ObjectivePlugin
+
+            payload = cloudpickle.dumps(objective)
+            plugin = ObjectivePlugin(self._token, payload, list(sys.path))
+            for attempt in range(3):
+                try:
+                    self.client.register_plugin(plugin, name=self._topic)
+                    break
+                except OSError:  # a worker that just died can break the broadcast: try again
+                    if attempt == 2:
+                        raise
+                    time.sleep(1.0)
+            self.client.subscribe_topic(self._topic, self._on_event)
+        except BaseException:
+            self._shutdown_client()
+            raise
+
+    # ------------------------------------------------------------------ events
+    def _on_event(self, event: Any) -> None:
+        # runs on the client's event loop thread
+        _, msg = event
+        self._events.put(("started", msg))
+
+    def _on_future_done(self, trial_id: int, future: Any) -> None:
+        self._events.put(("finished", trial_id, future))
+
+    def _handle(self, event: tuple[Any, ...]) -> None:
+        if event[0] == "started":
+            msg = event[1]
+            tid, address = int(msg["trial"]), str(msg["worker"])
+            if tid not in self._futures or msg.get("attempt") != self._tasks[tid].attempt:
+                return
+            previous = self._where.get(tid)
+            if previous is not None and previous[0] != address:
+                # Dask re-ran the task elsewhere: its first worker was lost while running it
+                self._fail_lost(tid, previous[0])
+                return
+            self._where[tid] = (address, float(msg["t"]))
+            return
+        tid = int(event[1])
+        future: Any = event[2]
+        if tid not in self._futures or self._futures[tid] is not future:
+            return  # already failed (worker lost, timeout) or cancelled
+        where: tuple[str, float | None] = self._where.get(tid, ("?", None))
+        del self._futures[tid], self._tasks[tid]
+        self._where.pop(tid, None)
+        status = future.status
+        if status == "finished":
+            kind, value = future.result()
+            if kind == "fatal":
+                self._closing_error = f"a Dask worker could not load the objective:\n{value}"
+                raise ExecutorError(self._closing_error)
+            self._done.append(value)
+            return
+        now = time.time()
+        if status == "error":
+            exc = future.exception()
+            from distributed import KilledWorker
+
+            if isinstance(exc, KilledWorker):
+                self._done.append(Outcome(
+                    tid, None, f"the trial's Dask workers kept dying (KilledWorker): {exc}", "crashed",
+                    where[1], now, where[0]))
+            else:
+                self._done.append(Outcome(
+                    tid, None, f"the trial's Dask task failed: {type(exc).__name__}: {exc}", "exception",
+                    where[1], now, where[0]))
+        else:  # cancelled by the scheduler, e.g. its data was lost
+            self._done.append(Outcome(
+                tid, None, f"the Dask scheduler dropped the trial's task ({status})", "crashed",
+                where[1], now, where[0]))
+
+    def _fail_lost(self, tid: int, where: str) -> None:
+        future = self._futures.pop(tid)
+        self._tasks.pop(tid)
+        _, started = self._where.pop(tid, (where, None))
+        future.cancel()
+        self._done.append(Outcome(
+            tid, None,
+            f"the Dask worker running the trial ({where}) was lost: killed, out of memory, "
+            "or its batch job ended", "crashed", started, time.time(), where))
+
+    # ------------------------------------------------------------------ cluster health
+    def _check_cluster(self) -> None:
+        now = time.monotonic()
+        if now - self._last_check < _CHECK_EVERY:
+            return
+        self._last_check = now
+        try:
+            info = self.client.scheduler_info(n_workers=-1)
+        except Exception as exc:  # the scheduler is unreachable: as good as no worker
+            log.warning("cannot reach the Dask scheduler: %s", exc)
+            info = {"workers": {}}
+        workers = info.get("workers", {})
+        for tid, (where, _) in list(self._where.items()):
+            if where not in workers and tid in self._futures:
+                self._fail_lost(tid, where)
+        if workers:
+            self._idle_since = None
+        elif self._idle_since is None:
+            self._idle_since = now
+        elif now - self._idle_since >= self.idle_timeout:
+            raise ExecutorError(
+                f"no Dask worker has been connected for {self.idle_timeout:g} s (run.idle_timeout); "
+                "stopping. Trials in flight are recorded as interrupted and run again on resume."
+            )
+        if self._replenisher is not None:
+            self._replenisher.check(w.get("name", addr) for addr, w in workers.items())
+        if self._resources and workers and self._futures:
+            have = set().union(*(w.get("resources", {}) for w in workers.values()))
+            missing = sorted(set(self._resources) - have)
+            if missing and not self._where:
+                log.warning("no connected Dask worker declares the resource(s) %s that each trial needs "
+                            "(start workers with --resources); trials wait", ", ".join(missing))
+
+    def _backstop(self) -> None:
+        """Fail a trial whose worker never came back past its time limit (the worker enforces it first)."""
+        now = time.time()
+        for tid, (where, started) in list(self._where.items()):
+            task = self._tasks.get(tid)
+            if task is not None and task.timeout is not None and now > started + task.timeout + self.kill_grace + _BACKSTOP:
+                future = self._futures.pop(tid)
+                self._tasks.pop(tid)
+                self._where.pop(tid)
+                future.cancel()
+                self._done.append(Outcome(tid, None, f"ran over its time limit of {task.timeout:g} s and its "
+                                          f"Dask worker {where} did not stop it", "timeout", started, now, where))
+
+    # ------------------------------------------------------------------ protocol
+    def submit(self, task: Task) -> None:
+        if self._closed:
+            raise ExecutorError("the executor is closed")
+        from parabo.executors.dask_worker import run_trial
+
+        future = self.client.submit(
+            run_trial, self._token, task, self.kill_grace, self._gpus,
+            key=f"parabo-trial-{task.trial_id}-{task.attempt}-{self._token}",
+            pure=False, retries=0, resources=self._resources or None,
+        )
+        self._futures[task.trial_id] = future
+        self._tasks[task.trial_id] = task
+        future.add_done_callback(lambda f, tid=task.trial_id: self._on_future_done(tid, f))
+
+    def collect(self, timeout: float | None = None) -> list[Outcome]:
+        end = None if timeout is None else time.monotonic() + timeout
+        while not self._done:
+            self._check_cluster()
+            self._backstop()
+            if self._done:
+                break
+            left = None if end is None else max(0.0, end - time.monotonic())
+            wait_for = _CHECK_EVERY if left is None else min(left, _CHECK_EVERY)
+            try:
+                event = self._events.get(timeout=wait_for)
+            except queue.Empty:
+                event = None
+            while event is not None:
+                self._handle(event)
+                try:
+                    event = self._events.get_nowait()
+                except queue.Empty:
+                    event = None
+            if end is not None and time.monotonic() >= end:
+                break
+        done, self._done = self._done, []
+        return done
+
+    def cancel(self, trial_id: int) -> None:
+        future = self._futures.pop(trial_id, None)
+        if future is None:
+            return
+        self._tasks.pop(trial_id)
+        where, started = self._where.pop(trial_id, (None, None))
+        future.cancel()  # the worker sees its task cancelled and kills the trial's process group
+        self._done.append(Outcome(trial_id, None, "cancelled", "cancelled", started, time.time(), where))
+
+    def close(self, cancel: bool = True) -> None:
+        """Stop: cancel (or wait for) the trials in flight, stop the sandboxes, close what parabo started."""
+        if self._closed:
+            return
+        if not cancel and self._closing_error is None:
+            while self._futures:
+                self._done.extend(self.collect(timeout=1.0))
+        self._closed = True
+        for tid in list(self._futures):
+            self.cancel(tid)
+        self._shutdown_client()
+
+    def _shutdown_client(self) -> None:
+        from parabo.executors.dask_worker import shutdown
+
+        try:
+            with contextlib.suppress(Exception):
+                self.client.unsubscribe_topic(self._topic)
+            try:
+                # removing the plugin stops this study's sandboxes on every worker
+                self.client.unregister_worker_plugin(self._topic)
+            except Exception as exc:
+                log.debug("could not unregister the worker plugin: %s", exc)
+                with contextlib.suppress(Exception):
+                    self.client.run(shutdown, self._token, self.kill_grace)
+        finally:
+            if self._owns_client:
+                self.client.close()
+            if self._cluster is not None:
+                self._cluster.close()
+
+    @property
+    def running(self) -> int:
+        return len(self._futures) + len(self._done)
+
+    @property
+    def connected_workers(self) -> int:
+        """How many Dask workers the scheduler knows right now."""
+        return len(self.client.scheduler_info(n_workers=-1).get("workers", {}))
+
+    def __del__(self) -> None:
+        if not getattr(self, "_closed", True):
+            with contextlib.suppress(Exception):
+                self.close(cancel=True)
