@@ -94,3 +94,12 @@ def with_data(params: dict, data: dict) -> float:
 
 def pid(params: dict) -> float:
     return float(os.getpid())
+
+
+def visible_gpu(params: dict) -> float:
+    return float(os.environ.get("CUDA_VISIBLE_DEVICES", "-1"))
+
+
+def visible_gpu_slow(params: dict) -> float:
+    time.sleep(1.0)  # long enough that each of the workers takes one trial
+    return float(os.environ.get("CUDA_VISIBLE_DEVICES", "-1"))

@@ -129,3 +129,27 @@ def test_thread_backend_fails_an_overdue_python_trial() -> None:
         assert out[0].reason == "timeout" and out[1].result == 1.0
     finally:
         ex.close()
+
+
+def test_gpus_are_shared_round_robin_and_a_replacement_keeps_its_slot() -> None:
+    ex = make_executor("process", PythonObjective("helpers_objectives:visible_gpu"), 4, gpus=["0", "1"])
+    try:
+        for i in range(40):
+            ex.submit(Task(i, {}))
+        seen = {o.worker: o.result for o in drain(ex, 40).values()}
+    finally:
+        ex.close()
+    assert set(seen.values()) <= {0.0, 1.0} and len(seen) >= 1
+    study = parabo_minimize_gpu()
+    assert sorted(study) == [0.0, 0.0, 1.0, 1.0]
+
+
+def parabo_minimize_gpu() -> list[float]:
+    """One trial per worker slot at once: slots 0..3 see GPUs 0, 1, 0, 1."""
+    ex = make_executor("process", PythonObjective("helpers_objectives:visible_gpu_slow"), 4, gpus=["0", "1"])
+    try:
+        for i in range(4):
+            ex.submit(Task(i, {}))
+        return [o.result for o in drain(ex, 4).values()]
+    finally:
+        ex.close()

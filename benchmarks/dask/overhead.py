@@ -51,7 +51,7 @@ def run(backend: str, objective: Any, trials: int, workers: int, dask: dict[str,
         t0 = time.perf_counter()
         try:
             summary = run_scheduler(study, PythonObjective(objective), trials=trials, workers=workers,
-                                    backend=backend, dask=dask)
+                                    backend=backend, backend_options=dask)
         finally:
             study.close()
         total = time.perf_counter() - t0

@@ -136,6 +136,7 @@ class RunConfig(_Strict):
     address: str | None = None  # e.g. tcp://10.0.0.5:8786
     cluster: ClusterConfig | None = None  # local, or {type: slurm, cores, memory, walltime, ...}
     idle_timeout: float | None = None  # stop when no Dask worker is connected this long (default 10m)
+    gpus: list[int | str] | None = None  # backend process: GPU ids shared round-robin (default: detected)
     resources: ResourcesConfig | None = None  # what one trial needs: {cpus, gpus, memory}
 
     @field_validator("address", "cluster", "idle_timeout")

@@ -44,6 +44,7 @@ def optimize(
     setup: Callable[[], Any] | str | None = None,
     cache: bool | str | os.PathLike[str] = False,
     cache_key: str | None = None,
+    backend_options: Mapping[str, Any] | None = None,
     listener: SchedulerListener | None = None,
     **options: Any,
 ) -> Study:
@@ -54,6 +55,8 @@ def optimize(
     The study is left closed (its folder unlocked); read ``study.best``,
     ``study.trials`` or ``study.to_dataframe()``.
 
+    ``backend_options``: options of the backend, e.g. ``{"address": "tcp://host:8786"}``
+    for ``backend="dask"`` or ``{"gpus": [0, 1]}`` for ``process`` (see :func:`make_executor`).
     ``cache``: True (a ``cache`` folder in ``storage``) or a folder shared between
     studies: results of parameters already evaluated are reused. ``options``:
     more :class:`Scheduler` arguments (``retries``, ``retry_on``, ``max_failures``,
@@ -74,7 +77,8 @@ def optimize(
                 cache = study.folder / "cache"
             options["cache"] = make_cache(obj, Path(cache), cache_key)
         run_scheduler(study, obj, trials=trials, workers=workers, backend=backend, timeout=timeout,
-                      max_time=max_time, target=target, batch=batch, listener=listener, **options)
+                      max_time=max_time, target=target, batch=batch, listener=listener,
+                      backend_options=backend_options, **options)
     finally:
         study.close()
     return study
@@ -104,15 +108,15 @@ def run_scheduler(
     target: float | None = None,
     batch: bool = False,
     listener: SchedulerListener | None = None,
-    dask: Mapping[str, Any] | None = None,
+    backend_options: Mapping[str, Any] | None = None,
     **options: Any,
 ) -> RunSummary:
     """Start the backend, run the scheduler on ``study`` and close the backend.
 
-    ``dask``: options of the dask backend (``address``, ``cluster``, ``resources``, ``idle_timeout``).
+    ``backend_options``: keyword options of the backend (see :func:`make_executor`).
     ``options``: more keyword arguments of :class:`Scheduler` (retries, cache, ...).
     """
-    executor = make_executor(backend, objective, workers, dask=dask)
+    executor = make_executor(backend, objective, workers, **dict(backend_options or {}))
     try:
         scheduler = Scheduler(study, executor, trials=trials, max_time=max_time, target=target,
                               batch=batch, trial_timeout=timeout, listener=listener, **options)
@@ -121,17 +125,26 @@ def run_scheduler(
         executor.close(cancel=True)
 
 
-def _dask_options(cfg: StudyConfig) -> dict[str, Any] | None:
-    """The dask backend's options from the ``run`` section (None for other backends)."""
+def _backend_options(cfg: StudyConfig) -> dict[str, Any]:
+    """The options of the study's backend from its ``run`` section."""
     run = cfg.run
-    if run.backend != "dask":
-        return None
-    return {
-        "address": run.address,
-        "cluster": run.cluster.options() if run.cluster is not None else None,
-        "resources": run.resources.model_dump(exclude_none=True) if run.resources is not None else None,
-        "idle_timeout": run.idle_timeout,
-    }
+    if run.backend == "dask":
+        return {
+            "address": run.address,
+            "cluster": run.cluster.options() if run.cluster is not None else None,
+            "resources": run.resources.model_dump(exclude_none=True) if run.resources is not None else None,
+            "idle_timeout": run.idle_timeout,
+        }
+    if run.backend == "process":
+        from parabo.executors.dask_resources import detect_gpus
+
+        wanted = run.resources.gpus if run.resources is not None else None
+        if run.gpus is None and not wanted:
+            return {}
+        return {"gpus": run.gpus if run.gpus is not None else detect_gpus(), "gpus_per_trial": wanted or 1}
+    if run.backend == "simulated":
+        return {"runtime": run.runtime, "seed": cfg.seed}
+    return {}
 
 
 def make_cache(objective: Objective, folder: Path, cache_key: str | None = None) -> ResultCache:
@@ -175,7 +188,7 @@ def run_study(cfg: StudyConfig, base_dir: Path, listener: SchedulerListener | No
         summary = run_scheduler(
             study, objective, trials=cfg.run.trials, workers=cfg.run.workers,
             backend=cfg.run.backend, timeout=cfg.run.timeout, max_time=cfg.run.max_time,
-            target=cfg.run.target, batch=cfg.run.batch, listener=listener, dask=_dask_options(cfg),
+            target=cfg.run.target, batch=cfg.run.batch, listener=listener, backend_options=_backend_options(cfg),
             **_failure_options(cfg, objective, study, base_dir),
         )
     finally:

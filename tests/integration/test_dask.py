@@ -176,7 +176,7 @@ def test_a_study_against_a_cli_started_scheduler_completes_with_the_right_counts
     study = Study(SPACE, "minimize", "random", 0, storage=tmp_path / "study")
     try:
         summary = run_scheduler(study, PythonObjective(square), trials=10, workers=2, backend="dask",
-                                dask={"address": cluster.address})
+                                backend_options={"address": cluster.address})
         assert summary.stop_reason == "trials"
         assert (summary.n_complete, summary.n_failed) == (10, 0)
         ids = [t.id for t in study.trials]
@@ -200,7 +200,7 @@ def cluster_workers(address: str) -> list[str]:
 
 
 def test_the_objective_is_loaded_once_per_worker_process(cluster: LoopbackCluster) -> None:
-    with make_executor("dask", PythonObjective(_pid), 1, dask={"address": cluster.address}) as ex:
+    with make_executor("dask", PythonObjective(_pid), 1, address=cluster.address) as ex:
         for i in range(6):
             ex.submit(Task(i, {"x": 0.0}))
         outcomes = _collect_all(ex, 6, 60)
@@ -226,7 +226,7 @@ def _collect_all(ex, n: int, limit: float):  # type: ignore[no-untyped-def]
 def test_a_time_limit_stops_a_trial_that_sleeps_forever_and_the_worker_stays_usable(
     cluster: LoopbackCluster, shared_marks: Path
 ) -> None:
-    with make_executor("dask", PythonObjective(sleep_forever), 2, dask={"address": cluster.address}) as ex:
+    with make_executor("dask", PythonObjective(sleep_forever), 2, address=cluster.address) as ex:
         t0 = time.monotonic()
         ex.submit(Task(1, {"x": 1.0}, timeout=1.0))
         ex.submit(Task(2, {"x": 1.0}, timeout=1.0))
@@ -240,7 +240,7 @@ def test_a_time_limit_stops_a_trial_that_sleeps_forever_and_the_worker_stays_usa
         pid = int(mark.name.split("-")[1])
         assert _wait_gone(lambda pid=pid: _alive(pid)) == []
     # both workers still run trials
-    with make_executor("dask", PythonObjective(square), 2, dask={"address": cluster.address}) as ex:
+    with make_executor("dask", PythonObjective(square), 2, address=cluster.address) as ex:
         for i in range(4):
             ex.submit(Task(10 + i, {"x": 2.0}))
         outcomes = _collect_all(ex, 4, 30)
@@ -260,7 +260,7 @@ def _alive(pid: int) -> list[int]:
 def test_cancel_kills_the_running_trial(cluster: LoopbackCluster, shared_marks: Path) -> None:
     for p in shared_marks.iterdir():
         p.unlink()
-    with make_executor("dask", PythonObjective(sleep_forever), 1, dask={"address": cluster.address}) as ex:
+    with make_executor("dask", PythonObjective(sleep_forever), 1, address=cluster.address) as ex:
         ex.submit(Task(1, {"x": 1.0}))
         deadline = time.monotonic() + 30
         while not list(shared_marks.iterdir()) and time.monotonic() < deadline:
@@ -296,7 +296,7 @@ def test_a_worker_killed_mid_trial_fails_only_its_trial_and_no_worker_left_stops
         study = Study(SPACE, "minimize", "random", 1, storage=tmp_path / "study")
         try:
             summary = run_scheduler(study, PythonObjective(marked_sleep), trials=6, workers=2,
-                                    backend="dask", dask={"address": cl.address})
+                                    backend="dask", backend_options={"address": cl.address})
             thread.join(5)
             assert killed, "no trial started"
             assert summary.stop_reason == "trials"
@@ -322,7 +322,7 @@ def test_a_worker_killed_mid_trial_fails_only_its_trial_and_no_worker_left_stops
         try:
             with pytest.raises(ExecutorError, match="no Dask worker has been connected"):
                 run_scheduler(study, PythonObjective(square), trials=2, workers=1, backend="dask",
-                              dask={"address": cl.address, "idle_timeout": 2.0})
+                              backend_options={"address": cl.address, "idle_timeout": 2.0})
             assert not [t for t in study.trials if t.state is TrialState.COMPLETE]
             assert all(t.reason == "interrupted" for t in study.trials)
         finally:
@@ -352,8 +352,7 @@ def test_a_study_file_with_a_local_cluster_runs(tmp_path: Path) -> None:
 
 def test_a_study_that_cannot_reach_its_scheduler_says_so() -> None:
     with pytest.raises(ExecutorError, match="cannot connect to the Dask scheduler at tcp://127.0.0.1:9"):
-        make_executor("dask", PythonObjective(square), 1,
-                      dask={"address": "tcp://127.0.0.1:9", "connect_timeout": 2})
+        make_executor("dask", PythonObjective(square), 1, address="tcp://127.0.0.1:9", connect_timeout=2)
 
 
 def test_without_dask_installed_the_message_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from parabo.exceptions import ConfigError
@@ -14,18 +13,16 @@ __all__ = ["BACKENDS", "Executor", "Outcome", "Task", "make_executor"]
 BACKENDS = ("inline", "thread", "process", "simulated", "dask")
 
 
-def make_executor(
-    backend: str, objective: Objective, workers: int = 1, *, runtime: Any = None, seed: int | None = None,
-    dask: Mapping[str, Any] | None = None,
-) -> Executor:
-    """Start the executor of a backend name (``inline``, ``thread``, ``process``, ``simulated``).
+def make_executor(backend: str, objective: Objective, workers: int = 1, **options: Any) -> Executor:
+    """Start the executor of a backend name; ``options`` go to that backend's class.
 
-    ``runtime`` (a runtime model, default 60 s) and ``seed`` apply to ``simulated`` only.
-    ``dask`` holds the keyword options of :class:`~parabo.executors.dask.DaskExecutor`
-    (``address``, ``cluster``, ``resources``, ``idle_timeout``).
+    - ``process``: ``gpus`` (ids shared round-robin), ``gpus_per_trial``, ``kill_grace``;
+    - ``simulated``: ``runtime`` (a runtime model, default 60 s), ``seed``, ``overhead``;
+    - ``dask``: ``address``, ``cluster``, ``resources``, ``idle_timeout`` (see :class:`~parabo.executors.dask.DaskExecutor`).
     """
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
         raise ConfigError(f"must be a positive integer, got {workers!r}", field="run.workers")
+    options = {k: v for k, v in options.items() if v is not None}
     if backend == "inline":
         from parabo.executors.inline import InlineExecutor
 
@@ -37,13 +34,14 @@ def make_executor(
     if backend == "process":
         from parabo.executors.process import ProcessExecutor
 
-        return ProcessExecutor(objective, workers)
+        return ProcessExecutor(objective, workers, **options)
     if backend == "simulated":
         from parabo.executors.simulated import SimulatedExecutor
 
-        return SimulatedExecutor(objective, workers, runtime=60.0 if runtime is None else runtime, seed=seed)
+        options.setdefault("runtime", 60.0)
+        return SimulatedExecutor(objective, workers, **options)
     if backend == "dask":
         from parabo.executors.dask import DaskExecutor
 
-        return DaskExecutor(objective, workers, **dict(dask or {}))
+        return DaskExecutor(objective, workers, **options)
     raise ConfigError(f"unknown backend {backend!r}; use one of: {', '.join(BACKENDS)}", field="run.backend")

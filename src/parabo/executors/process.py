@@ -26,6 +26,7 @@ import subprocess
 import sys
 import time
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 
@@ -50,6 +51,7 @@ def _signal_name(code: int) -> str:
 
 @dataclass
 class _Worker:
+    slot: int
     name: str
     proc: subprocess.Popen[bytes]
     conn: Connection
@@ -71,6 +73,8 @@ class ProcessExecutor(Executor):
         workers: how many processes (trials at once).
         env: extra environment variables per worker index, e.g. GPU assignment.
         kill_grace: seconds between SIGTERM and SIGKILL when a trial is stopped.
+        gpus: GPU ids shared round-robin: worker slot ``i`` sees ``gpus_per_trial`` of them
+            through ``CUDA_VISIBLE_DEVICES`` (a replacement worker keeps the slot's GPUs).
     """
 
     def __init__(
@@ -79,11 +83,15 @@ class ProcessExecutor(Executor):
         workers: int = 1,
         *,
         kill_grace: float = KILL_GRACE,
+        gpus: Sequence[str | int] | None = None,
+        gpus_per_trial: int = 1,
     ) -> None:
         if workers < 1:
             raise ExecutorError("the process backend needs at least one worker")
         self.workers = workers
         self.kill_grace = kill_grace
+        self.gpus = list(gpus or [])
+        self.gpus_per_trial = gpus_per_trial
         self._payload = cloudpickle.dumps(objective)
         self._queue: deque[Task] = deque()
         self._pool: list[_Worker] = []
@@ -92,20 +100,24 @@ class ProcessExecutor(Executor):
         self._fast_deaths = 0
         self._closed = False
         self._last_fatal = ""
-        for _ in range(workers):
-            self._pool.append(self._start_worker())
+        for slot in range(workers):
+            self._pool.append(self._start_worker(slot))
 
     # ------------------------------------------------------------------ workers
-    def _start_worker(self) -> _Worker:
+    def _start_worker(self, slot: int) -> _Worker:
+        from parabo.executors.dask_resources import gpu_env
+
         self._serial += 1
         name = f"process-{self._serial}"
         parent, child = socket.socketpair()
+        env = {**os.environ, **gpu_env(slot, self.gpus, self.gpus_per_trial)} if self.gpus else None
         try:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "parabo.executors._worker", str(child.fileno())],
                 pass_fds=(child.fileno(),),
                 start_new_session=True,
                 stdin=subprocess.DEVNULL,
+                env=env,
             )
         except OSError as exc:
             parent.close()
@@ -117,7 +129,7 @@ class ProcessExecutor(Executor):
             pidfd: int | None = os.pidfd_open(proc.pid)
         except (AttributeError, OSError):
             pidfd = None
-        worker = _Worker(name, proc, conn, pidfd)
+        worker = _Worker(slot, name, proc, conn, pidfd)
         try:
             conn.send(("init", self._payload, name, list(sys.path)))
         except OSError:
@@ -192,7 +204,7 @@ class ProcessExecutor(Executor):
                     "worker processes keep dying before they can load the objective"
                     + (f": {self._last_fatal}" if self._last_fatal else "")
                 )
-            self._pool.append(self._start_worker())
+            self._pool.append(self._start_worker(worker.slot))
 
     def _drain(self, worker: _Worker) -> bool:
         """Handle every message waiting from a worker; False when its channel is closed."""
