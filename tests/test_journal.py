@@ -4,7 +4,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -59,9 +58,8 @@ def test_corrupt_line_in_the_middle_is_an_error(tmp_path: Path) -> None:
 
 
 def test_second_coordinator_is_refused_with_the_holder(folder: Path) -> None:
-    with Study(SPACE, storage=folder):
-        with pytest.raises(StudyLockedError, match=f"pid {os.getpid()}"):
-            Study(SPACE, storage=folder)
+    with Study(SPACE, storage=folder), pytest.raises(StudyLockedError, match=f"pid {os.getpid()}"):
+        Study(SPACE, storage=folder)
 
 
 def test_stale_lock_of_a_dead_process_is_taken_over(folder: Path) -> None:

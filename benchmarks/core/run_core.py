@@ -102,7 +102,7 @@ def idle(trials: int = 200, workers: int = 8) -> dict:
     gaps = []
     for runs in by_worker.values():
         runs.sort(key=lambda t: t.started_at)
-        for a, b in zip(runs, runs[1:]):
+        for a, b in zip(runs, runs[1:], strict=False):
             gaps.append(b.started_at - a.finished_at)
     wall = end - start
     return {

@@ -123,7 +123,7 @@ class RunConfig(_Strict):
     # failures (docs: README "Failures"): retries of the same parameters, and when to give up
     retries: int = Field(0, ge=0)
     retry_on: list[Literal["crashed", "timeout", "exception", "exit_code", "invalid_result"]] = Field(
-        default_factory=lambda: ["crashed", "timeout"]
+        default_factory=lambda: ["crashed", "timeout"]  # type: ignore[arg-type]
     )
     max_failures: int | None = Field(20, ge=1)  # consecutive failed trials that stop the study
     stop_grace: float | None = None  # seconds in-flight trials get after a stop signal
@@ -317,10 +317,7 @@ def load_study_file(path: str | Path) -> tuple[StudyConfig, Path]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read the study file {p}: {exc}") from None
     try:
-        if p.suffix.lower() == ".json":
-            data = json.loads(text)
-        else:
-            data = yaml.safe_load(text)
+        data = json.loads(text) if p.suffix.lower() == ".json" else yaml.safe_load(text)
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{p} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
     except yaml.YAMLError as exc:

@@ -22,10 +22,10 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Protocol
 
-from parabo.exceptions import ConfigError
-from parabo.executors.base import Executor, Outcome, Task
 from parabo._procs import host, kill_orphan_group, start_marker
 from parabo.cache import ResultCache, trial_key
+from parabo.exceptions import ConfigError
+from parabo.executors.base import Executor, Outcome, Task
 from parabo.results import FolderWriter, progress_record
 from parabo.study import RERUN_REASONS, Study
 from parabo.trial import Trial, TrialState
@@ -308,7 +308,7 @@ class Scheduler:
         for tid in list(self.inflight):
             self.executor.cancel(tid)
 
-    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+    def _on_signal(self, signum: int | signal.Signals, frame: FrameType | None) -> None:
         self._signals += 1
         self._last_signal = signum
         if self._stop is None or self._stop in ("trials", "target"):
@@ -386,8 +386,8 @@ class Scheduler:
             self._abort()
             raise
         finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
         self._check_stop()
         summary = RunSummary(
             self._stop or "trials",

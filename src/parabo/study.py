@@ -264,6 +264,8 @@ class Study:
     def _apply(self, trials: dict[int, Trial], event: Mapping[str, Any]) -> None:
         kind = event.get("e")
         tid = event.get("id")
+        if not isinstance(tid, int):
+            return  # events that belong to no trial (sessions, notes, future versions)
         if kind == "proc":
             self._procs.setdefault(tid, []).append(dict(event))
             return

@@ -288,7 +288,7 @@ class ProcessExecutor(Executor):
                 handles[w.conn] = w
                 if w.pidfd is not None:
                     handles[w.pidfd] = w
-            ready = wait(list(handles), timeout=wait_for)
+            ready = wait(list(handles), timeout=wait_for)  # type: ignore[arg-type]
             touched = {id(handles[h]): handles[h] for h in ready}
             for w in list(self._pool):
                 if id(w) not in touched and w.proc.poll() is not None:

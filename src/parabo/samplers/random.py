@@ -25,7 +25,7 @@ class RandomSampler(Sampler):
 
     def __init__(self, seed: int | None = None) -> None:
         super().__init__(seed)
-        self._entropy = seed if seed is not None else int(np.random.SeedSequence().entropy % 2**63)
+        self._entropy = seed if seed is not None else int(np.random.SeedSequence().entropy) % 2**63  # type: ignore[arg-type]
 
     def ask(
         self,

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+
 from parabo.samplers.base import Direction, Sampler
 from parabo.space import Space
 from parabo.trial import Trial
@@ -23,7 +24,8 @@ def sobol_points(dim: int, start: int, n: int, seed: int | None) -> np.ndarray:
         engine.fast_forward(start)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        return engine.random(n)
+        points: np.ndarray = engine.random(n)
+        return points
 
 
 class SobolSampler(Sampler):
@@ -37,7 +39,7 @@ class SobolSampler(Sampler):
 
     def __init__(self, seed: int | None = None) -> None:
         super().__init__(seed)
-        self._seed = seed if seed is not None else int(np.random.SeedSequence().entropy % 2**32)
+        self._seed = seed if seed is not None else int(np.random.SeedSequence().entropy) % 2**32  # type: ignore[arg-type]
         self._engine: Any = None
         self._next = 0
 

@@ -237,7 +237,9 @@ class FileJournal:
                     self._sync_wanted.set()
                     self._syncer.join(timeout=60)
                     self._fd = fd
+                assert self._fd is not None
                 os.fsync(self._fd)
             finally:
-                os.close(self._fd)
+                if self._fd is not None:
+                    os.close(self._fd)
                 self._fd = None
