@@ -137,3 +137,18 @@ def test_resume_kills_orphans_of_a_killed_coordinator(tmp_path: Path) -> None:
     _wait_for(lambda: not (orphans & _sleepers()), limit=10)
     for pid in _sleepers() - before:
         os.kill(pid, signal.SIGKILL)
+
+
+def test_workers_of_a_killed_coordinator_take_their_trials_down(tmp_path: Path) -> None:
+    before = _sleepers()
+    study = tmp_path / "study.yaml"
+    study.write_text(STUDY.replace("BACKEND", "process"))
+    proc = subprocess.Popen([sys.executable, "-m", "parabo.cli", "run", str(study), "-q"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_for(lambda: len(_sleepers() - before) >= 4)
+    workers = [c.pid for c in psutil.Process(proc.pid).children() if "parabo.executors._worker" in " ".join(c.cmdline())]
+    assert len(workers) == 2
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    # no resume here: the workers notice they were orphaned and stop their trials themselves
+    _wait_for(lambda: not (_sleepers() - before) and not any(psutil.pid_exists(w) for w in workers), limit=10)
