@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from parabo.exceptions import ConfigError, StorageError
 from parabo.space import Space
-from parabo.trial import Trial, TrialState
+from parabo.trial import Trial
 
 if TYPE_CHECKING:
     import pandas as pd

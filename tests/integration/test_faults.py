@@ -4,7 +4,6 @@ healthy trials all complete, and no process is left over."""
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -14,8 +13,8 @@ import pytest
 from conftest import descendants
 from parabo import Study, TrialState
 from parabo.executors.process import ProcessExecutor
-from parabo.objectives import CommandObjective, PythonObjective
 from parabo.executors.thread import ThreadExecutor
+from parabo.objectives import CommandObjective, PythonObjective
 from parabo.scheduler import Scheduler
 
 TIMEOUT = 2.0

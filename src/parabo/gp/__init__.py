@@ -13,7 +13,8 @@ Notation (used in every module of this package)
   coordinates are unit-cube coordinates in ``[0, 1]``; categorical coordinates
   hold the choice index ``0 .. k-1`` (compared by equality, never by distance).
 - ``y``: ``(n,)`` observed outputs, already in the *minimization frame* and
-  transformed (standardized, warped) by :class:`~parabo.gp.model.OutputTransform`.
+  transformed (robustly standardized, upper tail compressed) by
+  :class:`~parabo.gp.model.OutputTransform`.
 - ``theta``: ``(d + 2,)`` log hyperparameters ``[log l_1 .. log l_d, log s2, log g]``
   with ``l`` the length scales, ``s2`` the signal variance and the noise
   variance ``noise = g + NOISE_FLOOR``.

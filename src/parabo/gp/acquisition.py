@@ -20,16 +20,17 @@ _C1 = 0.5 * math.log(2.0 * math.pi)
 _C2 = 0.5 * math.log(math.pi / 2.0)
 _INV_SQRT_EPS = 1.0 / math.sqrt(np.finfo(float).eps)
 
-#: an acquisition: points ``(m, d)`` -> values ``(m,)`` and gradients ``(m, d)``
-Acquisition = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+#: an acquisition: ``(points (m, d), grad)`` -> values ``(m,)`` and gradients ``(m, d)``
+Acquisition = Callable[[np.ndarray, bool], tuple[np.ndarray, np.ndarray]]
 
 
 def _log1mexp(u: np.ndarray) -> np.ndarray:
     """``log(1 - exp(u))`` for ``u < 0``, accurate on both sides of ``-log 2``."""
     u = np.minimum(u, -1e-300)
-    return np.where(
+    out: np.ndarray = np.where(
         u > -math.log(2.0), np.log(-np.expm1(u)), np.log1p(-np.exp(np.minimum(u, -math.log(2.0))))
     )
+    return out
 
 
 def log_h(z: np.ndarray) -> np.ndarray:
@@ -56,7 +57,7 @@ def log_h(z: np.ndarray) -> np.ndarray:
 
 def _dlog_h(z: np.ndarray, lh: np.ndarray) -> np.ndarray:
     """``d log_h / dz = Phi(z) / h(z)``, computed in log space."""
-    return np.exp(special.log_ndtr(z) - lh)
+    return np.asarray(np.exp(special.log_ndtr(z) - lh))
 
 
 def log_ei(
@@ -68,7 +69,7 @@ def log_ei(
         sd = np.sqrt(var)
         z = (best - mu) / sd
         return np.log(sd) + log_h(z), np.zeros_like(X)
-    mu, var, dmu, dvar = model.predict(X, grad=True)
+    mu, var, dmu, dvar = model.predict_grad(X)
     sd = np.sqrt(var)
     z = (best - mu) / sd
     lh = log_h(z)
@@ -84,7 +85,7 @@ def ucb(model: GP, beta: float, X: np.ndarray, grad: bool = True) -> tuple[np.nd
     if not grad:
         mu, var = model.predict(X)
         return -mu + sb * np.sqrt(var), np.zeros_like(X)
-    mu, var, dmu, dvar = model.predict(X, grad=True)
+    mu, var, dmu, dvar = model.predict_grad(X)
     sd = np.sqrt(var)
     return -mu + sb * sd, -dmu + sb * dvar / (2.0 * sd[:, None])
 

@@ -51,18 +51,18 @@ class Domain:
     @property
     def cat(self) -> np.ndarray:
         """``(d,)`` bool: categorical coordinates."""
-        return self.kinds == CAT
+        return np.asarray(self.kinds == CAT)
 
     @property
     def cont(self) -> np.ndarray:
         """``(d,)`` bool: coordinates compared by distance (floats and integers)."""
-        return self.kinds != CAT
+        return np.asarray(self.kinds != CAT)
 
     @property
     def discrete(self) -> np.ndarray:
         """``(d,)`` bool: coordinates optimized by discrete search (categoricals, listed integers)."""
         listed = np.array([c is not None for c in self.centres], dtype=bool)
-        return (self.kinds == CAT) | ((self.kinds == INT) & listed)
+        return np.asarray((self.kinds == CAT) | ((self.kinds == INT) & listed))
 
     def snap(self, F: np.ndarray) -> np.ndarray:
         """Round points ``(m, d)`` onto valid values: listed integers to their nearest encoding,
@@ -111,7 +111,7 @@ def _nearest(c: np.ndarray, u: np.ndarray) -> np.ndarray:
 def matern52(r2: np.ndarray) -> np.ndarray:
     """``m52`` of squared scaled distances (any shape)."""
     r = np.sqrt(r2)
-    return (1.0 + SQRT5 * r + (5.0 / 3.0) * r2) * np.exp(-SQRT5 * r)
+    return np.asarray((1.0 + SQRT5 * r + (5.0 / 3.0) * r2) * np.exp(-SQRT5 * r))
 
 
 def dm52_dr2(r2: np.ndarray) -> np.ndarray:
@@ -120,7 +120,7 @@ def dm52_dr2(r2: np.ndarray) -> np.ndarray:
     Finite at ``r = 0``, which is why the kernel is parametrized by ``r2``.
     """
     r = np.sqrt(r2)
-    return -(5.0 / 6.0) * (1.0 + SQRT5 * r) * np.exp(-SQRT5 * r)
+    return np.asarray(-(5.0 / 6.0) * (1.0 + SQRT5 * r) * np.exp(-SQRT5 * r))
 
 
 def sq_dist(A: np.ndarray, B: np.ndarray, inv_l2: np.ndarray, cat: np.ndarray) -> np.ndarray:
@@ -147,4 +147,4 @@ def pair_dists(X: np.ndarray, cat: np.ndarray) -> np.ndarray:
     D = diff * diff
     if cat.any():
         D[:, :, cat] = (diff[:, :, cat] != 0).astype(float)
-    return D
+    return np.asarray(D)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import optimize
+from scipy.spatial import cKDTree
 
 from parabo.gp.acquisition import Acquisition
 from parabo.gp.kernel import CAT, Domain
@@ -18,11 +19,11 @@ def is_duplicate(F: np.ndarray, forbidden: np.ndarray, tol: float) -> np.ndarray
     """``(m,)`` bool: rows of ``F (m, d)`` within ``tol`` (max-norm) of a row of ``forbidden (q, d)``."""
     if forbidden.shape[0] == 0 or F.shape[0] == 0:
         return np.zeros(F.shape[0], dtype=bool)
-    out = np.zeros(F.shape[0], dtype=bool)
-    for i in range(0, F.shape[0], 256):  # bounded memory for large studies
-        diff = np.abs(F[i : i + 256, None, :] - forbidden[None, :, :]).max(axis=2)
-        out[i : i + 256] = (diff <= tol).any(axis=1)
-    return out
+    if F.shape[0] * forbidden.shape[0] <= 4096:
+        diff = np.abs(F[:, None, :] - forbidden[None, :, :]).max(axis=2)
+        return np.asarray((diff <= tol).any(axis=1))
+    dist, _ = cKDTree(forbidden).query(F, k=1, p=np.inf)
+    return np.asarray(dist <= tol)
 
 
 def _lbfgsb(acq: Acquisition, starts: np.ndarray, free: np.ndarray, maxiter: int) -> np.ndarray:
@@ -34,7 +35,7 @@ def _lbfgsb(acq: Acquisition, starts: np.ndarray, free: np.ndarray, maxiter: int
     def fun(z: np.ndarray) -> tuple[float, np.ndarray]:
         F = fixed.copy()
         F[:, free] = z.reshape(k, nf)
-        val, g = acq(F)
+        val, g = acq(F, True)
         bad = ~np.isfinite(val)
         if bad.any():
             val = np.where(bad, -1e10, val)
@@ -51,7 +52,7 @@ def _lbfgsb(acq: Acquisition, starts: np.ndarray, free: np.ndarray, maxiter: int
     )
     out = fixed.copy()
     out[:, free] = np.clip(res.x.reshape(k, nf), 0.0, 1.0)
-    return out
+    return np.asarray(out)
 
 
 def maximize_acquisition(
@@ -72,7 +73,8 @@ def maximize_acquisition(
        other category) while they improve.
 
     Args:
-        acq: points ``(m, d)`` -> values ``(m,)`` and gradients ``(m, d)``.
+        acq: ``(points (m, d), grad)`` -> values ``(m,)`` and gradients ``(m, d)``
+            (zeros when ``grad`` is false).
         candidates: ``(c, d)`` features to start from.
         forbidden: ``(q, d)`` observed and pending points, never returned.
 
@@ -81,7 +83,7 @@ def maximize_acquisition(
         (``r`` may be 0 when every candidate is forbidden).
     """
     C = domain.snap(candidates)
-    vals, _ = acq(C)
+    vals, _ = acq(C, False)
     vals = np.where(np.isfinite(vals), vals, -np.inf)
     ok = ~is_duplicate(C, forbidden, tol)
     pool = [C[ok]]
@@ -90,15 +92,21 @@ def maximize_acquisition(
     starts = C[order[: min(n_starts, int(ok.sum()))]]
     free = domain.kinds != CAT
     if starts.shape[0] and free.any() and maxiter > 0:
-        R = domain.snap(_lbfgsb(acq, starts, free, maxiter))
+        R = _lbfgsb(acq, starts, free, maxiter)
+        # The joint run stops when the sum stops improving; polish the best
+        # start on its own so that it converges (cheap: one point).
+        rv, _ = acq(R, False)
+        top = int(np.argmax(np.where(np.isfinite(rv), rv, -np.inf)))
+        R = np.vstack([R, _lbfgsb(acq, R[top : top + 1], free, max(10, maxiter // 2))])
+        R = domain.snap(R)
         R = _discrete_steps(acq, domain, R, forbidden, tol)
-        rv, _ = acq(R)
+        rv, _ = acq(R, False)
         keep = ~is_duplicate(R, forbidden, tol)
         pool.append(R[keep])
         pool_vals.append(np.where(np.isfinite(rv[keep]), rv[keep], -np.inf))
     elif starts.shape[0] and domain.discrete.any():
         R = _discrete_steps(acq, domain, starts, forbidden, tol)
-        rv, _ = acq(R)
+        rv, _ = acq(R, False)
         keep = ~is_duplicate(R, forbidden, tol)
         pool.append(R[keep])
         pool_vals.append(rv[keep])
@@ -109,13 +117,18 @@ def maximize_acquisition(
 
 
 def _discrete_steps(
-    acq: Acquisition, domain: Domain, R: np.ndarray, forbidden: np.ndarray, tol: float, rounds: int = 3
+    acq: Acquisition,
+    domain: Domain,
+    R: np.ndarray,
+    forbidden: np.ndarray,
+    tol: float,
+    rounds: int = 3,
 ) -> np.ndarray:
     """Greedy coordinate steps over the discrete coordinates of each row of ``R``."""
     if not domain.discrete.any():
         return R
     R = R.copy()
-    cur, _ = acq(R)
+    cur, _ = acq(R, False)
     cur = np.where(is_duplicate(R, forbidden, tol), -np.inf, cur)
     for _ in range(rounds):
         moved = False
@@ -123,7 +136,7 @@ def _discrete_steps(
             nb = domain.neighbours(R[i])
             if nb.shape[0] == 0:
                 continue
-            nv, _ = acq(nb)
+            nv, _ = acq(nb, False)
             nv = np.where(is_duplicate(nb, forbidden, tol) | ~np.isfinite(nv), -np.inf, nv)
             j = int(np.argmax(nv))
             if nv[j] > cur[i]:

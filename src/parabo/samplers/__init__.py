@@ -26,6 +26,7 @@ def _gp(**kwargs: Any) -> Sampler:
 SAMPLERS: dict[str, Callable[..., Sampler]] = {
     "random": RandomSampler,
     "sobol": SobolSampler,
+    "gp": _gp,
 }
 
 DEFAULT_SAMPLER = "random"

@@ -1,0 +1,515 @@
+"""Gaussian-process Bayesian optimization that accounts for the trials in flight.
+
+The numeric core lives in :mod:`parabo.gp`; this module turns trials into
+arrays (and suggestions back into parameter dicts), keeps a cache of the
+fitted model keyed on trial ids, and decides when to refit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from parabo.exceptions import ConfigError
+from parabo.gp.acquisition import log_ei, penalized_log_ei, thompson_sample, ucb
+from parabo.gp.kernel import CAT, FLOAT, INT, Domain
+from parabo.gp.model import GP, OutputTransform, Prior, fit_theta
+from parabo.gp.optimize import is_duplicate, maximize_acquisition
+from parabo.samplers.base import Direction, Sampler
+from parabo.samplers.sobol import sobol_points
+from parabo.space import Space
+from parabo.trial import Trial, TrialState
+
+__all__ = ["GPSampler"]
+
+AcquisitionName = Literal["logei", "ucb", "thompson"]
+PendingStrategy = Literal["kb", "cl", "lp", "none"]
+
+# Integers with more values than this are optimized as floats and rounded at the end.
+_MAX_LISTED_INT = 100_000
+#: two points closer than this (max-norm, in the unit cube) count as the same point
+_TOL = 1e-6
+
+
+def space_domain(space: Space) -> Domain:
+    """The :class:`Domain` of a space: kinds, sizes, and the encodings of integer values."""
+    kinds: list[int] = []
+    sizes: list[int] = []
+    centres: list[np.ndarray | None] = []
+    for p in space.params:
+        if p.kind == "categorical":
+            kinds.append(CAT)
+            sizes.append(p.size)
+            centres.append(None)
+        elif p.kind == "int":
+            kinds.append(INT)
+            sizes.append(p.size)
+            if p.size <= _MAX_LISTED_INT:
+                lo = p.low  # type: ignore[attr-defined]
+                centres.append(np.array([p.encode(v) for v in range(lo, lo + p.size)]))
+            else:
+                centres.append(None)
+        else:
+            kinds.append(FLOAT)
+            sizes.append(0)
+            centres.append(None)
+    return Domain(np.array(kinds), np.array(sizes), tuple(centres))
+
+
+def unit_to_features(U: np.ndarray, domain: Domain) -> np.ndarray:
+    """Unit-cube points ``(m, d)`` to features: categorical coordinates become choice indices."""
+    F = np.array(U, dtype=float, copy=True)
+    for j in np.flatnonzero(domain.cat):
+        k = int(domain.sizes[j])
+        F[:, j] = np.clip(np.floor(F[:, j] * k), 0, k - 1)
+    return F
+
+
+def features_to_unit(F: np.ndarray, domain: Domain) -> np.ndarray:
+    """Features ``(m, d)`` back to unit-cube points (a categorical index to the centre of its bin)."""
+    U = np.array(F, dtype=float, copy=True)
+    for j in np.flatnonzero(domain.cat):
+        U[:, j] = (np.rint(U[:, j]) + 0.5) / int(domain.sizes[j])
+    return U
+
+
+@dataclass
+class _Fit:
+    """Cached model state for one (space, direction): inputs in arrival order and the factor."""
+
+    key: tuple[Any, ...]
+    ids: list[int]
+    X: np.ndarray  # (n, d) features of the modelled trials
+    theta: np.ndarray
+    n_at_fit: int
+    gp: GP | None = None  # posterior over X[rows] (outputs replaced at every ask)
+    rows: np.ndarray = field(default_factory=lambda: np.arange(0))
+
+
+class GPSampler(Sampler):
+    """Bayesian optimization with a Gaussian process and log expected improvement.
+
+    Until ``n_startup`` trials have completed, suggestions come from a scrambled
+    Sobol sequence. Then a GP (Matérn-5/2, one length scale per parameter,
+    Hamming distance for categoricals) is fitted by MAP to the completed
+    trials, and each suggestion maximizes the acquisition.
+
+    Pending trials (in flight, and the earlier suggestions of the same ask) are
+    handled by ``pending``:
+
+    - ``"kb"`` (default): *kriging believer* — the model is conditioned on each
+      pending point as if its posterior mean had been observed. The mean is
+      unchanged; the variance collapses around pending points, and a believed
+      value below the best observed one becomes the incumbent, so log-EI drops
+      around pending points and suggestions spread out without a made-up value.
+      It was the best or tied-best strategy on our asynchronous benchmarks
+      (``docs/benchmarks.md``).
+    - ``"cl"``: *constant liar* — pending points are conditioned on the best
+      observed value.
+    - ``"lp"``: *local penalization* — log-EI of the completed trials only, plus
+      a soft exclusion ball around each pending point.
+    - ``"none"``: pending points only are never suggested again.
+
+    Failed (and pruned) trials are, with ``failed="worst"`` (default), modelled as
+    if they had returned the worst completed value, so their region is avoided;
+    with ``failed="ignore"`` they are left out of the model (their points are
+    still never suggested again).
+
+    A suggestion never repeats a completed, failed or pending point (unless the
+    space is discrete and exhausted, where a random point is returned).
+
+    The sampler caches the fitted hyperparameters and the Cholesky factor, keyed
+    on trial ids, and refits on a schedule (``refit_every``). A fresh sampler
+    given the same history (a resumed study) works, but it refits from scratch,
+    so its next suggestions can differ from those of the sampler that ran before
+    the interruption; within one process, the same seed gives the same sequence.
+
+    Args:
+        seed: fixes the whole sequence of suggestions in a sequential run.
+        acquisition: ``"logei"`` (default), ``"ucb"`` or ``"thompson"``.
+        pending: ``"kb"`` (default), ``"cl"``, ``"lp"`` or ``"none"``.
+        n_startup: completed trials before the GP is used (default ``min(10, d + 3)``).
+        failed: ``"worst"`` or ``"ignore"``.
+        ucb_beta: exploration weight of UCB (``mu - sqrt(beta) sd``).
+        warp: compress the upper tail of the outputs (huge losses far from the optimum)
+            logarithmically before standardizing; see :class:`~parabo.gp.model.OutputTransform`.
+        refit_every: refit the hyperparameters when the number of modelled trials grew
+            by this fraction since the last fit (at least one trial); between refits
+            the Cholesky factor is extended by rank-append.
+        fit_max_points: the hyperparameters are fitted on at most this many trials
+            (the best half, the rest spread over the history).
+        max_points: the posterior uses at most this many trials (the best half and
+            the most recent); beyond it the cost of an ask stops growing.
+        n_candidates: quasi-random candidates of the acquisition optimizer (fewer are
+            used on large studies to bound the cost).
+        n_starts: L-BFGS-B starts of the acquisition optimizer.
+    """
+
+    name = "gp"
+
+    def __init__(
+        self,
+        seed: int | None = None,
+        *,
+        acquisition: AcquisitionName = "logei",
+        pending: PendingStrategy = "kb",
+        n_startup: int | None = None,
+        failed: Literal["worst", "ignore"] = "worst",
+        ucb_beta: float = 4.0,
+        warp: bool = True,
+        refit_every: float = 0.05,
+        fit_max_points: int = 250,
+        max_points: int = 1000,
+        n_candidates: int = 512,
+        n_starts: int = 8,
+    ) -> None:
+        super().__init__(seed)
+        if acquisition not in ("logei", "ucb", "thompson"):
+            raise ConfigError(
+                f"unknown acquisition {acquisition!r}; choose one of: logei, ucb, thompson",
+                field="sampler.acquisition",
+            )
+        if pending not in ("kb", "cl", "lp", "none"):
+            raise ConfigError(
+                f"unknown pending strategy {pending!r}; choose one of: kb, cl, lp, none",
+                field="sampler.pending",
+            )
+        if failed not in ("worst", "ignore"):
+            raise ConfigError(
+                f"unknown failed strategy {failed!r}; choose worst or ignore",
+                field="sampler.failed",
+            )
+        if n_startup is not None and (not isinstance(n_startup, int) or n_startup < 1):
+            raise ConfigError(
+                f"must be an integer >= 1, got {n_startup!r}", field="sampler.n_startup"
+            )
+        self.acquisition = acquisition
+        self.pending = pending
+        self.n_startup = n_startup
+        self.failed = failed
+        self.ucb_beta = float(ucb_beta)
+        self.warp = bool(warp)
+        self.refit_every = float(refit_every)
+        self.fit_max_points = int(fit_max_points)
+        self.max_points = int(max_points)
+        self.n_candidates = int(n_candidates)
+        self.n_starts = int(n_starts)
+        self.prior = Prior()
+        self._entropy = seed if seed is not None else int(np.random.default_rng().integers(2**62))
+        self._fit: _Fit | None = None
+        self._rows: dict[int, tuple[Any, np.ndarray]] = {}
+        self._rows_key = ""
+
+    def __repr__(self) -> str:
+        return (
+            f"GPSampler(seed={self.seed!r}, acquisition={self.acquisition!r}, "
+            f"pending={self.pending!r})"
+        )
+
+    # ------------------------------------------------------------------ ask
+
+    def ask(
+        self,
+        space: Space,
+        history: Sequence[Trial],
+        pending: Sequence[Trial],
+        n: int = 1,
+        direction: Direction = "minimize",
+    ) -> list[dict[str, Any]]:
+        if n <= 0:
+            return []
+        domain = space_domain(space)
+        sign = -1.0 if direction == "maximize" else 1.0
+        complete = [t for t in history if _value(t) is not None]
+        others = [t for t in history if _value(t) is None]
+        modelled = complete + (others if (self.failed == "worst" and complete) else [])
+        n_startup = self.n_startup if self.n_startup is not None else min(10, space.dim + 3)
+
+        # every point ever suggested or run is forbidden
+        forbidden = self._features(space, domain, list(history) + list(pending))
+        start = len(history) + len(pending)
+        rng = np.random.default_rng([self._entropy % 2**63, start, 7])
+
+        if len(complete) < n_startup:
+            return self._startup(space, domain, forbidden, start, n, rng)
+
+        gp, best = self._model(space, domain, modelled, complete, sign, direction)
+        P = self._features(space, domain, pending)
+        out: list[dict[str, Any]] = []
+        for _ in range(n):
+            F = self._suggest(gp, best, domain, P, forbidden, rng)
+            params = space.from_unit(features_to_unit(F[None, :], domain)[0])
+            f = unit_to_features(space.to_unit_array([params]), domain)[0]
+            out.append(params)
+            P = np.vstack([P, f[None, :]])
+            forbidden = np.vstack([forbidden, f[None, :]])
+        return out
+
+    def _features(self, space: Space, domain: Domain, trials: Sequence[Trial]) -> np.ndarray:
+        """Features ``(len(trials), d)`` of the trials' parameters, cached by trial id.
+
+        A cached row is used only if the trial's parameters are the ones it was
+        computed from, so a sampler shared between studies stays correct.
+        """
+        key = repr(space.to_dict())
+        if self._rows_key != key:
+            self._rows, self._rows_key = {}, key
+        missing = [t for t in trials if t.id not in self._rows or self._rows[t.id][0] != t.params]
+        if missing:
+            F = unit_to_features(space.to_unit_array([t.params for t in missing]), domain)
+            for t, f in zip(missing, F, strict=True):
+                self._rows[t.id] = (t.params, f)
+        if not trials:
+            return np.empty((0, space.dim))
+        return np.array([self._rows[t.id][1] for t in trials])
+
+    # ------------------------------------------------------------- startup
+
+    def _startup(
+        self,
+        space: Space,
+        domain: Domain,
+        forbidden: np.ndarray,
+        start: int,
+        n: int,
+        rng: np.random.Generator,
+    ) -> list[dict[str, Any]]:
+        """Sobol points ``start ..``; a point that decodes onto a seen one is replaced by a random one."""
+        U = sobol_points(space.dim, start, n, seed=self._entropy % 2**32)
+        out = []
+        for u in U:
+            params = self._unseen(space, domain, u, forbidden, rng)
+            f = unit_to_features(space.to_unit_array([params]), domain)
+            forbidden = np.vstack([forbidden, f])
+            out.append(params)
+        return out
+
+    def _unseen(
+        self,
+        space: Space,
+        domain: Domain,
+        u: np.ndarray,
+        forbidden: np.ndarray,
+        rng: np.random.Generator,
+    ) -> dict[str, Any]:
+        for _ in range(64):
+            params = space.from_unit(u)
+            f = unit_to_features(space.to_unit_array([params]), domain)
+            if not is_duplicate(f, forbidden, 0.0)[0]:
+                return params
+            u = rng.random(space.dim)
+        return space.from_unit(u)  # a small discrete space can be exhausted
+
+    # --------------------------------------------------------------- model
+
+    def _model(
+        self,
+        space: Space,
+        domain: Domain,
+        modelled: list[Trial],
+        complete: list[Trial],
+        sign: float,
+        direction: Direction,
+    ) -> tuple[GP, float]:
+        """The posterior over the modelled trials, reusing the cached fit where possible."""
+        key = (repr(space.to_dict()), direction, self.failed)
+        values = {t.id: sign * float(t.value) for t in complete}  # type: ignore[arg-type]
+        worst = max(values.values())
+        by_id = {t.id: t for t in modelled}
+        fit = self._fit
+        if fit is not None and (fit.key != key or not set(fit.ids) <= by_id.keys()):
+            fit = None
+        known = set(fit.ids) if fit is not None else set()
+        new = [t for t in modelled if t.id not in known]
+        n_total = len(modelled)
+
+        if fit is None:
+            ids = [t.id for t in modelled]
+            X = self._features(space, domain, modelled)
+            fit = _Fit(key, ids, X, np.empty(0), 0)
+        elif new:
+            Xn = self._features(space, domain, new)
+            fit.ids = fit.ids + [t.id for t in new]
+            fit.X = np.vstack([fit.X, Xn])
+
+        y_raw = np.array([values.get(i, worst) for i in fit.ids])
+        transform = OutputTransform(y_raw, warp=self.warp)
+        y = transform(y_raw)
+
+        interval = max(1, int(self.refit_every * fit.n_at_fit))
+        refit = fit.theta.size == 0 or n_total - fit.n_at_fit >= interval
+        if refit:
+            idx = _subset(y, self.fit_max_points)
+            theta0 = fit.theta if fit.theta.size else None
+            theta, _ok = fit_theta(
+                fit.X[idx],
+                y[idx],
+                domain.cat,
+                theta0,
+                self.prior,
+                maxiter=200 if theta0 is None else 50,
+            )
+            fit.theta = theta
+            fit.n_at_fit = n_total
+            fit.gp = None
+
+        n_rows = len(fit.ids)
+        if fit.gp is None:
+            # rebuilt at every refit: all trials, or a subset on large studies
+            fit.rows = (
+                _posterior_subset(y, self.max_points)
+                if n_rows > self.max_points
+                else np.arange(n_rows)
+            )
+            fit.gp = GP(fit.X[fit.rows], y[fit.rows], fit.theta, domain.cat)
+        else:
+            # between refits, new trials are appended to the factor (rank-append)
+            add = np.arange(int(fit.rows[-1]) + 1, n_rows)
+            if add.size:
+                fit.gp = fit.gp.extend(fit.X[add], y[add])
+                fit.rows = np.r_[fit.rows, add]
+            fit.gp.set_y(y[fit.rows])
+        self._fit = fit
+        y_complete = transform(np.array(list(values.values())))
+        return fit.gp, float(np.min(y_complete))
+
+    # ------------------------------------------------------------- suggest
+
+    def _suggest(
+        self,
+        base: GP,
+        best: float,
+        domain: Domain,
+        P: np.ndarray,
+        forbidden: np.ndarray,
+        rng: np.random.Generator,
+    ) -> np.ndarray:
+        """One point (features ``(d,)``) that maximizes the acquisition given pending ``P (p, d)``."""
+        d = domain.dim
+        model = base
+        if P.shape[0] and self.pending in ("kb", "cl"):
+            if self.pending == "kb":
+                yP, _ = base.predict(P)
+                # A believed value below the incumbent becomes the incumbent: otherwise
+                # EI stays positive right next to the pending point and the batch piles up.
+                best = min(best, float(np.min(yP)))
+            else:
+                yP = np.full(P.shape[0], best)
+            model = base.extend(P, yP)
+
+        # Fewer candidates on large models: the posterior at each costs O(n^2).
+        n_obs = model.n
+        n_cand = int(min(self.n_candidates, max(128, 4e8 / max(n_obs, 1) ** 2)))
+        sob = sobol_points(d, 0, n_cand, seed=int(rng.integers(2**31)))
+        cand = unit_to_features(sob, domain)
+        cand = np.vstack([cand, self._local_candidates(base, domain, rng, n_cand // 4)])
+
+        if self.acquisition == "thompson":
+            cand = domain.snap(cand[: min(cand.shape[0], 1024)])
+            vals = thompson_sample(model, cand, rng)
+            vals = np.where(is_duplicate(cand, forbidden, _TOL), -np.inf, vals)
+            i = int(np.argmax(vals))
+            if np.isfinite(vals[i]):
+                return np.asarray(cand[i])
+            return self._random_unseen(domain, forbidden, rng)
+
+        if self.acquisition == "ucb":
+
+            def acq(F: np.ndarray, grad: bool) -> tuple[np.ndarray, np.ndarray]:
+                return ucb(model, self.ucb_beta, F, grad)
+
+        elif self.pending == "lp" and P.shape[0]:
+            lip = self._lipschitz(base, cand)
+
+            def acq(F: np.ndarray, grad: bool) -> tuple[np.ndarray, np.ndarray]:
+                return penalized_log_ei(model, best, F, P, lip, grad)
+
+        else:
+
+            def acq(F: np.ndarray, grad: bool) -> tuple[np.ndarray, np.ndarray]:
+                return log_ei(model, best, F, grad)
+
+        n_starts = self.n_starts if n_obs < 1000 else max(2, self.n_starts // 2)
+        maxiter = 50 if n_obs < 1000 else 25
+        F, _vals = maximize_acquisition(
+            acq, domain, cand, forbidden, n_starts=n_starts, maxiter=maxiter, tol=_TOL
+        )
+        if F.shape[0]:
+            return np.asarray(F[0])
+        return self._random_unseen(domain, forbidden, rng)
+
+    def _local_candidates(
+        self, model: GP, domain: Domain, rng: np.random.Generator, m: int
+    ) -> np.ndarray:
+        """Gaussian perturbations of the best modelled points, at two scales.
+
+        The step is a fraction of each length scale, capped so that a coordinate
+        the model finds irrelevant (a huge length scale) is not thrown to a bound.
+        """
+        if m <= 0 or model.n == 0:
+            return np.empty((0, domain.dim))
+        top = np.argsort(model.y, kind="stable")[: min(5, model.n)]
+        base = model.X[top[rng.integers(top.shape[0], size=m)]]
+        ls = np.exp(model.theta[: domain.dim])
+        scale = np.where(rng.random((m, 1)) < 0.5, 0.1, 0.01)
+        step = np.clip(scale * ls, 1e-4, 0.2)
+        # perturb a random subset of coordinates (all of them in half the rows)
+        mask = (rng.random((m, domain.dim)) < 0.5) | (rng.random((m, 1)) < 0.5)
+        F = base + mask * step * rng.standard_normal(base.shape)
+        cat = domain.cat
+        if cat.any():
+            # resample a categorical coordinate with probability 1/(d+1)
+            flip = rng.random((m, int(cat.sum()))) < 1.0 / (domain.dim + 1)
+            newv = np.floor(rng.random((m, int(cat.sum()))) * domain.sizes[cat])
+            F[:, cat] = np.where(flip, newv, base[:, cat])
+        return np.asarray(np.clip(F, 0.0, np.where(cat, domain.sizes - 1, 1.0)))
+
+    @staticmethod
+    def _lipschitz(model: GP, cand: np.ndarray) -> float:
+        """Largest gradient norm of the mean (in length-scale units) over the candidates."""
+        _, _, dmu, _ = model.predict_grad(cand[: min(cand.shape[0], 512)])
+        ls = np.exp(model.theta[: model.X.shape[1]])
+        lip = float(np.max(np.linalg.norm(dmu * ls, axis=1)))
+        return lip if math.isfinite(lip) and lip > 1e-7 else 10.0
+
+    @staticmethod
+    def _random_unseen(
+        domain: Domain, forbidden: np.ndarray, rng: np.random.Generator
+    ) -> np.ndarray:
+        for _ in range(256):
+            u = rng.random((1, domain.dim))
+            f = domain.snap(unit_to_features(u, domain))
+            if not is_duplicate(f, forbidden, _TOL)[0]:
+                return np.asarray(f[0])
+        return np.asarray(f[0])
+
+
+def _value(t: Trial) -> float | None:
+    """The value of a COMPLETE trial, or ``None`` (failed, pruned, missing or not finite)."""
+    if t.state is not TrialState.COMPLETE or t.value is None:
+        return None
+    v = float(t.value)
+    return v if math.isfinite(v) else None
+
+
+def _subset(y: np.ndarray, k: int) -> np.ndarray:
+    """Indices of at most ``k`` points: the best half and the rest evenly spread over the history."""
+    n = y.shape[0]
+    if n <= k:
+        return np.arange(n)
+    best = np.argsort(y, kind="stable")[: k // 2]
+    rest = np.setdiff1d(np.arange(n), best)
+    spread = rest[np.linspace(0, rest.shape[0] - 1, k - best.shape[0]).astype(int)]
+    return np.sort(np.r_[best, spread])
+
+
+def _posterior_subset(y: np.ndarray, k: int) -> np.ndarray:
+    """Indices of at most ``k`` points: the best half and the most recent ones."""
+    n = y.shape[0]
+    best = np.argsort(y, kind="stable")[: k // 2]
+    recent = np.setdiff1d(np.arange(n), best)[-(k - best.shape[0]) :]
+    return np.sort(np.r_[best, recent])

@@ -1,0 +1,163 @@
+"""GPSampler: determinism, pending handling, mixed spaces, direction, and a sanity check on Branin."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from parabo.exceptions import ConfigError
+from parabo.samplers import SAMPLERS, make_sampler
+from parabo.samplers.gp import GPSampler
+from parabo.samplers.random import RandomSampler
+from parabo.space import Space
+from parabo.trial import Trial, TrialState
+
+BRANIN = Space(
+    {"x1": {"type": "float", "low": -5, "high": 10}, "x2": {"type": "float", "low": 0, "high": 15}}
+)
+MIXED = Space(
+    {
+        "lr": {"type": "float", "low": 1e-4, "high": 1.0, "log": True},
+        "x": {"type": "float", "low": -2, "high": 2},
+        "n": {"type": "int", "low": 1, "high": 8},
+        "width": {"type": "int", "low": 4, "high": 512, "log": True},
+        "act": {"type": "categorical", "choices": ["relu", "tanh", "gelu"]},
+        "fixed": 3,
+    }
+)
+
+
+def branin(p: dict) -> float:
+    x1, x2 = p["x1"], p["x2"]
+    b, c, t = 5.1 / (4 * math.pi**2), 5 / math.pi, 1 / (8 * math.pi)
+    return (x2 - b * x1**2 + c * x1 - 6) ** 2 + 10 * (1 - t) * math.cos(x1) + 10
+
+
+def mixed(p: dict) -> float:
+    return (
+        (math.log10(p["lr"]) + 2) ** 2
+        + p["x"] ** 2
+        + 0.1 * (p["n"] - 3) ** 2
+        + (math.log2(p["width"]) - 6) ** 2 / 10
+        + {"relu": 0.5, "tanh": 0.0, "gelu": 1.0}[p["act"]]
+    )
+
+
+def run(sampler, space, f, n, direction="minimize", batch=1):
+    history: list[Trial] = []
+    while len(history) < n:
+        for p in sampler.ask(space, history, [], batch, direction):
+            history.append(Trial(len(history), p, TrialState.COMPLETE, value=f(p)))
+    return history
+
+
+def test_registered_in_the_factory() -> None:
+    assert "gp" in SAMPLERS
+    s = make_sampler({"name": "gp", "seed": 3, "pending": "cl"})
+    assert isinstance(s, GPSampler) and s.seed == 3 and s.pending == "cl"
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"acquisition": "ei2"}, {"pending": "x"}, {"failed": "drop"}, {"n_startup": 0}]
+)
+def test_invalid_options_raise_config_error(kwargs: dict) -> None:
+    with pytest.raises(ConfigError):
+        GPSampler(**kwargs)
+
+
+def test_same_seed_same_sequence() -> None:
+    a = [t.params for t in run(GPSampler(seed=7), BRANIN, branin, 12)]
+    b = [t.params for t in run(GPSampler(seed=7), BRANIN, branin, 12)]
+    c = [t.params for t in run(GPSampler(seed=8), BRANIN, branin, 12)]
+    assert a == b
+    assert a != c
+
+
+def test_fresh_sampler_continues_a_resumed_history() -> None:
+    history = run(GPSampler(seed=1), BRANIN, branin, 12)
+    p = GPSampler(seed=1).ask(BRANIN, history, [], 2)
+    assert len(p) == 2 and all(BRANIN.validate(x) == x for x in p)
+
+
+@pytest.mark.parametrize("strategy", ["kb", "cl", "lp", "none"])
+def test_no_duplicates_with_pending(strategy: str) -> None:
+    history = run(GPSampler(seed=0), BRANIN, branin, 10)
+    sampler = GPSampler(seed=0, pending=strategy)
+    pending = [Trial(100 + i, p) for i, p in enumerate(sampler.ask(BRANIN, history, [], 4))]
+    new = sampler.ask(BRANIN, history, pending, 4)
+    U = BRANIN.to_unit_array([t.params for t in history + pending] + new)
+    diff = np.abs(U[:, None, :] - U[None, :, :]).max(axis=2)
+    assert diff[np.triu_indices(len(U), 1)].min() > 1e-6
+
+
+def test_kriging_believer_spreads_a_batch() -> None:
+    history = run(GPSampler(seed=0), BRANIN, branin, 15)
+    batch = GPSampler(seed=0).ask(BRANIN, history, [], 6)
+    U = BRANIN.to_unit_array(batch)
+    d = np.sqrt(((U[:, None, :] - U[None, :, :]) ** 2).sum(-1))
+    assert d[np.triu_indices(6, 1)].min() > 1e-3
+
+
+def test_mixed_space_values_are_valid_and_cover_the_categories() -> None:
+    history = run(GPSampler(seed=0), MIXED, mixed, 24)
+    for t in history:
+        assert MIXED.validate(t.params) == dict(t.params)
+        assert isinstance(t.params["n"], int) and isinstance(t.params["width"], int)
+    assert min(t.value for t in history) < 1.0
+    assert len({t.params["act"] for t in history}) == 3
+
+
+def test_discrete_space_is_exhausted_without_repeats() -> None:
+    space = Space({"a": {"type": "int", "low": 0, "high": 3}, "b": ["x", "y"]})
+    history = run(GPSampler(seed=0), space, lambda p: p["a"] + (p["b"] == "y"), 8)
+    assert len({(t.params["a"], t.params["b"]) for t in history}) == 8
+
+
+def test_maximize() -> None:
+    history = run(GPSampler(seed=0), BRANIN, lambda p: -branin(p), 25, direction="maximize")
+    assert max(t.value for t in history) > -1.0
+
+
+@pytest.mark.parametrize("acq", ["ucb", "thompson"])
+def test_other_acquisitions_work(acq: str) -> None:
+    history = run(GPSampler(seed=0, acquisition=acq), BRANIN, branin, 20)
+    assert min(t.value for t in history) < 5.0
+
+
+def test_failed_trials_are_avoided_and_never_repeated() -> None:
+    sampler = GPSampler(seed=0)
+    history = run(sampler, BRANIN, branin, 10)
+    failed = [
+        Trial(10 + i, p, TrialState.FAILED, error="boom")
+        for i, p in enumerate(sampler.ask(BRANIN, history, [], 3))
+    ]
+    history = history + failed
+    for failed_mode in ("worst", "ignore"):
+        new = GPSampler(seed=0, failed=failed_mode).ask(BRANIN, history, [], 2)
+        U = BRANIN.to_unit_array(new)
+        F = BRANIN.to_unit_array([t.params for t in failed])
+        assert np.abs(U[:, None] - F[None]).max(axis=2).min() > 1e-6
+
+
+def test_gp_beats_random_on_branin_at_30_evaluations() -> None:
+    wins = 0
+    for seed in range(3):
+        gp_best = min(t.value for t in run(GPSampler(seed=seed), BRANIN, branin, 30))
+        rs_best = min(t.value for t in run(RandomSampler(seed=seed), BRANIN, branin, 30))
+        wins += gp_best < rs_best
+        assert gp_best - 0.397887 < 0.05
+    assert wins == 3
+
+
+def test_large_study_path_uses_a_bounded_subset() -> None:
+    # max_points and fit_max_points small so that the subset code path runs on a small study
+    sampler = GPSampler(seed=0, max_points=20, fit_max_points=12, refit_every=0.2)
+    history = run(sampler, BRANIN, branin, 32)
+    assert sampler._fit is not None and sampler._fit.gp is not None
+    assert sampler._fit.gp.n <= 20 + 8  # the subset, plus points appended between refits
+    U = BRANIN.to_unit_array([t.params for t in history])
+    diff = np.abs(U[:, None, :] - U[None, :, :]).max(axis=2)
+    assert diff[np.triu_indices(len(U), 1)].min() > 1e-6
+    assert min(t.value for t in history) < 1.0
