@@ -1,0 +1,176 @@
+"""Run one optimizer on one problem for some seeds; write one JSON per run under results/raw/.
+
+Usage (from the repository root, in the benchmark environment):
+
+    benchmarks/.venv/bin/python benchmarks/gp/run.py --method parabo --problem branin \
+        --seeds 0-9 --budget 100 [--pending 4] [--option pending=lp]
+
+Methods: parabo, random, tpe (Optuna TPE, multivariate + constant liar),
+optuna_gp (Optuna GPSampler), skopt (scikit-optimize GP). ``--pending q``
+(parabo only) simulates ``q`` busy workers: every ask sees ``q`` trials in
+flight, and the oldest is told first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from problems import PROBLEMS, Problem  # noqa: E402
+
+RAW = Path(__file__).parent / "results" / "raw"
+
+
+def run_parabo(prob: Problem, seed: int, budget: int, q: int, options: dict[str, Any]) -> dict:
+    from parabo.samplers.gp import GPSampler
+    from parabo.space import Space
+    from parabo.trial import Trial, TrialState
+
+    space = Space(prob.space)
+    sampler = GPSampler(seed=seed, **options)
+    history: list[Trial] = []
+    pending: list[Trial] = []
+    values, ask_s, min_dist = [], [], []
+    next_id = 0
+    while len(history) < budget:
+        if next_id < budget:
+            t0 = time.perf_counter()
+            p = sampler.ask(space, history, pending, 1)[0]
+            ask_s.append(time.perf_counter() - t0)
+            pending.append(Trial(next_id, p))
+            next_id += 1
+            if len(pending) > 1:
+                U = space.to_unit_array([t.params for t in pending])
+                diff = np.abs(U[:, None, :] - U[None, :, :]).max(axis=2)
+                min_dist.append(float(diff[np.triu_indices(len(U), 1)].min()))
+        if len(pending) > q or next_id >= budget:
+            t = pending.pop(0)
+            history.append(t.evolve(state=TrialState.COMPLETE, value=prob.f(dict(t.params))))
+            values.append(history[-1].value)
+    return {"values": values, "ask_s": ask_s, "min_pending_dist": min(min_dist, default=None)}
+
+
+def _optuna_space(trial: Any, space: dict) -> dict[str, Any]:
+    p = {}
+    for name, s in space.items():
+        if s["type"] == "float":
+            p[name] = trial.suggest_float(name, s["low"], s["high"], log=s.get("log", False))
+        elif s["type"] == "int":
+            p[name] = trial.suggest_int(name, s["low"], s["high"], log=s.get("log", False))
+        else:
+            p[name] = trial.suggest_categorical(name, s["choices"])
+    return p
+
+
+def run_optuna(prob: Problem, seed: int, budget: int, which: str) -> dict:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    if which == "tpe":
+        sampler = optuna.samplers.TPESampler(seed=seed, multivariate=True, constant_liar=True)
+    elif which == "random":
+        sampler = optuna.samplers.RandomSampler(seed=seed)
+    else:
+        sampler = optuna.samplers.GPSampler(seed=seed)
+    study = optuna.create_study(sampler=sampler)
+    values, ask_s = [], []
+    for _ in range(budget):
+        t0 = time.perf_counter()
+        trial = study.ask()
+        p = _optuna_space(trial, prob.space)
+        ask_s.append(time.perf_counter() - t0)
+        v = prob.f(p)
+        study.tell(trial, v)
+        values.append(v)
+    return {"values": values, "ask_s": ask_s}
+
+
+def run_skopt(prob: Problem, seed: int, budget: int) -> dict:
+    from skopt import Optimizer
+    from skopt.space import Categorical, Integer, Real
+
+    dims, names = [], list(prob.space)
+    for s in prob.space.values():
+        prior = "log-uniform" if s.get("log") else "uniform"
+        if s["type"] == "float":
+            dims.append(Real(s["low"], s["high"], prior=prior))
+        elif s["type"] == "int":
+            dims.append(Integer(s["low"], s["high"], prior=prior))
+        else:
+            dims.append(Categorical(s["choices"]))
+    opt = Optimizer(dims, base_estimator="GP", n_initial_points=10, random_state=seed)
+    values, ask_s = [], []
+    for _ in range(budget):
+        t0 = time.perf_counter()
+        x = opt.ask()
+        ask_s.append(time.perf_counter() - t0)
+        p = {n: (v.item() if hasattr(v, "item") else v) for n, v in zip(names, x, strict=True)}
+        v = prob.f(p)
+        t0 = time.perf_counter()
+        opt.tell(x, v)
+        ask_s[-1] += time.perf_counter() - t0  # skopt fits in tell: count it as optimizer time
+        values.append(v)
+    return {"values": values, "ask_s": ask_s}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--method", required=True)
+    ap.add_argument("--problem", required=True)
+    ap.add_argument("--seeds", default="0-9")
+    ap.add_argument("--budget", type=int, default=100)
+    ap.add_argument("--pending", type=int, default=0)
+    ap.add_argument("--option", action="append", default=[], help="parabo option key=value")
+    ap.add_argument("--tag", default="", help="label of the configuration (default: method)")
+    a = ap.parse_args()
+    lo, _, hi = a.seeds.partition("-")
+    seeds = range(int(lo), int(hi or lo) + 1)
+    options: dict[str, Any] = {}
+    for kv in a.option:
+        k, _, v = kv.partition("=")
+        options[k] = json.loads(v) if v[:1].isdigit() or v in ("true", "false") else v
+    tag = a.tag or a.method
+    prob = PROBLEMS[a.problem]
+    RAW.mkdir(parents=True, exist_ok=True)
+    for seed in seeds:
+        out = RAW / f"{tag}__{a.problem}__q{a.pending}__s{seed}.json"
+        if out.exists():
+            continue
+        t0 = time.perf_counter()
+        if a.method == "parabo":
+            r = run_parabo(prob, seed, a.budget, a.pending, options)
+        elif a.method in ("tpe", "optuna_gp", "random"):
+            r = run_optuna(prob, seed, a.budget, a.method)
+        elif a.method == "skopt":
+            r = run_skopt(prob, seed, a.budget)
+        else:
+            raise SystemExit(f"unknown method {a.method}")
+        r.update(
+            method=a.method,
+            tag=tag,
+            problem=a.problem,
+            seed=seed,
+            pending=a.pending,
+            options=options,
+            budget=a.budget,
+            fstar=prob.fstar,
+            wall_s=time.perf_counter() - t0,
+        )
+        best = min(v for v in r["values"] if v is not None and math.isfinite(v))
+        out.write_text(json.dumps(r))
+        print(
+            f"{tag} {a.problem} q={a.pending} seed={seed} best={best:.6g} {r['wall_s']:.1f}s",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
