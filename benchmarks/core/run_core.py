@@ -53,15 +53,36 @@ def timed_run(objective: str, space: dict, trials: int, workers: int, backend: s
     return elapsed, study
 
 
-def speedup(repeats: int = 2) -> dict:
-    space = {"x": {"type": "float", "low": -5, "high": 10}}
-    one, two = [], []
-    for _ in range(repeats):
+def _bare(n_procs: int, trials: int) -> float:
+    """The hardware's own ceiling: the same work in ``n_procs`` plain processes, no parabo at all."""
+    import subprocess
+
+    code = ("import sys; sys.path.insert(0, %r); from objectives import cpu_bound\n"
+            "for _ in range(int(sys.argv[1])): cpu_bound({'x': 0.5, 'work': WORK})\n").replace("WORK", str(WORK)) % str(HERE)
+    t0 = time.perf_counter()
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(trials // n_procs)]) for _ in range(n_procs)]
+    for p in procs:
+        p.wait()
+    return time.perf_counter() - t0
+
+
+WORK = 3_700_000  # ~0.5 s of pure-Python work per trial on the development machine
+
+
+def speedup(repeats: int = 3) -> dict:
+    space = {"x": {"type": "float", "low": -5, "high": 10}, "work": {"type": "fixed", "value": WORK}}
+    one, two, bare_one, bare_two = [], [], [], []
+    for _ in range(repeats):  # alternate, so drifts in machine load hit both sides alike
         one.append(timed_run("objectives:cpu_bound", space, 40, 1, "process")[0])
         two.append(timed_run("objectives:cpu_bound", space, 40, 2, "process")[0])
+        bare_one.append(_bare(1, 40))
+        bare_two.append(_bare(2, 40))
     t1, t2 = statistics.median(one), statistics.median(two)
+    b1, b2 = statistics.median(bare_one), statistics.median(bare_two)
     return {"trials": 40, "seconds_1_worker": one, "seconds_2_workers": two,
-            "per_trial_1_worker": t1 / 40, "speedup_2_vs_1": t1 / t2}
+            "per_trial_1_worker": t1 / 40, "speedup_2_vs_1": t1 / t2,
+            "bare_processes_seconds_1": bare_one, "bare_processes_seconds_2": bare_two,
+            "hardware_ceiling_2_vs_1": b1 / b2, "parabo_share_of_ceiling": (t1 / t2) / (b1 / b2)}
 
 
 def throughput(trials: int = 2000) -> dict:

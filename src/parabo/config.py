@@ -242,7 +242,7 @@ class StudyConfig(_Strict):
     metric: str | None = None
     space: dict[str, Any]
     objective: ObjectiveConfig
-    sampler: str | dict[str, Any] = "random"
+    sampler: str | dict[str, Any] = "gp"
     seed: int | None = None
     run: RunConfig = Field(default_factory=RunConfig)  # type: ignore[arg-type]
     storage: str | None = None

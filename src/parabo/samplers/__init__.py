@@ -29,7 +29,7 @@ SAMPLERS: dict[str, Callable[..., Sampler]] = {
     "gp": _gp,
 }
 
-DEFAULT_SAMPLER = "random"
+DEFAULT_SAMPLER = "gp"  # Bayesian optimization; "random" and "sobol" for baselines
 
 
 def make_sampler(spec: str | Mapping[str, Any] | Sampler | None, seed: int | None = None) -> Sampler:
