@@ -99,13 +99,19 @@ def _wait_for(cond, limit: float = 30.0) -> None:  # type: ignore[no-untyped-def
     assert cond()
 
 
-def test_sigterm_stops_with_grace_and_exit_143_leaving_no_process(tmp_path: Path) -> None:
-    before = _sleepers()
+def _start_study(tmp_path: Path, backend: str, before: set[int]) -> tuple[Path, subprocess.Popen[str]]:
+    """Start `parabo run` on a study of two never-ending commands; return once both are running."""
     study = tmp_path / "study.yaml"
-    study.write_text(STUDY.replace("BACKEND", "process"))
+    study.write_text(STUDY.replace("BACKEND", backend))
     proc = subprocess.Popen([sys.executable, "-m", "parabo.cli", "run", str(study), "-q"], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _wait_for(lambda: len(_sleepers() - before) >= 4)
+    return study, proc
+
+
+def test_sigterm_stops_with_grace_and_exit_143_leaving_no_process(tmp_path: Path) -> None:
+    before = _sleepers()
+    study, proc = _start_study(tmp_path, "process", before)
     t0 = time.monotonic()
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
@@ -120,11 +126,7 @@ def test_sigterm_stops_with_grace_and_exit_143_leaving_no_process(tmp_path: Path
 
 def test_resume_kills_orphans_of_a_killed_coordinator(tmp_path: Path) -> None:
     before = _sleepers()
-    study = tmp_path / "study.yaml"
-    study.write_text(STUDY.replace("BACKEND", "thread"))
-    proc = subprocess.Popen([sys.executable, "-m", "parabo.cli", "run", str(study), "-q"], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _wait_for(lambda: len(_sleepers() - before) >= 4)
+    study, proc = _start_study(tmp_path, "thread", before)
     time.sleep(0.5)  # let the journal record the process groups
     proc.send_signal(signal.SIGKILL)
     proc.wait()
@@ -141,11 +143,7 @@ def test_resume_kills_orphans_of_a_killed_coordinator(tmp_path: Path) -> None:
 
 def test_workers_of_a_killed_coordinator_take_their_trials_down(tmp_path: Path) -> None:
     before = _sleepers()
-    study = tmp_path / "study.yaml"
-    study.write_text(STUDY.replace("BACKEND", "process"))
-    proc = subprocess.Popen([sys.executable, "-m", "parabo.cli", "run", str(study), "-q"], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _wait_for(lambda: len(_sleepers() - before) >= 4)
+    study, proc = _start_study(tmp_path, "process", before)
     workers = [c.pid for c in psutil.Process(proc.pid).children() if "parabo.executors._worker" in " ".join(c.cmdline())]
     assert len(workers) == 2
     proc.send_signal(signal.SIGKILL)
