@@ -64,7 +64,7 @@ def cli() -> None:
 @click.option("--sampler", help="Sampler name, or a JSON mapping like '{\"name\": \"sobol\"}'.")
 @click.option("--seed", type=int, help="Seed of the sampler.")
 @click.option("--storage", help="Study folder (overrides storage; relative to the current folder).")
-@click.option("--backend", help="inline | thread | process.")
+@click.option("--backend", help="inline | thread | process | dask | simulated.")
 @click.option("--batch", is_flag=True, default=None, help="Synchronous batches instead of asynchronous refill.")
 @click.option("--timeout", help="Per-trial time limit, e.g. 600 or 10m.")
 @click.option("--max-time", help="Wall-clock limit of the run, e.g. 2h.")
