@@ -9,6 +9,16 @@ wall-clock and idles workers, the same for every library.
 
 from __future__ import annotations
 
+# ruff: noqa: E402  (the thread settings below must precede the numpy import)
+import os
+
+# One BLAS/OpenMP thread per benchmark process unless the caller says otherwise (before numpy
+# is imported). On the shared 2-core machine, multi-threaded BLAS spin-waits made every GP ask
+# ~4x slower (hartmann6, 50 sequential trials, load ~9: 358-577 ms vs 80-150 ms per trial), and
+# that real time is charged to the simulated clock. Applies to every library alike (torch too).
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, os.environ.get("PARALLEL_BENCH_THREADS", "1"))
+
 import math
 import time
 from collections.abc import Callable, Mapping

@@ -54,6 +54,9 @@ def main() -> None:
     ap.add_argument("--runtime", default="lognormal(60s, 0.5)")
     ap.add_argument("--problem", default="hartmann6")
     ap.add_argument("--real-limit", type=float, default=600.0)
+    ap.add_argument("--overhead", type=float, default=None,
+                    help="virtual seconds per trial instead of the measured coordinator time "
+                         "(0: an ideal, free coordinator — shows the ramp-down inherent to a fixed budget)")
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "coordinator_scale.jsonl"))
     args = ap.parse_args()
     problem = PROBLEMS[args.problem]
@@ -62,7 +65,7 @@ def main() -> None:
         sampler = TimedSampler(inner)
         with tempfile.TemporaryDirectory() as tmp:
             study = Study(problem.space, sampler=sampler, storage=Path(tmp) / "study")
-            ex = SimulatedExecutor(problem, n, runtime=args.runtime, seed=0)
+            ex = SimulatedExecutor(problem, n, runtime=args.runtime, seed=0, overhead=args.overhead)
             guard = _RealLimit(args.real_limit)
             t0 = time.perf_counter()
             summary = Scheduler(study, ex, trials=args.trials, listener=guard, handle_signals=False).run()
@@ -84,7 +87,7 @@ def main() -> None:
         ideal = args.trials * 60.0 / n
         rec = {
             "workers": n, "trials": summary.n_complete + summary.n_failed, "sampler": used,
-            "runtime": args.runtime, "elapsed": summary.elapsed, "ideal_elapsed_mean60": ideal,
+            "runtime": args.runtime, "overhead": args.overhead, "elapsed": summary.elapsed, "ideal_elapsed_mean60": ideal,
             "utilization": ex.utilization(until=end), "utilization_until_last_start": steady,
             "coordinator_time": ex.coordinator_time, "coordinator_share": ex.coordinator_time / summary.elapsed,
             "real_seconds": real, "truncated": guard.hit,

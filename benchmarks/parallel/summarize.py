@@ -29,6 +29,11 @@ def _median_time(times: list[float | None]) -> float | None:
     return None if m == float("inf") else m
 
 
+def _median_or_none(xs: list[float | None]) -> float | None:
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
 def time_to_target() -> list[dict]:
     rows = _load("time_to_target_*.jsonl")
     groups: dict[tuple, list[dict]] = defaultdict(list)
@@ -47,6 +52,8 @@ def time_to_target() -> list[dict]:
             "median_time_to_target_s": med,
             "speedup_vs_parabo_sequential": (base / med) if base and med else None,
             "median_utilization": statistics.median(r["utilization"] for r in g),
+            # up to the target (the Scheduler lets trials in flight finish after it; the peers stop at once)
+            "median_utilization_to_target": _median_or_none([r.get("utilization_to_target") for r in g]),
             "median_coordinator_share": statistics.median(r["coordinator_time"] / r["elapsed"] for r in g),
             "median_real_seconds": statistics.median(r["real_seconds"] for r in g),
         })
@@ -55,6 +62,11 @@ def time_to_target() -> list[dict]:
         w.writeheader()
         w.writerows(table)
     return table
+
+
+def _scale_label(r: dict) -> str:
+    free = ", free coordinator" if r.get("overhead") is not None else ""
+    return f"{r['workers']} workers ({r['sampler']}{free})"
 
 
 def plots(table: list[dict]) -> None:
@@ -87,10 +99,11 @@ def plots(table: list[dict]) -> None:
         fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
         for r in scale:
             t, u = zip(*r["utilization_windows"], strict=False)
-            a.plot(t, [x * 100 for x in u], label=f"{r['workers']} workers ({r['sampler']})")
+            a.plot(t, [x * 100 for x in u], label=_scale_label(r))
             done = [x[0] for x in r["ask_log"]]
             per = [x[3] * 1000 / max(1, x[2]) for x in r["ask_log"]]
-            b.plot(done, per, ".", markersize=2, label=f"{r['workers']} workers ({r['sampler']})")
+            if r.get("overhead") is None:
+                b.plot(done, per, ".", markersize=2, label=_scale_label(r))
         a.set_xlabel("simulated time (s)")
         a.set_ylabel("worker utilization per 60 s window (%)")
         a.set_ylim(0, 105)
@@ -112,7 +125,8 @@ def main() -> None:
         print(f"{r['problem']:10s} {r['method']:13s} N={r['workers']:<3d} reached {r['reached']}/{r['runs']} "
               f"trunc {r['truncated']}  time {('-' if med is None else f'{med:8.0f}s'):>9s}  "
               f"speed-up {('-' if sp is None else f'{sp:5.1f}x'):>6s}  util {r['median_utilization']:.2f}  "
-              f"coord {r['median_coordinator_share']:.2f}")
+              f"coord {r['median_coordinator_share']:.2f}  util to target "
+              f"{'-' if r['median_utilization_to_target'] is None else format(r['median_utilization_to_target'], '.2f')}")
     plots(table)
 
 
