@@ -35,7 +35,14 @@ def run_parabo(prob: Problem, seed: int, budget: int, q: int, options: dict[str,
     from parabo.trial import Trial, TrialState
 
     space = Space(prob.space)
+    options = dict(options)
+    # "prior.<field>=value" options set a field of the MAP-fit prior
+    prior = {k[6:]: options.pop(k) for k in list(options) if k.startswith("prior.")}
     sampler = GPSampler(seed=seed, **options)
+    if prior:
+        from dataclasses import replace
+
+        sampler.prior = replace(sampler.prior, **prior)
     history: list[Trial] = []
     pending: list[Trial] = []
     values, ask_s, min_dist = [], [], []
@@ -136,7 +143,10 @@ def main() -> None:
     options: dict[str, Any] = {}
     for kv in a.option:
         k, _, v = kv.partition("=")
-        options[k] = json.loads(v) if v[:1].isdigit() or v in ("true", "false") else v
+        try:
+            options[k] = json.loads(v)
+        except ValueError:
+            options[k] = v
     tag = a.tag or a.method
     prob = PROBLEMS[a.problem]
     RAW.mkdir(parents=True, exist_ok=True)
