@@ -161,3 +161,17 @@ def test_large_study_path_uses_a_bounded_subset() -> None:
     diff = np.abs(U[:, None, :] - U[None, :, :]).max(axis=2)
     assert diff[np.triu_indices(len(U), 1)].min() > 1e-6
     assert min(t.value for t in history) < 1.0
+
+
+def test_random_initial_design_option_is_seeded() -> None:
+    from parabo import Study
+
+    space = {"x": {"type": "float", "low": 0, "high": 1}, "y": {"type": "float", "low": 0, "high": 1}}
+    runs = []
+    for _ in range(2):
+        study = Study(space, sampler={"name": "gp", "init": "random", "roulette": True, "seed": 3})
+        for _ in range(12):
+            t = study.ask()
+            study.tell(t, (t.params["x"] - 0.3) ** 2 + (t.params["y"] - 0.6) ** 2)
+        runs.append([dict(t.params) for t in study.trials])
+    assert runs[0] == runs[1]

@@ -179,6 +179,9 @@ class GPSampler(Sampler):
         max_points: int = 1000,
         n_candidates: int = 512,
         n_starts: int = 8,
+        roulette: bool = False,
+        local_frac: float = 0.25,
+        init: Literal["sobol", "random"] = "sobol",
     ) -> None:
         super().__init__(seed)
         if acquisition not in ("logei", "ucb", "thompson"):
@@ -211,6 +214,9 @@ class GPSampler(Sampler):
         self.max_points = int(max_points)
         self.n_candidates = int(n_candidates)
         self.n_starts = int(n_starts)
+        self.roulette = bool(roulette)
+        self.local_frac = float(local_frac)
+        self.init = init
         self.prior = Prior()
         self._entropy = seed if seed is not None else int(np.random.default_rng().integers(2**62))
         self._fit: _Fit | None = None
@@ -305,7 +311,10 @@ class GPSampler(Sampler):
         rng: np.random.Generator,
     ) -> list[dict[str, Any]]:
         """Sobol points ``start ..``; a point that decodes onto a seen one is replaced by a random one."""
-        U = sobol_points(space.dim, start, n, seed=self._entropy % 2**32)
+        if self.init == "random":
+            U = rng.random((n, space.dim))
+        else:
+            U = sobol_points(space.dim, start, n, seed=self._entropy % 2**32)
         out = []
         for u in U:
             params = self._unseen(space, domain, u, forbidden, rng)
@@ -432,7 +441,7 @@ class GPSampler(Sampler):
         n_cand = int(min(self.n_candidates, max(128, 4e8 / max(n_obs, 1) ** 2)))
         sob = sobol_points(d, 0, n_cand, seed=int(rng.integers(2**31)))
         cand = unit_to_features(sob, domain)
-        cand = np.vstack([cand, self._local_candidates(base, domain, rng, n_cand // 4)])
+        cand = np.vstack([cand, self._local_candidates(base, domain, rng, int(n_cand * self.local_frac))])
 
         if self.acquisition == "thompson":
             cand = domain.snap(cand[: min(cand.shape[0], 1024)])
@@ -462,7 +471,14 @@ class GPSampler(Sampler):
         n_starts = self.n_starts if n_obs < 1000 else max(2, self.n_starts // 2)
         maxiter = 50 if n_obs < 1000 else 25
         F, _vals = maximize_acquisition(
-            acq, domain, cand, forbidden, n_starts=n_starts, maxiter=maxiter, tol=_TOL
+            acq,
+            domain,
+            cand,
+            forbidden,
+            n_starts=n_starts,
+            maxiter=maxiter,
+            tol=_TOL,
+            rng=rng if self.roulette else None,
         )
         if F.shape[0]:
             return np.asarray(F[0])
