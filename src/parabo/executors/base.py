@@ -25,7 +25,7 @@ from typing import Any
 
 from parabo.objectives import ObjectiveFailure, TrialContext
 
-__all__ = ["Executor", "Outcome", "Task", "run_task"]
+__all__ = ["Executor", "Outcome", "Task", "cancel_queued", "run_task"]
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,16 @@ def run_task(
             task.trial_id, None, f"the objective called sys.exit({exc.code!r})", "exception", start, clock(), worker
         )
     return Outcome(task.trial_id, result, None, None, start, clock(), worker)
+
+
+def cancel_queued(queue: Any, done: list[Outcome], trial_id: int) -> bool:
+    """Take a trial that has not started out of ``queue``; its outcome goes to ``done``."""
+    for task in list(queue):
+        if task.trial_id == trial_id:
+            queue.remove(task)
+            done.append(Outcome(trial_id, error="cancelled before it started", reason="cancelled"))
+            return True
+    return False
 
 
 class Executor(ABC):

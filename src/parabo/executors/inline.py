@@ -6,7 +6,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from parabo.executors.base import Executor, Outcome, Task, run_task
+from parabo.executors.base import Executor, Outcome, Task, cancel_queued, run_task
 from parabo.objectives import Objective, TrialContext
 
 __all__ = ["InlineExecutor"]
@@ -36,10 +36,7 @@ class InlineExecutor(Executor):
         return done
 
     def cancel(self, trial_id: int) -> None:
-        for task in list(self._queue):
-            if task.trial_id == trial_id:
-                self._queue.remove(task)
-                self._done.append(Outcome(trial_id, error="cancelled before it started", reason="cancelled"))
+        cancel_queued(self._queue, self._done, trial_id)
 
     def close(self, cancel: bool = True) -> None:
         for task in list(self._queue):

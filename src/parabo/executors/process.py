@@ -33,7 +33,7 @@ from multiprocessing.connection import Connection, wait
 import cloudpickle
 
 from parabo.exceptions import ExecutorError
-from parabo.executors.base import Executor, Outcome, Task
+from parabo.executors.base import Executor, Outcome, Task, cancel_queued
 from parabo.objectives import Objective
 
 __all__ = ["ProcessExecutor"]
@@ -308,11 +308,8 @@ class ProcessExecutor(Executor):
         return done
 
     def cancel(self, trial_id: int) -> None:
-        for task in list(self._queue):
-            if task.trial_id == trial_id:
-                self._queue.remove(task)
-                self._done.append(Outcome(trial_id, error="cancelled before it started", reason="cancelled"))
-                return
+        if cancel_queued(self._queue, self._done, trial_id):
+            return
         for worker in self._pool:
             if worker.task is not None and worker.task.trial_id == trial_id:
                 self._stop_trial(worker, "cancelled")
