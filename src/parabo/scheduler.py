@@ -221,12 +221,15 @@ class Scheduler:
             want = min(self.executor.workers - len(self.inflight), self._remaining())
             if want <= 0:
                 return
-            new = self.study.ask(want)
+            # Asynchronous runs ask for one suggestion at a time and start it at once: with a
+            # model-based sampler and many free workers, the first worker does not wait for
+            # the suggestions of all the others (each one still sees the earlier ones as
+            # pending). Synchronous batches ask for the whole batch.
+            new = self.study.ask(want if self.batch else 1)
             self.study.commit(sync=False)
             started = [self._submit(trial) for trial in new]
-            if all(started):
-                return
-            self._check_stop()
+            if not all(started):
+                self._check_stop()
 
     def _finish(self, outcome: Outcome) -> Trial | None:
         if outcome.trial_id not in self.inflight:

@@ -175,3 +175,29 @@ def test_random_initial_design_option_is_seeded() -> None:
             study.tell(t, (t.params["x"] - 0.3) ** 2 + (t.params["y"] - 0.6) ** 2)
         runs.append([dict(t.params) for t in study.trials])
     assert runs[0] == runs[1]
+
+
+def test_pending_beyond_the_cap_are_penalized_not_repeated() -> None:
+    """Many trials in flight: the most recent are believed, the others penalized; all distinct."""
+    history = run(GPSampler(seed=0), BRANIN, branin, 12)
+    sampler = GPSampler(seed=0, pending_cap=4)
+    pending = [Trial(100 + i, p) for i, p in enumerate(sampler.ask(BRANIN, history, [], 12))]
+    new = sampler.ask(BRANIN, history, pending, 3)
+    U = BRANIN.to_unit_array([t.params for t in history + pending] + new)
+    diff = np.abs(U[:, None, :] - U[None, :, :]).max(axis=2)
+    assert diff[np.triu_indices(len(U), 1)].min() > 1e-6
+    # under the cap nothing changes: the same suggestions as with the default cap
+    a = GPSampler(seed=0, pending_cap=12).ask(BRANIN, history, pending, 1)
+    b = GPSampler(seed=0).ask(BRANIN, history, pending, 1)
+    assert a == b
+
+
+def test_pending_cap_is_validated() -> None:
+    with pytest.raises(ConfigError, match="pending_cap"):
+        GPSampler(pending_cap=0)
+
+
+@pytest.mark.parametrize("options", [{"max_points": "abc"}, {"n_candidates": [1]}, {"bogus": 1}])
+def test_bad_option_values_from_a_study_file_are_config_errors(options: dict) -> None:
+    with pytest.raises(ConfigError, match="invalid option for sampler 'gp'"):
+        make_sampler({"name": "gp", **options})

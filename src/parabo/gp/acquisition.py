@@ -97,6 +97,7 @@ def penalized_log_ei(
     centres: np.ndarray,
     lipschitz: float,
     grad: bool = True,
+    centre_posterior: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Log-EI plus local penalizers around pending points (González et al. 2016, in log space).
 
@@ -107,17 +108,21 @@ def penalized_log_ei(
 
     Args:
         centres: ``(p, d)`` pending points; lipschitz: bound on ``|grad mu|`` in scaled units.
+        centre_posterior: ``model.predict(centres)``, when the caller has it (an optimizer
+            calls this many times with the same centres).
     """
     val, g = log_ei(model, best, X, grad=grad)
     if centres.shape[0] == 0:
         return val, g
-    mu_c, var_c = model.predict(centres)
+    mu_c, var_c = model.predict(centres) if centre_posterior is None else centre_posterior
     sd_c = np.sqrt(var_c)
     cont = ~model.cat
-    r2 = np.zeros((X.shape[0], centres.shape[0]))
-    diff = X[:, None, :] - centres[None, :, :]  # (m, p, d)
-    r2 += np.einsum("mpj,j->mp", np.where(cont, diff * diff, 0.0), model.inv_l2)
-    r2 += np.einsum("mpj,j->mp", np.where(cont, 0.0, diff != 0), model.inv_l2)
+    w = np.where(cont, model.inv_l2, 0.0)
+    # squared scaled distances by matrix products (no (m, p, d) array: p can be in the hundreds)
+    r2 = (X * X) @ w[:, None] + ((centres * centres) @ w)[None, :] - 2.0 * (X * w) @ centres.T
+    r2 = np.maximum(r2, 0.0)
+    for j in np.flatnonzero(model.cat):
+        r2 += model.inv_l2[j] * (X[:, j, None] != centres[None, :, j])
     r = np.sqrt(r2 + 1e-300)
     z = (lipschitz * r + best - mu_c[None, :]) / sd_c[None, :]
     lp = special.log_ndtr(z)
@@ -126,7 +131,7 @@ def penalized_log_ei(
         # d log Phi(z)/dz = phi(z)/Phi(z); dz/dx = lipschitz/sd_c * (x - c)/l^2 / r
         ratio = np.exp(-0.5 * z * z - _C1 - lp)
         coef = ratio * lipschitz / sd_c[None, :] / r  # (m, p)
-        gp_ = np.einsum("mp,mpj->mj", coef, np.where(cont, diff, 0.0)) * model.inv_l2
+        gp_ = (X * coef.sum(axis=1)[:, None] - coef @ centres) * w
         g = g + gp_
     return val, g
 

@@ -64,5 +64,9 @@ def make_sampler(spec: str | Mapping[str, Any] | Sampler | None, seed: int | Non
         raise ConfigError(f"must be an integer, got {options['seed']!r}", field="sampler.seed")
     try:
         return SAMPLERS[name.lower()](**options)
-    except TypeError as exc:
-        raise ConfigError(f"invalid option for sampler {name!r}: {exc}", field="sampler") from None
+    except (TypeError, ValueError) as exc:
+        # unknown keywords (TypeError) or a value of the wrong kind, e.g. max_points: "abc"
+        raise ConfigError(
+            f"invalid option for sampler {name!r}: {exc}; see the sampler's documented options",
+            field="sampler",
+        ) from None

@@ -101,6 +101,7 @@ class _Fit:
     n_at_fit: int
     gp: GP | None = None  # posterior over X[rows] (outputs replaced at every ask)
     rows: np.ndarray = field(default_factory=lambda: np.arange(0))
+    lip: float | None = None  # Lipschitz estimate for local penalization, per refit
 
 
 class GPSampler(Sampler):
@@ -159,7 +160,11 @@ class GPSampler(Sampler):
             the most recent); beyond it the cost of an ask stops growing.
         n_candidates: quasi-random candidates of the acquisition optimizer (fewer are
             used on large studies to bound the cost).
-        n_starts: L-BFGS-B starts of the acquisition optimizer.
+        n_starts: L-BFGS-B starts of the acquisition optimizer (fewer on models of more
+            than 256 points, completed and believed pending ones together).
+        pending_cap: with ``pending="kb"``, at most this many pending points (the most
+            recent) are believed; older ones get local penalization. Keeps a suggestion's
+            cost bounded with hundreds of workers.
     """
 
     name = "gp"
@@ -182,6 +187,7 @@ class GPSampler(Sampler):
         roulette: bool = False,
         local_frac: float = 0.25,
         init: Literal["sobol", "random"] = "sobol",
+        pending_cap: int = 64,
     ) -> None:
         super().__init__(seed)
         if acquisition not in ("logei", "ucb", "thompson"):
@@ -217,6 +223,11 @@ class GPSampler(Sampler):
         self.roulette = bool(roulette)
         self.local_frac = float(local_frac)
         self.init = init
+        if not isinstance(pending_cap, int) or pending_cap < 1:
+            raise ConfigError(
+                f"must be an integer >= 1, got {pending_cap!r}", field="sampler.pending_cap"
+            )
+        self.pending_cap = pending_cap
         self.prior = Prior()
         self._entropy = seed if seed is not None else int(np.random.default_rng().integers(2**62))
         self._fit: _Fit | None = None
@@ -391,6 +402,7 @@ class GPSampler(Sampler):
             fit.theta = theta
             fit.n_at_fit = n_total
             fit.gp = None
+            fit.lip = None
 
         n_rows = len(fit.ids)
         if fit.gp is None:
@@ -426,6 +438,11 @@ class GPSampler(Sampler):
         """One point (features ``(d,)``) that maximizes the acquisition given pending ``P (p, d)``."""
         d = domain.dim
         model = base
+        # With many trials in flight, believing every one of them costs a (n + p)-point model
+        # per suggestion; the most recent `pending_cap` are believed, older ones penalized.
+        P_far = P[: max(0, P.shape[0] - self.pending_cap)] if self.pending == "kb" else P[:0]
+        if P_far.shape[0]:
+            P = P[P_far.shape[0] :]
         if P.shape[0] and self.pending in ("kb", "cl"):
             if self.pending == "kb":
                 yP, _ = base.predict(P)
@@ -457,19 +474,26 @@ class GPSampler(Sampler):
             def acq(F: np.ndarray, grad: bool) -> tuple[np.ndarray, np.ndarray]:
                 return ucb(model, self.ucb_beta, F, grad)
 
-        elif self.pending == "lp" and P.shape[0]:
-            lip = self._lipschitz(base, cand)
+        elif (self.pending == "lp" and P.shape[0]) or P_far.shape[0]:
+            centres = P if self.pending == "lp" else P_far
+            # the estimate changes slowly: once per refit of the hyperparameters
+            fit = self._fit
+            lip = fit.lip if fit is not None and fit.lip is not None else self._lipschitz(base, cand)
+            if fit is not None:
+                fit.lip = lip
+            post = model.predict(centres)
 
             def acq(F: np.ndarray, grad: bool) -> tuple[np.ndarray, np.ndarray]:
-                return penalized_log_ei(model, best, F, P, lip, grad)
+                return penalized_log_ei(model, best, F, centres, lip, grad, post)
 
         else:
 
             def acq(F: np.ndarray, grad: bool) -> tuple[np.ndarray, np.ndarray]:
                 return log_ei(model, best, F, grad)
 
-        n_starts = self.n_starts if n_obs < 1000 else max(2, self.n_starts // 2)
-        maxiter = 50 if n_obs < 1000 else 25
+        # each start costs O(n_obs^2) per iteration: fewer starts on large models
+        n_starts = max(2, min(self.n_starts, round(self.n_starts * 256 / max(n_obs, 1))))
+        maxiter = max(15, min(50, round(50 * 256 / max(n_obs, 1))))
         F, _vals = maximize_acquisition(
             acq,
             domain,
@@ -513,7 +537,7 @@ class GPSampler(Sampler):
     @staticmethod
     def _lipschitz(model: GP, cand: np.ndarray) -> float:
         """Largest gradient norm of the mean (in length-scale units) over the candidates."""
-        _, _, dmu, _ = model.predict_grad(cand[: min(cand.shape[0], 512)])
+        _, _, dmu, _ = model.predict_grad(cand[: min(cand.shape[0], 256)])
         ls = np.exp(model.theta[: model.X.shape[1]])
         lip = float(np.max(np.linalg.norm(dmu * ls, axis=1)))
         return lip if math.isfinite(lip) and lip > 1e-7 else 10.0
