@@ -74,7 +74,7 @@ def main() -> None:
         for k, v in sorted(dist.items()):
             w.writerow([*k, f"{min(v):.3g}"])
     print(f"{len(rows)} configurations -> {out / 'summary.csv'}")
-    (out / "tables.md").write_text(markdown(rows))
+    (out / "tables.md").write_text(markdown(rows) + seed_blocks())
     plot(runs)
 
 
@@ -83,7 +83,7 @@ def markdown(rows: list[dict]) -> str:
     seq = [r for r in rows if r["pending"] == 0]
     methods = [
         m
-        for m in ("parabo", "optuna_gp", "tpe", "skopt", "random")
+        for m in ("parabo", "optuna_gp", "botorch", "tpe", "skopt", "random")
         if any(r["method"] == m for r in seq)
     ]
     problems = sorted(
@@ -136,6 +136,38 @@ def markdown(rows: list[dict]) -> str:
     return "\n".join(out) + "\n"
 
 
+def seed_blocks() -> str:
+    """Sequential runs at 100 evaluations, seeds 0-9 against seeds 10-29, and basin success rates.
+
+    Some problems (Hartmann-6 above all) have bimodal outcomes: a run finds the
+    global basin or stays in a local one, so a 10-seed median swings with the
+    seeds. The success rate (log10 regret below -1, i.e. past Hartmann-6's
+    local optimum at regret 0.12) is the steadier statistic.
+    """
+    by: dict[tuple[str, str], dict[int, float]] = defaultdict(dict)
+    for f in sorted(RAW.glob("*__q0__s*.json")):
+        r = json.loads(f.read_text())
+        if r["fstar"] is None or len(r["values"]) < 100:
+            continue
+        by[(r["tag"], r["problem"])][r["seed"]] = float(metric(r)[99])
+    out = ["\n**100 evaluations by seed block** — median (runs); success: log10 regret < -1\n"]
+    out.append("| problem | method | seeds 0-9 | seeds 10-29 | all | success, all |")
+    out.append("|---|---|---|---|---|---|")
+    for (tag, prob), v in sorted(by.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        if tag not in ("parabo", "tpe", "optuna_gp", "botorch", "random"):
+            continue
+        a = [x for s_, x in v.items() if s_ < 10]
+        b = [x for s_, x in v.items() if 10 <= s_ < 30]
+        al = list(v.values())
+
+        def med(xs: list[float]) -> str:
+            return f"{float(np.median(xs)):.2f} ({len(xs)})" if xs else "–"
+
+        ok = sum(x < -1 for x in al)
+        out.append(f"| {prob} | {tag} | {med(a)} | {med(b)} | {med(al)} | {ok}/{len(al)} |")
+    return "\n".join(out) + "\n"
+
+
 def plot(runs: dict) -> None:
     try:
         import matplotlib
@@ -147,8 +179,8 @@ def plot(runs: dict) -> None:
         return
     IMG.mkdir(parents=True, exist_ok=True)
     problems = sorted({p for (_, p, q) in runs if q == 0})
-    methods = ["parabo", "optuna_gp", "tpe", "skopt", "random"]
-    colors = dict(zip(methods, ["C3", "C0", "C2", "C4", "C7"], strict=False))
+    methods = ["parabo", "optuna_gp", "botorch", "tpe", "skopt", "random"]
+    colors = dict(zip(methods, ["C3", "C0", "C1", "C2", "C4", "C7"], strict=False))
     ncol = 4
     nrow = math.ceil(len(problems) / ncol)
     fig, axes = plt.subplots(nrow, ncol, figsize=(4 * ncol, 3.2 * nrow), squeeze=False)

@@ -70,11 +70,27 @@ def _hartmann(a: np.ndarray, p: np.ndarray) -> Callable[[np.ndarray], float]:
     return lambda x: float(-np.sum(_ALPHA * np.exp(-np.sum(a * (x - p) ** 2, axis=1))))
 
 
+def _gp_problem(name: str) -> Problem:
+    """A float-only problem of the GP benchmarks (``benchmarks/gp/problems.py``), same function."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent.parent / "gp"))
+    import problems as gp_problems
+
+    p = gp_problems.PROBLEMS[name]
+    names = list(p.space)
+    bounds = [(float(s["low"]), float(s["high"])) for s in p.space.values()]
+    return Problem(name, bounds, float(p.fstar), lambda x: float(p.f(dict(zip(names, x.tolist(), strict=True)))))
+
+
 PROBLEMS = {
     "branin": Problem("branin", [(-5.0, 10.0), (0.0, 15.0)], 0.397887, _branin),
     "hartmann3": Problem("hartmann3", [(0.0, 1.0)] * 3, -3.86278, _hartmann(_H3_A, _H3_P)),
     "hartmann6": Problem("hartmann6", [(0.0, 1.0)] * 6, -3.32237, _hartmann(_H6_A, _H6_P)),
 }
+for _name in ("ackley5", "rosenbrock4", "levy10", "styblinski8"):
+    PROBLEMS[_name] = _gp_problem(_name)
 
 # ---------------------------------------------------------------- peer adapters (ask/tell)
 

@@ -57,11 +57,19 @@ def main() -> None:
     ap.add_argument("--overhead", type=float, default=None,
                     help="virtual seconds per trial instead of the measured coordinator time "
                          "(0: an ideal, free coordinator — shows the ramp-down inherent to a fixed budget)")
+    ap.add_argument("--gp-option", action="append", default=[],
+                    help="GP sampler option key=value (JSON value), e.g. max_points=300")
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "coordinator_scale.jsonl"))
     args = ap.parse_args()
     problem = PROBLEMS[args.problem]
     for n in map(int, args.workers.split(",")):
-        inner, used = gp_sampler(0) if args.sampler == "gp" else (make_sampler(args.sampler, 0), args.sampler)
+        if args.sampler == "gp" and args.gp_option:
+            opts = {k: json.loads(v) for k, v in (kv.split("=", 1) for kv in args.gp_option)}
+            inner, used = make_sampler({"name": "gp", "seed": 0, **opts}), f"gp {opts}"
+        elif args.sampler == "gp":
+            inner, used = gp_sampler(0)
+        else:
+            inner, used = make_sampler(args.sampler, 0), args.sampler
         sampler = TimedSampler(inner)
         with tempfile.TemporaryDirectory() as tmp:
             study = Study(problem.space, sampler=sampler, storage=Path(tmp) / "study")

@@ -116,6 +116,29 @@ def plots(table: list[dict]) -> None:
         fig.savefig(IMG / "parallel_coordinator_scale.png", dpi=100)
         plt.close(fig)
 
+    # round 3: the GP runs that finish all 5,000 trials (bounded suggestions, one at a time)
+    r3 = _load("coordinator_scale_round3.jsonl")
+    if r3:
+        fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
+        for r in r3:
+            label = f"{r['workers']} workers, {r['sampler']}"
+            t, u = zip(*r["utilization_windows"], strict=False)
+            a.plot(t, [x * 100 for x in u], label=label)
+            done = [x[0] for x in r["ask_log"]]
+            per = [x[3] * 1000 / max(1, x[2]) for x in r["ask_log"]]
+            b.plot(done, per, ".", markersize=2, label=label)
+        a.set_xlabel("simulated time (s)")
+        a.set_ylabel("worker utilization per 60 s window (%)")
+        a.set_ylim(0, 105)
+        a.legend(fontsize=8)
+        b.set_xlabel("completed trials")
+        b.set_ylabel("ask latency per suggestion (ms)")
+        b.set_yscale("log")
+        b.legend(fontsize=8, markerscale=5)
+        fig.tight_layout()
+        fig.savefig(IMG / "parallel_coordinator_scale_round3.png", dpi=100)
+        plt.close(fig)
+
 
 def main() -> None:
     table = time_to_target()

@@ -102,7 +102,8 @@ def main() -> None:
     ap.add_argument("--methods", default="parabo-async,parabo-batch,random,optuna-tpe,optuna-gp,skopt-cl")
     ap.add_argument("--workers", default="1,4,16,64")
     ap.add_argument("--seeds", type=int, default=3)
-    ap.add_argument("--budget", default="branin=25,hartmann3=30,hartmann6=50")
+    ap.add_argument("--budget", default="branin=25,hartmann3=30,hartmann6=50,ackley5=100,"
+                    "rosenbrock4=100,levy10=100,styblinski8=100")
     ap.add_argument("--real-limit", type=float, default=90.0)
     ap.add_argument("--skopt-max-workers", type=int, default=16)
     ap.add_argument("--reuse-sequential", action="store_true",
