@@ -60,7 +60,15 @@ def test_registered_in_the_factory() -> None:
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{"acquisition": "ei2"}, {"pending": "x"}, {"failed": "drop"}, {"n_startup": 0}]
+    "kwargs",
+    [
+        {"acquisition": "ei2"},
+        {"pending": "x"},
+        {"failed": "drop"},
+        {"n_startup": 0},
+        {"max_points": 0},
+        {"busy_max_points": 5},
+    ],
 )
 def test_invalid_options_raise_config_error(kwargs: dict) -> None:
     with pytest.raises(ConfigError):
@@ -201,3 +209,15 @@ def test_pending_cap_is_validated() -> None:
 def test_bad_option_values_from_a_study_file_are_config_errors(options: dict) -> None:
     with pytest.raises(ConfigError, match="invalid option for sampler 'gp'"):
         make_sampler({"name": "gp", **options})
+
+
+def test_many_trials_in_flight_use_the_smaller_posterior() -> None:
+    """More than pending_cap trials in flight: the posterior shrinks to busy_max_points, and back."""
+    sampler = GPSampler(seed=0, max_points=30, busy_max_points=12, pending_cap=3)
+    history = run(sampler, BRANIN, branin, 24)
+    pending = [Trial(100 + i, p) for i, p in enumerate(sampler.ask(BRANIN, history, [], 5))]
+    sampler.ask(BRANIN, history, pending, 1)
+    assert sampler._fit is not None and sampler._fit.gp is not None
+    assert sampler._fit.gp.n == 12 and sampler._fit.cap == 12
+    sampler.ask(BRANIN, history, pending[:2], 1)
+    assert sampler._fit.gp.n == 24 and sampler._fit.cap == 30

@@ -102,6 +102,7 @@ class _Fit:
     gp: GP | None = None  # posterior over X[rows] (outputs replaced at every ask)
     rows: np.ndarray = field(default_factory=lambda: np.arange(0))
     lip: float | None = None  # Lipschitz estimate for local penalization, per refit
+    cap: int = 0  # posterior size limit the current factor was built with
 
 
 class GPSampler(Sampler):
@@ -165,6 +166,9 @@ class GPSampler(Sampler):
         pending_cap: with ``pending="kb"``, at most this many pending points (the most
             recent) are believed; older ones get local penalization. Keeps a suggestion's
             cost bounded with hundreds of workers.
+        busy_max_points: with more than ``pending_cap`` trials in flight, the posterior uses
+            at most this many trials instead of ``max_points`` (workers free up often then,
+            and each of them waits for its suggestion; measured in docs/parallel.md).
     """
 
     name = "gp"
@@ -188,6 +192,7 @@ class GPSampler(Sampler):
         local_frac: float = 0.25,
         init: Literal["sobol", "random"] = "sobol",
         pending_cap: int = 64,
+        busy_max_points: int = 300,
     ) -> None:
         super().__init__(seed)
         if acquisition not in ("logei", "ucb", "thompson"):
@@ -228,6 +233,13 @@ class GPSampler(Sampler):
                 f"must be an integer >= 1, got {pending_cap!r}", field="sampler.pending_cap"
             )
         self.pending_cap = pending_cap
+        self.busy_max_points = int(busy_max_points)
+        for name in ("max_points", "busy_max_points", "fit_max_points"):
+            if getattr(self, name) < 10:
+                raise ConfigError(
+                    f"must be an integer >= 10, got {getattr(self, name)!r}",
+                    field=f"sampler.{name}",
+                )
         self.prior = Prior()
         self._entropy = seed if seed is not None else int(np.random.default_rng().integers(2**62))
         self._fit: _Fit | None = None
@@ -280,7 +292,9 @@ class GPSampler(Sampler):
         if len(complete) < n_startup:
             return self._startup(space, domain, forbidden, start, n, rng)
 
-        gp, best = self._model(space, domain, modelled, complete, sign, direction)
+        # many trials in flight = workers freeing up often: a smaller posterior keeps asks fast
+        cap = self.max_points if len(pending) <= self.pending_cap else self.busy_max_points
+        gp, best = self._model(space, domain, modelled, complete, sign, direction, cap)
         P = self._features(space, domain, pending)
         out: list[dict[str, Any]] = []
         for _ in range(n):
@@ -360,6 +374,7 @@ class GPSampler(Sampler):
         complete: list[Trial],
         sign: float,
         direction: Direction,
+        cap: int,
     ) -> tuple[GP, float]:
         """The posterior over the modelled trials, reusing the cached fit where possible."""
         key = (repr(space.to_dict()), direction, self.failed)
@@ -405,13 +420,12 @@ class GPSampler(Sampler):
             fit.lip = None
 
         n_rows = len(fit.ids)
+        if fit.gp is not None and fit.cap != cap and min(fit.cap, cap) < n_rows:
+            fit.gp = None  # the posterior-size limit changed: rebuild on the new subset
         if fit.gp is None:
             # rebuilt at every refit: all trials, or a subset on large studies
-            fit.rows = (
-                _posterior_subset(y, self.max_points)
-                if n_rows > self.max_points
-                else np.arange(n_rows)
-            )
+            fit.rows = _posterior_subset(y, cap) if n_rows > cap else np.arange(n_rows)
+            fit.cap = cap
             fit.gp = GP(fit.X[fit.rows], y[fit.rows], fit.theta, domain.cat)
         else:
             # between refits, new trials are appended to the factor (rank-append)
