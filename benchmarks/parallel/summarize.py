@@ -94,50 +94,36 @@ def plots(table: list[dict]) -> None:
     fig.savefig(IMG / "parallel_time_to_target.png", dpi=100)
     plt.close(fig)
 
-    scale = _load("coordinator_scale.jsonl")
-    if scale:
-        fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
-        for r in scale:
-            t, u = zip(*r["utilization_windows"], strict=False)
-            a.plot(t, [x * 100 for x in u], label=_scale_label(r))
-            done = [x[0] for x in r["ask_log"]]
-            per = [x[3] * 1000 / max(1, x[2]) for x in r["ask_log"]]
-            if r.get("overhead") is None:
-                b.plot(done, per, ".", markersize=2, label=_scale_label(r))
-        a.set_xlabel("simulated time (s)")
-        a.set_ylabel("worker utilization per 60 s window (%)")
-        a.set_ylim(0, 105)
-        a.legend(fontsize=8)
-        b.set_xlabel("completed trials")
-        b.set_ylabel("ask latency per suggestion (ms)")
-        b.set_yscale("log")
-        b.legend(fontsize=8, markerscale=5)
-        fig.tight_layout()
-        fig.savefig(IMG / "parallel_coordinator_scale.png", dpi=100)
-        plt.close(fig)
-
+    _plot_scale(plt, _load("coordinator_scale.jsonl"), "parallel_coordinator_scale.png", _scale_label,
+                latency_of=lambda r: r.get("overhead") is None)
     # round 3: the GP runs that finish all 5,000 trials (bounded suggestions, one at a time)
-    r3 = _load("coordinator_scale_round3.jsonl")
-    if r3:
-        fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
-        for r in r3:
-            label = f"{r['workers']} workers, {r['sampler']}"
-            t, u = zip(*r["utilization_windows"], strict=False)
-            a.plot(t, [x * 100 for x in u], label=label)
+    _plot_scale(plt, _load("coordinator_scale_round3.jsonl"), "parallel_coordinator_scale_round3.png",
+                lambda r: f"{r['workers']} workers, {r['sampler']}", latency_of=lambda r: True)
+
+
+def _plot_scale(plt, rows: list[dict], name: str, label, latency_of) -> None:
+    """Utilization per 60 s window and ask latency per suggestion of coordinator-scale runs."""
+    if not rows:
+        return
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
+    for r in rows:
+        t, u = zip(*r["utilization_windows"], strict=False)
+        a.plot(t, [x * 100 for x in u], label=label(r))
+        if latency_of(r):
             done = [x[0] for x in r["ask_log"]]
             per = [x[3] * 1000 / max(1, x[2]) for x in r["ask_log"]]
-            b.plot(done, per, ".", markersize=2, label=label)
-        a.set_xlabel("simulated time (s)")
-        a.set_ylabel("worker utilization per 60 s window (%)")
-        a.set_ylim(0, 105)
-        a.legend(fontsize=8)
-        b.set_xlabel("completed trials")
-        b.set_ylabel("ask latency per suggestion (ms)")
-        b.set_yscale("log")
-        b.legend(fontsize=8, markerscale=5)
-        fig.tight_layout()
-        fig.savefig(IMG / "parallel_coordinator_scale_round3.png", dpi=100)
-        plt.close(fig)
+            b.plot(done, per, ".", markersize=2, label=label(r))
+    a.set_xlabel("simulated time (s)")
+    a.set_ylabel("worker utilization per 60 s window (%)")
+    a.set_ylim(0, 105)
+    a.legend(fontsize=8)
+    b.set_xlabel("completed trials")
+    b.set_ylabel("ask latency per suggestion (ms)")
+    b.set_yscale("log")
+    b.legend(fontsize=8, markerscale=5)
+    fig.tight_layout()
+    fig.savefig(IMG / name, dpi=100)
+    plt.close(fig)
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy import special
 
+from parabo.gp.kernel import sq_dist
 from parabo.gp.model import GP
 
 __all__ = ["log_ei", "log_h", "penalized_log_ei", "thompson_sample", "ucb", "Acquisition"]
@@ -116,14 +117,9 @@ def penalized_log_ei(
         return val, g
     mu_c, var_c = model.predict(centres) if centre_posterior is None else centre_posterior
     sd_c = np.sqrt(var_c)
-    cont = ~model.cat
-    w = np.where(cont, model.inv_l2, 0.0)
-    # squared scaled distances by matrix products (no (m, p, d) array: p can be in the hundreds)
-    r2 = (X * X) @ w[:, None] + ((centres * centres) @ w)[None, :] - 2.0 * (X * w) @ centres.T
-    r2 = np.maximum(r2, 0.0)
-    for j in np.flatnonzero(model.cat):
-        r2 += model.inv_l2[j] * (X[:, j, None] != centres[None, :, j])
-    r = np.sqrt(r2 + 1e-300)
+    w = np.where(model.cat, 0.0, model.inv_l2)  # gradient weights: continuous coordinates only
+    # the kernel's scaled distances: matrix products, no (m, p, d) array (p can be in the hundreds)
+    r = np.sqrt(sq_dist(X, centres, model.inv_l2, model.cat) + 1e-300)
     z = (lipschitz * r + best - mu_c[None, :]) / sd_c[None, :]
     lp = special.log_ndtr(z)
     val = val + lp.sum(axis=1)

@@ -1,0 +1,56 @@
+"""Quick variant check: parabo's GP on one problem, 10 seeds on 2 processes, no files written.
+
+Prints each seed's final log10 regret and the median [q25, q75] at 25, 50 and the budget.
+Used for the Hartmann-6 and 16-pending variants in docs/benchmarks.md, e.g.
+
+    benchmarks/.venv/bin/python benchmarks/gp/quick_seeds.py hartmann6 'prior.ls_scale=2.0'
+    benchmarks/.venv/bin/python benchmarks/gp/quick_seeds.py hartmann6 n_startup=16 seeds=10-29
+    benchmarks/.venv/bin/python benchmarks/gp/quick_seeds.py rosenbrock4 q=16 'pending="lp"'
+
+Arguments after the problem: GPSampler options as key=JSON (``prior.<field>`` sets a field of
+the MAP prior), and ``seeds=A-B``, ``q=N`` (trials in flight), ``budget=N``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+import sys
+from multiprocessing import Pool
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from problems import PROBLEMS  # noqa: E402
+from run import run_parabo  # noqa: E402
+
+
+def one(args: tuple) -> list[float]:
+    prob, seed, opts, budget, q = args
+    p = PROBLEMS[prob]
+    v = run_parabo(p, seed, budget, q, opts)["values"]
+    return [math.log10(max(min(v[:b]) - p.fstar, 1e-12)) for b in (25, 50, budget)]
+
+
+def main() -> None:
+    prob, opts, seeds, budget, q = sys.argv[1], {}, range(10), 100, 0
+    for a in sys.argv[2:]:
+        k, v = a.split("=", 1)
+        if k == "seeds":
+            lo, hi = v.split("-")
+            seeds = range(int(lo), int(hi) + 1)
+        elif k in ("q", "budget"):
+            q, budget = (int(v), budget) if k == "q" else (q, int(v))
+        else:
+            opts[k] = json.loads(v)
+    with Pool(2) as pool:
+        res = pool.map(one, [(prob, s, opts, budget, q) for s in seeds])
+    print(prob, opts, "q", q, "final", " ".join(f"{r[-1]:.2f}" for r in res))
+    for i, b in enumerate((25, 50, budget)):
+        xs = sorted(r[i] for r in res)
+        n = len(xs)
+        print(f"  @{b}: median {statistics.median(xs):.2f} [{xs[n // 4]:.2f}, {xs[3 * n // 4]:.2f}]")
+
+
+if __name__ == "__main__":
+    main()
