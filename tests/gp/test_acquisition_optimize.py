@@ -140,6 +140,16 @@ def test_optimizer_finds_the_maximum_and_skips_forbidden_points() -> None:
     assert np.all(np.diff(v) <= 0)
 
 
+def test_optimizer_stays_in_a_box() -> None:
+    """A trust region: the maximum outside the box gives the nearest corner of it."""
+    dom = Domain.continuous(2)
+    cand = np.random.default_rng(0).random((64, 2))  # most of them outside the box
+    box = (np.array([0.1, 0.2]), np.array([0.4, 0.5]))
+    F, _ = maximize_acquisition(_quadratic(np.array([0.9, 0.9])), dom, cand, np.empty((0, 2)), box=box)
+    assert (F - box[0]).min() >= -1e-12 and (box[1] - F).min() >= -1e-12
+    np.testing.assert_allclose(F[0], [0.4, 0.5], atol=1e-6)
+
+
 def test_optimizer_handles_integers_and_categoricals() -> None:
     centres = (np.arange(10) + 0.5) / 10
     dom = Domain(np.array([FLOAT, INT, CAT]), np.array([0, 10, 4]), (None, centres, None))

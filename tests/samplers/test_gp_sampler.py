@@ -9,7 +9,7 @@ import pytest
 
 from parabo.exceptions import ConfigError
 from parabo.samplers import SAMPLERS, make_sampler
-from parabo.samplers.gp import GPSampler
+from parabo.samplers.gp import GPSampler, space_domain, trust_radius
 from parabo.samplers.random import RandomSampler
 from parabo.space import Space
 from parabo.trial import Trial, TrialState
@@ -68,6 +68,9 @@ def test_registered_in_the_factory() -> None:
         {"n_startup": 0},
         {"max_points": 0},
         {"busy_max_points": 5},
+        {"trust_region": -0.1},
+        {"trust_region": float("nan")},
+        {"trust_region_share": 1.5},
     ],
 )
 def test_invalid_options_raise_config_error(kwargs: dict) -> None:
@@ -101,8 +104,10 @@ def test_no_duplicates_with_pending(strategy: str) -> None:
 
 
 def test_kriging_believer_spreads_a_batch() -> None:
+    # over the whole space (the trust region off: with it, a batch near a converged
+    # incumbent is spread over the box only, a few 1e-5 apart)
     history = run(GPSampler(seed=0), BRANIN, branin, 15)
-    batch = GPSampler(seed=0).ask(BRANIN, history, [], 6)
+    batch = GPSampler(seed=0, trust_region=0).ask(BRANIN, history, [], 6)
     U = BRANIN.to_unit_array(batch)
     d = np.sqrt(((U[:, None, :] - U[None, :, :]) ** 2).sum(-1))
     assert d[np.triu_indices(6, 1)].min() > 1e-3
@@ -221,3 +226,34 @@ def test_many_trials_in_flight_use_the_smaller_posterior() -> None:
     assert sampler._fit.gp.n == 12 and sampler._fit.cap == 12
     sampler.ask(BRANIN, history, pending[:2], 1)
     assert sampler._fit.gp.n == 24 and sampler._fit.cap == 30
+
+
+def test_trust_radius_follows_successes_and_failures() -> None:
+    start = [5.0, 4.0, 3.0]  # the initial design only sets the incumbent
+    assert trust_radius(start, 3, 0.2, 4) == 0.2
+    assert trust_radius(start + [2, 1], 3, 0.2, 4) == pytest.approx(0.4)  # two wins: doubled
+    assert trust_radius(start + list(range(2, -30, -1)), 3, 0.2, 4) == pytest.approx(0.8)  # capped
+    assert trust_radius(start + [9] * 4, 3, 0.2, 4) == pytest.approx(0.1)  # `patience` losses: halved
+    assert trust_radius(start + [9] * 3 + [0] + [9] * 3, 3, 0.2, 4) == 0.2  # a win resets the count
+    assert trust_radius(start + [9] * 16, 3, 0.2, 4) == pytest.approx(0.0125)
+    assert trust_radius(start + [9] * 20, 3, 0.2, 4) == 0.2  # below initial/16: starts again
+    assert trust_radius(start + [2, 1], 3, 0.0, 4) == 0.0  # off
+
+
+def test_with_trials_in_flight_suggestions_stay_in_the_trust_region() -> None:
+    history = run(GPSampler(seed=0), BRANIN, branin, 20)
+    sampler = GPSampler(seed=0)
+    pending = [Trial(100, sampler.ask(BRANIN, history, [], 1)[0])]
+    new = sampler.ask(BRANIN, history, pending, 3)
+    assert sampler._fit is not None and sampler._fit.gp is not None
+    radius = trust_radius([t.value for t in history], 5, 0.2, 4)
+    lo, hi = GPSampler._trust_box(sampler._fit.gp, space_domain(BRANIN), radius)
+    assert np.all(hi - lo < 0.9)  # a real restriction, not the whole square
+    U = BRANIN.to_unit_array(new)
+    assert (U - lo).min() >= -1e-9 and (hi - U).min() >= -1e-9
+    # the box is centred on the best trial
+    best = BRANIN.to_unit_array([min(history, key=lambda t: t.value).params])[0]
+    assert np.all(best >= lo) and np.all(best <= hi)
+    # without it, the same ask may leave the box; with it off, suggestions are still valid
+    wide = GPSampler(seed=0, trust_region=0).ask(BRANIN, history, pending, 3)
+    assert all(BRANIN.validate(x) == x for x in wide)

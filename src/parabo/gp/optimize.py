@@ -26,7 +26,13 @@ def is_duplicate(F: np.ndarray, forbidden: np.ndarray, tol: float) -> np.ndarray
     return np.asarray(dist <= tol)
 
 
-def _lbfgsb(acq: Acquisition, starts: np.ndarray, free: np.ndarray, maxiter: int) -> np.ndarray:
+def _lbfgsb(
+    acq: Acquisition,
+    starts: np.ndarray,
+    free: np.ndarray,
+    maxiter: int,
+    box: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
     """Refine every start at once: one L-BFGS-B run on the sum of independent acquisitions."""
     k = starts.shape[0]
     fixed = starts.copy()
@@ -42,16 +48,17 @@ def _lbfgsb(acq: Acquisition, starts: np.ndarray, free: np.ndarray, maxiter: int
             g = np.where(bad[:, None], 0.0, g)
         return -float(val.sum()), -g[:, free].ravel()
 
+    lo, hi = (np.zeros(nf), np.ones(nf)) if box is None else (box[0][free], box[1][free])
     res = optimize.minimize(
         fun,
-        starts[:, free].ravel(),
+        np.clip(starts[:, free], lo, hi).ravel(),
         jac=True,
         method="L-BFGS-B",
-        bounds=[(0.0, 1.0)] * (k * nf),
+        bounds=list(zip(np.tile(lo, k), np.tile(hi, k), strict=True)),
         options={"maxiter": maxiter},
     )
     out = fixed.copy()
-    out[:, free] = np.clip(res.x.reshape(k, nf), 0.0, 1.0)
+    out[:, free] = np.clip(res.x.reshape(k, nf), lo, hi)
     return np.asarray(out)
 
 
@@ -64,6 +71,7 @@ def maximize_acquisition(
     maxiter: int = 50,
     tol: float = 1e-6,
     rng: np.random.Generator | None = None,
+    box: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Best points found for ``acq``, best first, none within ``tol`` of ``forbidden``.
 
@@ -78,11 +86,16 @@ def maximize_acquisition(
             (zeros when ``grad`` is false).
         candidates: ``(c, d)`` features to start from.
         forbidden: ``(q, d)`` observed and pending points, never returned.
+        box: ``(lo, hi)`` ``(d,)`` each: the search is limited to this box (a trust region;
+            categorical coordinates are not limited). Candidates are clipped into it.
 
     Returns:
         ``(F, values)``: distinct allowed points ``(r, d)`` sorted by decreasing value
         (``r`` may be 0 when every candidate is forbidden).
     """
+    if box is not None:
+        free = domain.kinds != CAT
+        candidates = np.where(free, np.clip(candidates, box[0], box[1]), candidates)
     C = domain.snap(candidates)
     vals, _ = acq(C, False)
     vals = np.where(np.isfinite(vals), vals, -np.inf)
@@ -108,12 +121,12 @@ def maximize_acquisition(
         starts = C[np.array(idx)]
     free = domain.kinds != CAT
     if starts.shape[0] and free.any() and maxiter > 0:
-        R = _lbfgsb(acq, starts, free, maxiter)
+        R = _lbfgsb(acq, starts, free, maxiter, box)
         # The joint run stops when the sum stops improving; polish the best
         # start on its own so that it converges (cheap: one point).
         rv, _ = acq(R, False)
         top = int(np.argmax(np.where(np.isfinite(rv), rv, -np.inf)))
-        R = np.vstack([R, _lbfgsb(acq, R[top : top + 1], free, max(10, maxiter // 2))])
+        R = np.vstack([R, _lbfgsb(acq, R[top : top + 1], free, max(10, maxiter // 2), box)])
         R = domain.snap(R)
         R = _discrete_steps(acq, domain, R, forbidden, tol)
         rv, _ = acq(R, False)

@@ -169,6 +169,15 @@ class GPSampler(Sampler):
         busy_max_points: with more than ``pending_cap`` trials in flight, the posterior uses
             at most this many trials instead of ``max_points`` (workers free up often then,
             and each of them waits for its suggestion; measured in docs/parallel.md).
+        trust_region: half-width, in length scales, of the box around the best trial in
+            which a suggestion is searched while trials are in flight (``0``: off). It
+            adapts as in TuRBO: doubled after two improvements in a row, halved after
+            ``max(4, d, workers)`` trials without one, reset when it gets tiny. With
+            trials in flight, believed pending points alone push the next suggestion
+            far from the incumbent; the box keeps the batch where the sequential run
+            would have gone (docs/benchmarks.md, "Trust region").
+        trust_region_share: the share of asks *without* trials in flight that also
+            search the trust region (the others search the whole space).
     """
 
     name = "gp"
@@ -193,6 +202,8 @@ class GPSampler(Sampler):
         init: Literal["sobol", "random"] = "sobol",
         pending_cap: int = 64,
         busy_max_points: int = 300,
+        trust_region: float = 0.2,
+        trust_region_share: float = 0.5,
     ) -> None:
         super().__init__(seed)
         if acquisition not in ("logei", "ucb", "thompson"):
@@ -234,6 +245,18 @@ class GPSampler(Sampler):
             )
         self.pending_cap = pending_cap
         self.busy_max_points = int(busy_max_points)
+        self.trust_region = float(trust_region)
+        if not (math.isfinite(self.trust_region) and self.trust_region >= 0):
+            raise ConfigError(
+                f"must be a number >= 0 (0 turns the trust region off), got {trust_region!r}",
+                field="sampler.trust_region",
+            )
+        self.trust_region_share = float(trust_region_share)
+        if not 0.0 <= self.trust_region_share <= 1.0:
+            raise ConfigError(
+                f"must be a number between 0 and 1, got {trust_region_share!r}",
+                field="sampler.trust_region_share",
+            )
         for name in ("max_points", "busy_max_points", "fit_max_points"):
             if getattr(self, name) < 10:
                 raise ConfigError(
@@ -295,10 +318,14 @@ class GPSampler(Sampler):
         # many trials in flight = workers freeing up often: a smaller posterior keeps asks fast
         cap = self.max_points if len(pending) <= self.pending_cap else self.busy_max_points
         gp, best = self._model(space, domain, modelled, complete, sign, direction, cap)
+        # the trust region's size follows the study's successes and failures (a function of the
+        # history, so a resumed study gets the same size)
+        ys = [sign * float(t.value) for t in complete]  # type: ignore[arg-type]
+        radius = trust_radius(ys, n_startup, self.trust_region, max(4, space.dim, len(pending) + 1))
         P = self._features(space, domain, pending)
         out: list[dict[str, Any]] = []
         for _ in range(n):
-            F = self._suggest(gp, best, domain, P, forbidden, rng)
+            F = self._suggest(gp, best, domain, P, forbidden, rng, radius)
             params = space.from_unit(features_to_unit(F[None, :], domain)[0])
             f = unit_to_features(space.to_unit_array([params]), domain)[0]
             out.append(params)
@@ -448,8 +475,14 @@ class GPSampler(Sampler):
         P: np.ndarray,
         forbidden: np.ndarray,
         rng: np.random.Generator,
+        radius: float = 0.0,
     ) -> np.ndarray:
-        """One point (features ``(d,)``) that maximizes the acquisition given pending ``P (p, d)``."""
+        """One point (features ``(d,)``) that maximizes the acquisition given pending ``P (p, d)``.
+
+        With trials in flight (and in a share ``trust_region_share`` of the other asks) the
+        search is limited to a box around the best modelled point, ``radius`` length scales
+        on each side.
+        """
         d = domain.dim
         model = base
         # With many trials in flight, believing every one of them costs a (n + p)-point model
@@ -471,8 +504,15 @@ class GPSampler(Sampler):
         n_obs = model.n
         n_cand = int(min(self.n_candidates, max(128, 4e8 / max(n_obs, 1) ** 2)))
         sob = sobol_points(d, 0, n_cand, seed=int(rng.integers(2**31)))
+        box = None
+        if radius > 0 and (P.shape[0] or rng.random() < self.trust_region_share):
+            box = self._trust_box(base, domain, radius)
+            sob = box[0] + sob * (box[1] - box[0])
         cand = unit_to_features(sob, domain)
-        cand = np.vstack([cand, self._local_candidates(base, domain, rng, int(n_cand * self.local_frac))])
+        local = self._local_candidates(base, domain, rng, int(n_cand * self.local_frac))
+        if box is not None:
+            local = np.clip(local, box[0], np.where(domain.cat, domain.sizes - 1, box[1]))
+        cand = np.vstack([cand, local])
 
         if self.acquisition == "thompson":
             cand = domain.snap(cand[: min(cand.shape[0], 1024)])
@@ -517,10 +557,24 @@ class GPSampler(Sampler):
             maxiter=maxiter,
             tol=_TOL,
             rng=rng if self.roulette else None,
+            box=box,
         )
         if F.shape[0]:
             return np.asarray(F[0])
         return self._random_unseen(domain, forbidden, rng)
+
+    @staticmethod
+    def _trust_box(model: GP, domain: Domain, radius: float) -> tuple[np.ndarray, np.ndarray]:
+        """``(lo, hi)`` in the unit cube: ``radius`` length scales around the best modelled point.
+
+        Categorical coordinates keep their whole range.
+        """
+        d = domain.dim
+        centre = model.X[int(np.argmin(model.y))]
+        half = np.minimum(0.5, radius * np.exp(model.theta[:d]))
+        lo = np.where(domain.cat, 0.0, np.clip(centre - half, 0.0, 1.0))
+        hi = np.where(domain.cat, 1.0, np.clip(centre + half, 0.0, 1.0))
+        return lo, hi
 
     def _local_candidates(
         self, model: GP, domain: Domain, rng: np.random.Generator, m: int
@@ -574,6 +628,33 @@ def _value(t: Trial) -> float | None:
         return None
     v = float(t.value)
     return v if math.isfinite(v) else None
+
+
+def trust_radius(ys: Sequence[float], start: int, initial: float, patience: int) -> float:
+    """Half-width of the trust region, in length scales, after the outcomes ``ys`` (minimized).
+
+    As TuRBO (Eriksson et al. 2019), counted in trials: two improvements in a row
+    double it (up to four times ``initial``), ``patience`` trials without one halve
+    it, and below ``initial / 16`` it starts again from ``initial``. The first
+    ``start`` outcomes (the initial design) only set the incumbent. ``0`` turns it off.
+    """
+    if initial <= 0:
+        return 0.0
+    radius, wins, losses = initial, 0, 0
+    best = min(ys[:start], default=math.inf)
+    for v in ys[start:]:
+        if v < best - 1e-3 * abs(best):
+            wins, losses = wins + 1, 0
+        else:
+            wins, losses = 0, losses + 1
+        best = min(best, v)
+        if wins >= 2:
+            radius, wins = min(4 * initial, 2 * radius), 0
+        elif losses >= patience:
+            radius, losses = radius / 2, 0
+            if radius < initial / 16:
+                radius = initial
+    return radius
 
 
 def _subset(y: np.ndarray, k: int) -> np.ndarray:
