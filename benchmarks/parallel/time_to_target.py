@@ -32,9 +32,12 @@ from parabo.study import Study  # noqa: E402
 RUNTIME = "lognormal(60s, 0.75)"
 
 
+GP_OPTIONS: dict[str, Any] = {}  # --gp-option key=JSON, for the parabo runs
+
+
 def gp_sampler(seed: int) -> tuple[Any, str]:
     """parabo's GP sampler, built by name through the registry (``sampler: gp``)."""
-    return make_sampler("gp", seed), "gp"
+    return make_sampler({"name": "gp", "seed": seed, **GP_OPTIONS}), "gp"
 
 
 class _RealLimit:
@@ -108,8 +111,11 @@ def main() -> None:
     ap.add_argument("--skopt-max-workers", type=int, default=16)
     ap.add_argument("--reuse-sequential", action="store_true",
                     help="take the target from the sequential runs already in --out")
+    ap.add_argument("--gp-option", action="append", default=[],
+                    help="GP sampler option key=JSON for the parabo runs (sequential ones too)")
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "time_to_target.jsonl"))
     args = ap.parse_args()
+    GP_OPTIONS.update({k: json.loads(v) for k, v in (kv.split("=", 1) for kv in args.gp_option)})
     budgets = dict((k, int(v)) for k, v in (p.split("=") for p in args.budget.split(",")))
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -240,9 +240,10 @@ def test_trust_radius_follows_successes_and_failures() -> None:
     assert trust_radius(start + [2, 1], 3, 0.0, 4) == 0.0  # off
 
 
-def test_with_trials_in_flight_suggestions_stay_in_the_trust_region() -> None:
+def test_suggestions_stay_in_the_trust_region() -> None:
+    """With trust_region_share=1 every suggestion comes from the box around the best trial."""
     history = run(GPSampler(seed=0), BRANIN, branin, 20)
-    sampler = GPSampler(seed=0)
+    sampler = GPSampler(seed=0, trust_region_share=1.0)
     pending = [Trial(100, sampler.ask(BRANIN, history, [], 1)[0])]
     new = sampler.ask(BRANIN, history, pending, 3)
     assert sampler._fit is not None and sampler._fit.gp is not None
@@ -254,6 +255,6 @@ def test_with_trials_in_flight_suggestions_stay_in_the_trust_region() -> None:
     # the box is centred on the best trial
     best = BRANIN.to_unit_array([min(history, key=lambda t: t.value).params])[0]
     assert np.all(best >= lo) and np.all(best <= hi)
-    # without it, the same ask may leave the box; with it off, suggestions are still valid
+    # with the trust region off, suggestions are still valid
     wide = GPSampler(seed=0, trust_region=0).ask(BRANIN, history, pending, 3)
     assert all(BRANIN.validate(x) == x for x in wide)

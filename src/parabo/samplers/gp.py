@@ -170,14 +170,14 @@ class GPSampler(Sampler):
             at most this many trials instead of ``max_points`` (workers free up often then,
             and each of them waits for its suggestion; measured in docs/parallel.md).
         trust_region: half-width, in length scales, of the box around the best trial in
-            which a suggestion is searched while trials are in flight (``0``: off). It
-            adapts as in TuRBO: doubled after two improvements in a row, halved after
+            which a share of the suggestions is searched (``0``: off). It adapts as in
+            TuRBO: doubled after two improvements in a row, halved after
             ``max(4, d, workers)`` trials without one, reset when it gets tiny. With
-            trials in flight, believed pending points alone push the next suggestion
-            far from the incumbent; the box keeps the batch where the sequential run
+            trials in flight, believed pending points alone push the next suggestions
+            far from the incumbent; the box keeps part of them where the sequential run
             would have gone (docs/benchmarks.md, "Trust region").
-        trust_region_share: the share of asks *without* trials in flight that also
-            search the trust region (the others search the whole space).
+        trust_region_share: the share of asks searched in the trust region (the others
+            search the whole space), drawn at random from the seeded stream.
     """
 
     name = "gp"
@@ -479,9 +479,8 @@ class GPSampler(Sampler):
     ) -> np.ndarray:
         """One point (features ``(d,)``) that maximizes the acquisition given pending ``P (p, d)``.
 
-        With trials in flight (and in a share ``trust_region_share`` of the other asks) the
-        search is limited to a box around the best modelled point, ``radius`` length scales
-        on each side.
+        On a share ``trust_region_share`` of the asks the search is limited to a box around
+        the best modelled point, ``radius`` length scales on each side.
         """
         d = domain.dim
         model = base
@@ -505,7 +504,7 @@ class GPSampler(Sampler):
         n_cand = int(min(self.n_candidates, max(128, 4e8 / max(n_obs, 1) ** 2)))
         sob = sobol_points(d, 0, n_cand, seed=int(rng.integers(2**31)))
         box = None
-        if radius > 0 and (P.shape[0] or rng.random() < self.trust_region_share):
+        if radius > 0 and rng.random() < self.trust_region_share:
             box = self._trust_box(base, domain, radius)
             sob = box[0] + sob * (box[1] - box[0])
         cand = unit_to_features(sob, domain)
