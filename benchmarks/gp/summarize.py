@@ -83,7 +83,7 @@ def markdown(rows: list[dict]) -> str:
     seq = [r for r in rows if r["pending"] == 0]
     methods = [
         m
-        for m in ("parabo", "optuna_gp", "botorch", "tpe", "skopt", "random")
+        for m in ("parabo", "parabo_r3", "optuna_gp", "botorch", "tpe", "skopt", "random")
         if any(r["method"] == m for r in seq)
     ]
     problems = sorted(
@@ -111,11 +111,15 @@ def markdown(rows: list[dict]) -> str:
     if asy:
         out.append("\n**Asynchronous, 100 evaluations** — median [q25, q75] (seeds)\n")
         tags = sorted({r["method"] for r in asy})
-        out.append("| problem | pending | parabo sequential | " + " | ".join(tags) + " |")
-        out.append("|---|---|---|" + "---|" * len(tags))
+        out.append(
+            "| problem | pending | parabo sequential (all seeds) | seeds 0-9 | " + " | ".join(tags) + " |"
+        )
+        out.append("|---|---|---|---|" + "---|" * len(tags))
+        matched = _sequential_seeds_0_9()
         for p in sorted({r["problem"] for r in asy}):
             ref = next((x for x in seq if x["method"] == "parabo" and x["problem"] == p), None)
             refc = f"{ref['median_100']:.2f}" if ref else "–"
+            refc += f" | {matched[p]:.2f}" if p in matched else " | –"
             for q in sorted({r["pending"] for r in asy}):
                 cells = []
                 for t in tags:
@@ -136,6 +140,16 @@ def markdown(rows: list[dict]) -> str:
     return "\n".join(out) + "\n"
 
 
+def _sequential_seeds_0_9() -> dict[str, float]:
+    """Median at 100 evaluations of the sequential default on seeds 0-9 (the asynchronous runs' seeds)."""
+    by: dict[str, list[float]] = defaultdict(list)
+    for f in sorted(RAW.glob("parabo__*__q0__s*.json")):
+        r = json.loads(f.read_text())
+        if r["seed"] < 10 and r["fstar"] is not None and len(r["values"]) >= 100:
+            by[r["problem"]].append(float(metric(r)[99]))
+    return {p: float(np.median(v)) for p, v in by.items()}
+
+
 def seed_blocks() -> str:
     """Sequential runs at 100 evaluations, seeds 0-9 against seeds 10-29, and basin success rates.
 
@@ -154,7 +168,7 @@ def seed_blocks() -> str:
     out.append("| problem | method | seeds 0-9 | seeds 10-29 | all | success, all |")
     out.append("|---|---|---|---|---|---|")
     for (tag, prob), v in sorted(by.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        if tag not in ("parabo", "tpe", "optuna_gp", "botorch", "random"):
+        if tag not in ("parabo", "parabo_r3", "tpe", "optuna_gp", "botorch", "random"):
             continue
         a = [x for s_, x in v.items() if s_ < 10]
         b = [x for s_, x in v.items() if 10 <= s_ < 30]
@@ -179,8 +193,8 @@ def plot(runs: dict) -> None:
         return
     IMG.mkdir(parents=True, exist_ok=True)
     problems = sorted({p for (_, p, q) in runs if q == 0})
-    methods = ["parabo", "optuna_gp", "botorch", "tpe", "skopt", "random"]
-    colors = dict(zip(methods, ["C3", "C0", "C1", "C2", "C4", "C7"], strict=False))
+    methods = ["parabo", "parabo_r3", "optuna_gp", "botorch", "tpe", "skopt", "random"]
+    colors = dict(zip(methods, ["C3", "C5", "C0", "C1", "C2", "C4", "C7"], strict=False))
     ncol = 4
     nrow = math.ceil(len(problems) / ncol)
     fig, axes = plt.subplots(nrow, ncol, figsize=(4 * ncol, 3.2 * nrow), squeeze=False)
@@ -211,7 +225,7 @@ def plot(runs: dict) -> None:
     # async: pending strategies at q = 4 and 16 vs sequential
     aprobs = sorted({p for (t, p, q) in runs if q > 0})
     if aprobs:
-        strategies = ["kb", "cl", "lp", "none"]
+        strategies = ["kbtr", "kb", "cl", "lp", "none"]
         fig, axes = plt.subplots(1, len(aprobs), figsize=(4 * len(aprobs), 3.2), squeeze=False)
         for ax, prob in zip(axes.ravel(), aprobs, strict=False):
             labels, meds, los, his = [], [], [], []

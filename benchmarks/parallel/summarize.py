@@ -126,8 +126,39 @@ def _plot_scale(plt, rows: list[dict], name: str, label, latency_of) -> None:
     plt.close(fig)
 
 
+def markdown(table: list[dict]) -> str:
+    """The time-to-target table of docs/parallel.md: one row per problem and worker count."""
+    cols = ["parabo-async", "parabo-batch", "optuna-tpe", "optuna-gp", "skopt-cl", "random"]
+    present = [c for c in cols if any(r["method"] == c for r in table)]
+    by = {(r["problem"], r["method"], r["workers"]): r for r in table}
+
+    def cell(r: dict | None) -> str:
+        if r is None:
+            return "–"
+        t = r["median_time_to_target_s"]
+        return f"{'not reached' if t is None else f'{t:.0f} s'} ({r['reached']}/{r['runs']})"
+
+    out = ["| problem | seq. parabo | N | " + " | ".join(present) + " | speed-up (async) |",
+           "|---|---|---|" + "---|" * (len(present) + 1)]
+    speedups: dict[int, list[float]] = defaultdict(list)
+    for p in sorted({r["problem"] for r in table}):
+        seq = by.get((p, "parabo-async", 1))
+        for n in sorted({r["workers"] for r in table if r["problem"] == p and r["workers"] > 1}):
+            a = by.get((p, "parabo-async", n))
+            sp = a["speedup_vs_parabo_sequential"] if a else None
+            speedups[n].append(sp or 0.0)
+            out.append(f"| {p} | {cell(seq)} | {n} | " + " | ".join(cell(by.get((p, m, n))) for m in present)
+                       + f" | {'–' if sp is None else f'{sp:.1f}×'} |")
+    out.append("")
+    for n, v in sorted(speedups.items()):
+        out.append(f"Median speed-up at {n} workers over {len(v)} problems (unreached = 0): "
+                   f"{statistics.median(v):.2f}×")
+    return "\n".join(out) + "\n"
+
+
 def main() -> None:
     table = time_to_target()
+    (RESULTS / "time_to_target.md").write_text(markdown(table))
     for r in table:
         sp = r["speedup_vs_parabo_sequential"]
         med = r["median_time_to_target_s"]

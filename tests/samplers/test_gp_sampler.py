@@ -228,6 +228,11 @@ def test_many_trials_in_flight_use_the_smaller_posterior() -> None:
     assert sampler._fit.gp.n == 24 and sampler._fit.cap == 30
 
 
+def _in_box(U: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """``(m,)``: rows of ``U`` inside ``[lo, hi]`` (to 1e-9)."""
+    return np.asarray(((U - lo).min(axis=1) >= -1e-9) & ((hi - U).min(axis=1) >= -1e-9))
+
+
 def test_trust_radius_follows_successes_and_failures() -> None:
     start = [5.0, 4.0, 3.0]  # the initial design only sets the incumbent
     assert trust_radius(start, 3, 0.2, 4) == 0.2
@@ -242,8 +247,8 @@ def test_trust_radius_follows_successes_and_failures() -> None:
 
 def test_suggestions_stay_in_the_trust_region() -> None:
     """With trust_region_share=1 every suggestion comes from the box around the best trial."""
-    history = run(GPSampler(seed=0), BRANIN, branin, 20)
-    sampler = GPSampler(seed=0, trust_region_share=1.0)
+    history = run(GPSampler(seed=1), BRANIN, branin, 8)
+    sampler = GPSampler(seed=1, trust_region_share=1.0)
     pending = [Trial(100, sampler.ask(BRANIN, history, [], 1)[0])]
     new = sampler.ask(BRANIN, history, pending, 3)
     assert sampler._fit is not None and sampler._fit.gp is not None
@@ -251,10 +256,32 @@ def test_suggestions_stay_in_the_trust_region() -> None:
     lo, hi = GPSampler._trust_box(sampler._fit.gp, space_domain(BRANIN), radius)
     assert np.all(hi - lo < 0.9)  # a real restriction, not the whole square
     U = BRANIN.to_unit_array(new)
-    assert (U - lo).min() >= -1e-9 and (hi - U).min() >= -1e-9
+    assert _in_box(U, lo, hi).all()
     # the box is centred on the best trial
     best = BRANIN.to_unit_array([min(history, key=lambda t: t.value).params])[0]
     assert np.all(best >= lo) and np.all(best <= hi)
-    # with the trust region off, suggestions are still valid
-    wide = GPSampler(seed=0, trust_region=0).ask(BRANIN, history, pending, 3)
-    assert all(BRANIN.validate(x) == x for x in wide)
+    # with the trust region off, the same ask leaves the box
+    wide = GPSampler(seed=1, trust_region=0).ask(BRANIN, history, pending, 3)
+    W = BRANIN.to_unit_array(wide)
+    assert not _in_box(W, lo, hi).all()
+
+
+def test_with_many_trials_in_flight_every_suggestion_is_in_the_trust_region() -> None:
+    """The share rises from trust_region_share (here 0) to 1 with 16 trials in flight."""
+    history = run(GPSampler(seed=1), BRANIN, branin, 8)
+    wide = GPSampler(seed=1, trust_region=0)
+    pending = [Trial(100 + i, p) for i, p in enumerate(wide.ask(BRANIN, history, [], 16))]
+    radius = trust_radius([t.value for t in history], 5, 0.2, 17)
+
+    def inside(sampler: GPSampler, new: list) -> np.ndarray:
+        assert sampler._fit is not None and sampler._fit.gp is not None
+        lo, hi = GPSampler._trust_box(sampler._fit.gp, space_domain(BRANIN), radius)
+        U = BRANIN.to_unit_array(new)
+        return _in_box(U, lo, hi)
+
+    # early in the study the search over the whole square leaves the box ...
+    off = GPSampler(seed=1, trust_region=0)
+    assert not inside(off, off.ask(BRANIN, history, pending, 3)).any()
+    # ... and with 16 in flight every suggestion stays in it, even with trust_region_share 0
+    sampler = GPSampler(seed=1, trust_region_share=0.0)
+    assert inside(sampler, sampler.ask(BRANIN, history, pending, 3)).all()
