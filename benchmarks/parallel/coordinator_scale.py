@@ -59,21 +59,22 @@ def main() -> None:
                          "(0: an ideal, free coordinator — shows the ramp-down inherent to a fixed budget)")
     ap.add_argument("--gp-option", action="append", default=[],
                     help="GP sampler option key=value (JSON value), e.g. max_points=300")
+    ap.add_argument("--seed", type=int, default=0, help="seed of the sampler and of the durations")
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "coordinator_scale.jsonl"))
     args = ap.parse_args()
     problem = PROBLEMS[args.problem]
     for n in map(int, args.workers.split(",")):
         if args.sampler == "gp" and args.gp_option:
             opts = {k: json.loads(v) for k, v in (kv.split("=", 1) for kv in args.gp_option)}
-            inner, used = make_sampler({"name": "gp", "seed": 0, **opts}), f"gp {opts}"
+            inner, used = make_sampler({"name": "gp", "seed": args.seed, **opts}), f"gp {opts}"
         elif args.sampler == "gp":
-            inner, used = gp_sampler(0)
+            inner, used = gp_sampler(args.seed)
         else:
-            inner, used = make_sampler(args.sampler, 0), args.sampler
+            inner, used = make_sampler(args.sampler, args.seed), args.sampler
         sampler = TimedSampler(inner)
         with tempfile.TemporaryDirectory() as tmp:
             study = Study(problem.space, sampler=sampler, storage=Path(tmp) / "study")
-            ex = SimulatedExecutor(problem, n, runtime=args.runtime, seed=0, overhead=args.overhead)
+            ex = SimulatedExecutor(problem, n, runtime=args.runtime, seed=args.seed, overhead=args.overhead)
             guard = _RealLimit(args.real_limit)
             t0 = time.perf_counter()
             summary = Scheduler(study, ex, trials=args.trials, listener=guard, handle_signals=False).run()
@@ -94,7 +95,7 @@ def main() -> None:
         steady = ex.utilization(until=last_start)
         ideal = args.trials * 60.0 / n
         rec = {
-            "workers": n, "trials": summary.n_complete + summary.n_failed, "sampler": used,
+            "workers": n, "seed": args.seed, "trials": summary.n_complete + summary.n_failed, "sampler": used,
             "runtime": args.runtime, "overhead": args.overhead, "elapsed": summary.elapsed, "ideal_elapsed_mean60": ideal,
             "utilization": ex.utilization(until=end), "utilization_until_last_start": steady,
             "coordinator_time": ex.coordinator_time, "coordinator_share": ex.coordinator_time / summary.elapsed,

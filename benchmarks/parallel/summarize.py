@@ -99,6 +99,9 @@ def plots(table: list[dict]) -> None:
     # round 3: the GP runs that finish all 5,000 trials (bounded suggestions, one at a time)
     _plot_scale(plt, _load("coordinator_scale_round3.jsonl"), "parallel_coordinator_scale_round3.png",
                 lambda r: f"{r['workers']} workers, {r['sampler']}", latency_of=lambda r: True)
+    # round 4: the defaults with the trust region, two seeds
+    _plot_scale(plt, _load("coordinator_scale_round4.jsonl"), "parallel_coordinator_scale_round4.png",
+                lambda r: f"{r['workers']} workers, gp defaults, seed {r.get('seed', 0)}", latency_of=lambda r: True)
 
 
 def _plot_scale(plt, rows: list[dict], name: str, label, latency_of) -> None:
