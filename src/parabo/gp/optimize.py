@@ -93,8 +93,8 @@ def maximize_acquisition(
         ``(F, values)``: distinct allowed points ``(r, d)`` sorted by decreasing value
         (``r`` may be 0 when every candidate is forbidden).
     """
+    free = domain.kinds != CAT
     if box is not None:
-        free = domain.kinds != CAT
         candidates = np.where(free, np.clip(candidates, box[0], box[1]), candidates)
     C = domain.snap(candidates)
     vals, _ = acq(C, False)
@@ -119,7 +119,6 @@ def maximize_acquisition(
         if nz:
             idx += list(rng.choice(C.shape[0], size=min(k - 1, nz), replace=False, p=p / p.sum()))
         starts = C[np.array(idx)]
-    free = domain.kinds != CAT
     if starts.shape[0] and free.any() and maxiter > 0:
         R = _lbfgsb(acq, starts, free, maxiter, box)
         # The joint run stops when the sum stops improving; polish the best
