@@ -172,3 +172,28 @@ def test_timeouts_fail_trials_under_the_scheduler():
             assert t.reason == "timeout" and t.finished_at - t.started_at == pytest.approx(50)
         else:
             assert t.value is not None
+
+
+def test_asynchronous_runs_ask_as_many_as_the_sampler_batches():
+    """The scheduler asks one suggestion at a time unless the sampler's batch_size says more."""
+
+    class Recording(parabo.RandomSampler):
+        def __init__(self, seed, batches):
+            super().__init__(seed)
+            self.batches, self.sizes = batches, []
+
+        def batch_size(self, free, pending):
+            return free if self.batches else 1
+
+        def ask(self, space, history, pending, n=1, direction="minimize"):
+            self.sizes.append(n)
+            return super().ask(space, history, pending, n, direction)
+
+    for batches in (False, True):
+        sampler = Recording(0, batches)
+        study = Study(SPACE, sampler=sampler)
+        ex = SimulatedExecutor(square, 8, runtime="60s", overhead=0)
+        Scheduler(study, ex, trials=24, handle_signals=False).run()
+        assert study.n_complete == 24
+        # constant durations: all 8 workers free up together, three times
+        assert sampler.sizes == ([1] * 24 if not batches else [8, 8, 8])

@@ -9,6 +9,12 @@ when a worker frees up). Configurations run side by side, alternating, in one pr
     # -> benchmarks/gp/results/ask_steady_pending.json (appended)
 
 ``pending_cap=100000`` believes every pending point (the behaviour before the cap).
+
+``--batch B`` tells the B oldest pending trials and asks B suggestions at once (what the
+scheduler does when B workers are free; with ``pending_cap`` or more in flight one search
+serves the batch), e.g. ``--completed 2000 --pending 1023 --batch 1 --batch 4 --batch 16``
+runs the three side by side. The initial pending trials are asked in chunks of 64 (round 5;
+before, in one ``ask(P)``, one search each).
 """
 
 from __future__ import annotations
@@ -39,7 +45,10 @@ def setup(options: dict, n0: int, p: int) -> tuple:
         prm = space.from_unit(rng.random(6))
         hist.append(Trial(i, prm).evolve(state=TrialState.COMPLETE, value=prob.f(dict(prm))))
     s = GPSampler(seed=0, **options)
-    pend = [Trial(n0 + j, prm) for j, prm in enumerate(s.ask(space, hist, [], p))]
+    pend: list[Trial] = []
+    while len(pend) < p:
+        asked = s.ask(space, hist, pend, min(64, p - len(pend)))
+        pend += [Trial(n0 + len(pend) + j, prm) for j, prm in enumerate(asked)]
     return prob, space, s, hist, pend, n0 + p
 
 
@@ -49,27 +58,32 @@ def main() -> None:
     ap.add_argument("--pending", type=int, default=255)
     ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--config", action="append", default=[])
+    ap.add_argument("--batch", action="append", type=int, default=[],
+                    help="suggestions per ask (repeat for side-by-side runs; default 1)")
     a = ap.parse_args()
-    configs = a.config or ["default"]
-    states, times = {}, {c: [] for c in configs}
-    for c in configs:
+    batches = a.batch or [1]
+    configs = [(c, b) for c in (a.config or ["default"]) for b in batches]
+    states, times = {}, {cb: [] for cb in configs}
+    for c, b in configs:
         opts = {} if c == "default" else {k: json.loads(v) for k, v in (kv.split("=") for kv in c.split(","))}
-        states[c] = list(setup(opts, a.completed, a.pending))
+        states[c, b] = list(setup(opts, a.completed, a.pending))
     for _ in range(a.steps):
-        for c in configs:  # alternate: the machine's noise hits every configuration alike
-            prob, space, s, hist, pend, nid = states[c]
-            t = pend.pop(0)
-            hist.append(t.evolve(state=TrialState.COMPLETE, value=prob.f(dict(t.params))))
+        for cb in configs:  # alternate: the machine's noise hits every configuration alike
+            prob, space, s, hist, pend, nid = states[cb]
+            for t in pend[: cb[1]]:
+                hist.append(t.evolve(state=TrialState.COMPLETE, value=prob.f(dict(t.params))))
+            del pend[: cb[1]]
             t0 = time.perf_counter()
-            prm = s.ask(space, hist, pend, 1)[0]
-            times[c].append(time.perf_counter() - t0)
-            pend.append(Trial(nid, prm))
-            states[c][5] = nid + 1
+            prms = s.ask(space, hist, pend, cb[1])
+            times[cb].append(time.perf_counter() - t0)
+            pend += [Trial(nid + j, prm) for j, prm in enumerate(prms)]
+            states[cb][5] = nid + len(prms)
     rec = {"completed": a.completed, "pending": a.pending, "steps": a.steps,
            "loadavg": os.getloadavg()[0], "results": {}}
-    for c in configs:
-        ms = np.array(times[c]) * 1000
-        best = min(t.value for t in states[c][3])
+    for cb in configs:
+        c = cb[0] if len(batches) == 1 and cb[1] == 1 else f"{cb[0]} batch={cb[1]}"
+        ms = np.array(times[cb]) * 1000
+        best = min(t.value for t in states[cb][3])
         rec["results"][c] = {"median_ms": float(np.median(ms)), "p90_ms": float(np.percentile(ms, 90)),
                              "max_ms": float(ms.max()), "best": best}
         print(f"{c:>24}: median {np.median(ms):.0f} ms, p90 {np.percentile(ms, 90):.0f} ms, "

@@ -39,6 +39,9 @@ class TimedSampler(Sampler):
         self.inner = inner
         self.log: list[tuple[int, int, int, float]] = []
 
+    def batch_size(self, free: int, pending: int) -> int:
+        return self.inner.batch_size(free, pending)
+
     def ask(self, space: Any, history: Any, pending: Any, n: int, direction: Any) -> Any:
         t = time.perf_counter()
         out = self.inner.ask(space, history, pending, n, direction)

@@ -1,10 +1,12 @@
 """Tables (CSV) and plots (docs/img/parallel_*.png) from the JSON results of the parallel benchmarks.
 
     python benchmarks/parallel/summarize.py
+    python benchmarks/parallel/summarize.py --dir results/round5   # time-to-target tables of one round only
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
 import statistics
@@ -16,9 +18,9 @@ RESULTS = HERE / "results"
 IMG = HERE.parent.parent / "docs" / "img"
 
 
-def _load(pattern: str) -> list[dict]:
+def _load(pattern: str, where: Path = RESULTS) -> list[dict]:
     rows = []
-    for path in sorted(RESULTS.glob(pattern)):
+    for path in sorted(where.glob(pattern)):
         rows += [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     return rows
 
@@ -34,8 +36,8 @@ def _median_or_none(xs: list[float | None]) -> float | None:
     return statistics.median(xs) if xs else None
 
 
-def time_to_target() -> list[dict]:
-    rows = _load("time_to_target_*.jsonl")
+def time_to_target(where: Path = RESULTS) -> list[dict]:
+    rows = _load("time_to_target_*.jsonl", where)
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for r in rows:
         groups[(r["problem"], r["method"], r["workers"])].append(r)
@@ -57,7 +59,7 @@ def time_to_target() -> list[dict]:
             "median_coordinator_share": statistics.median(r["coordinator_time"] / r["elapsed"] for r in g),
             "median_real_seconds": statistics.median(r["real_seconds"] for r in g),
         })
-    with (RESULTS / "time_to_target.csv").open("w", newline="") as f:
+    with (where / "time_to_target.csv").open("w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(table[0]))
         w.writeheader()
         w.writerows(table)
@@ -101,6 +103,9 @@ def plots(table: list[dict]) -> None:
                 lambda r: f"{r['workers']} workers, {r['sampler']}", latency_of=lambda r: True)
     # round 4: the defaults with the trust region, two seeds
     _plot_scale(plt, _load("coordinator_scale_round4.jsonl"), "parallel_coordinator_scale_round4.png",
+                lambda r: f"{r['workers']} workers, gp defaults, seed {r.get('seed', 0)}", latency_of=lambda r: True)
+    # round 5: batched asks with many trials in flight, 256 and 1,024 workers
+    _plot_scale(plt, _load("coordinator_scale_round5.jsonl"), "parallel_coordinator_scale_round5.png",
                 lambda r: f"{r['workers']} workers, gp defaults, seed {r.get('seed', 0)}", latency_of=lambda r: True)
 
 
@@ -160,8 +165,13 @@ def markdown(table: list[dict]) -> str:
 
 
 def main() -> None:
-    table = time_to_target()
-    (RESULTS / "time_to_target.md").write_text(markdown(table))
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--dir", type=Path, default=None,
+                    help="summarize the time-to-target results in this folder only (no plots)")
+    args = ap.parse_args()
+    where = RESULTS if args.dir is None else args.dir
+    table = time_to_target(where)
+    (where / "time_to_target.md").write_text(markdown(table))
     for r in table:
         sp = r["speedup_vs_parabo_sequential"]
         med = r["median_time_to_target_s"]
@@ -170,7 +180,8 @@ def main() -> None:
               f"speed-up {('-' if sp is None else f'{sp:5.1f}x'):>6s}  util {r['median_utilization']:.2f}  "
               f"coord {r['median_coordinator_share']:.2f}  util to target "
               f"{'-' if r['median_utilization_to_target'] is None else format(r['median_utilization_to_target'], '.2f')}")
-    plots(table)
+    if args.dir is None:
+        plots(table)
 
 
 if __name__ == "__main__":

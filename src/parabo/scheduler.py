@@ -221,11 +221,13 @@ class Scheduler:
             want = min(self.executor.workers - len(self.inflight), self._remaining())
             if want <= 0:
                 return
-            # Asynchronous runs ask for one suggestion at a time and start it at once: with a
-            # model-based sampler and many free workers, the first worker does not wait for
-            # the suggestions of all the others (each one still sees the earlier ones as
-            # pending). Synchronous batches ask for the whole batch.
-            new = self.study.ask(want if self.batch else 1)
+            # Asynchronous runs ask as many at once as the sampler says (one, unless a batch
+            # costs it about as much as one suggestion): with a model-based sampler and many
+            # free workers, the first worker does not wait for the suggestions of all the
+            # others. Synchronous batches ask for the whole batch.
+            if not self.batch:
+                want = min(want, max(1, int(self.study.sampler.batch_size(want, len(self.inflight)))))
+            new = self.study.ask(want)
             self.study.commit(sync=False)
             started = [self._submit(trial) for trial in new]
             if not all(started):

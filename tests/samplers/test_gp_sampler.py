@@ -285,3 +285,84 @@ def test_with_many_trials_in_flight_every_suggestion_is_in_the_trust_region() ->
     # ... and with 16 in flight every suggestion stays in it, even with trust_region_share 0
     sampler = GPSampler(seed=1, trust_region_share=0.0)
     assert inside(sampler, sampler.ask(BRANIN, history, pending, 3)).all()
+
+
+def test_batch_size_is_one_until_pending_cap_trials_are_in_flight() -> None:
+    sampler = GPSampler(seed=0, pending_cap=8)
+    assert sampler.batch_size(5, 7) == 1
+    assert sampler.batch_size(5, 8) == 5
+    assert GPSampler(seed=0, pending_cap=8, acquisition="thompson").batch_size(5, 8) == 1
+    assert GPSampler(seed=0, pending_cap=8, acquisition="ucb").batch_size(5, 8) == 1
+
+
+def test_with_many_trials_in_flight_one_search_serves_a_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Over pending_cap in flight, ask(n) runs the acquisition optimizer once; the points spread."""
+    import parabo.samplers.gp as gp_module
+
+    calls: list[int] = []
+    real = gp_module.maximize_acquisition
+
+    def counted(*args: object, **kwargs: object) -> tuple[np.ndarray, np.ndarray]:
+        calls.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(gp_module, "maximize_acquisition", counted)
+    history = run(GPSampler(seed=0), BRANIN, branin, 12)
+    sampler = GPSampler(seed=0, pending_cap=4)
+    pending = [Trial(100 + i, p) for i, p in enumerate(sampler.ask(BRANIN, history, [], 6))]
+    calls.clear()
+    new = sampler.ask(BRANIN, history, pending, 5)
+    assert len(calls) == 1 and len(new) == 5
+    assert sampler._fit is not None and sampler._fit.gp is not None
+    ls = np.exp(sampler._fit.theta[:2])
+    U = BRANIN.to_unit_array(new)
+    scaled = np.linalg.norm((U[:, None, :] - U[None, :, :]) / ls, axis=2)
+    assert scaled[np.triu_indices(5, 1)].min() >= 0.1 - 1e-9  # _BATCH_GAP length scales apart
+    seen = BRANIN.to_unit_array([t.params for t in history + pending])
+    assert np.abs(U[:, None, :] - seen[None, :, :]).max(axis=2).min() > 1e-6
+    # under the cap each suggestion gets its own search
+    calls.clear()
+    GPSampler(seed=0, pending_cap=8).ask(BRANIN, history, pending, 3)
+    assert len(calls) == 3
+
+
+def test_a_batch_never_takes_two_points_closer_than_the_gap() -> None:
+    """Where the penalty vanishes (a point expected to beat the incumbent), the gap still holds."""
+    history = run(GPSampler(seed=0), BRANIN, branin, 12)
+    sampler = GPSampler(seed=0)
+    sampler.ask(BRANIN, history, [], 1)
+    assert sampler._fit is not None and sampler._fit.gp is not None
+    model = sampler._fit.gp
+    ls = np.exp(model.theta[:2])
+    x0 = np.array([0.5, 0.5])
+    F = np.array([x0, x0 + 0.05 * ls, x0 + 0.5 * ls])  # the second is 0.07 length scales away
+    mu, _ = model.predict(F)
+    best = float(mu.max()) + 100.0  # everything far better than the incumbent: no penalty
+    out = GPSampler._greedy_batch(model, best, F, np.array([0.0, -0.001, -5.0]), 2, 1.0)
+    np.testing.assert_array_equal(out, F[[0, 2]])
+
+
+def test_mean_incumbent_reads_noise_out_of_the_best_value() -> None:
+    """incumbent="mean": EI improves on the posterior mean at the trials, not on a lucky draw."""
+    rng = np.random.default_rng(0)
+    space = Space({"x": {"type": "float", "low": -1, "high": 1}})
+    history = [
+        Trial(i, {"x": float(x)}, TrialState.COMPLETE, value=float(x**2 + 0.3 * rng.standard_normal()))
+        for i, x in enumerate(np.linspace(-1, 1, 30))
+    ]
+    domain = space_domain(space)
+    complete = list(history)
+    bests = {}
+    for incumbent in ("observed", "mean"):
+        sampler = GPSampler(seed=0, incumbent=incumbent)
+        _, bests[incumbent] = sampler._model(space, domain, complete, complete, 1.0, "minimize", 1000)
+    # noisy data: the model's noise is well above its floor, and the incumbent rises by it
+    assert bests["mean"] > bests["observed"] + 0.1
+    # noise-free data: the two agree
+    smooth = [t.evolve(value=float(t.params["x"] ** 2)) for t in history]
+    for incumbent in ("observed", "mean"):
+        sampler = GPSampler(seed=0, incumbent=incumbent)
+        _, bests[incumbent] = sampler._model(space, domain, smooth, smooth, 1.0, "minimize", 1000)
+    assert bests["mean"] == pytest.approx(bests["observed"], abs=1e-3)
+    with pytest.raises(ConfigError, match="sampler.incumbent"):
+        GPSampler(incumbent="best")

@@ -15,7 +15,7 @@ from scipy import special
 from parabo.gp.kernel import sq_dist
 from parabo.gp.model import GP
 
-__all__ = ["log_ei", "log_h", "penalized_log_ei", "thompson_sample", "ucb", "Acquisition"]
+__all__ = ["local_penalty", "log_ei", "log_h", "penalized_log_ei", "thompson_sample", "ucb", "Acquisition"]
 
 _C1 = 0.5 * math.log(2.0 * math.pi)
 _C2 = 0.5 * math.log(math.pi / 2.0)
@@ -115,21 +115,53 @@ def penalized_log_ei(
     val, g = log_ei(model, best, X, grad=grad)
     if centres.shape[0] == 0:
         return val, g
-    mu_c, var_c = model.predict(centres) if centre_posterior is None else centre_posterior
-    sd_c = np.sqrt(var_c)
-    w = np.where(model.cat, 0.0, model.inv_l2)  # gradient weights: continuous coordinates only
-    # the kernel's scaled distances: matrix products, no (m, p, d) array (p can be in the hundreds)
-    r = np.sqrt(sq_dist(X, centres, model.inv_l2, model.cat) + 1e-300)
-    z = (lipschitz * r + best - mu_c[None, :]) / sd_c[None, :]
-    lp = special.log_ndtr(z)
+    if centre_posterior is None:
+        centre_posterior = model.predict(centres)
+    lp, z, r = _log_penalties(model, best, X, centres, lipschitz, centre_posterior)
     val = val + lp.sum(axis=1)
     if grad:
+        sd_c = np.sqrt(centre_posterior[1])
+        w = np.where(model.cat, 0.0, model.inv_l2)  # gradient weights: continuous coordinates only
         # d log Phi(z)/dz = phi(z)/Phi(z); dz/dx = lipschitz/sd_c * (x - c)/l^2 / r
         ratio = np.exp(-0.5 * z * z - _C1 - lp)
         coef = ratio * lipschitz / sd_c[None, :] / r  # (m, p)
         gp_ = (X * coef.sum(axis=1)[:, None] - coef @ centres) * w
         g = g + gp_
     return val, g
+
+
+def local_penalty(
+    model: GP,
+    best: float,
+    X: np.ndarray,
+    centres: np.ndarray,
+    lipschitz: float,
+    centre_posterior: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
+    """``(m,)``: the summed log penalties of :func:`penalized_log_ei` at ``X (m, d)``, without log-EI."""
+    if centres.shape[0] == 0:
+        return np.zeros(X.shape[0])
+    if centre_posterior is None:
+        centre_posterior = model.predict(centres)
+    lp, _, _ = _log_penalties(model, best, X, centres, lipschitz, centre_posterior)
+    return np.asarray(lp.sum(axis=1))
+
+
+def _log_penalties(
+    model: GP,
+    best: float,
+    X: np.ndarray,
+    centres: np.ndarray,
+    lipschitz: float,
+    centre_posterior: tuple[np.ndarray, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``log Phi(z)`` ``(m, p)``, ``z`` and the scaled distances ``r`` between ``X`` and the centres."""
+    mu_c, var_c = centre_posterior
+    sd_c = np.sqrt(var_c)
+    # the kernel's scaled distances: matrix products, no (m, p, d) array (p can be in the hundreds)
+    r = np.sqrt(sq_dist(X, centres, model.inv_l2, model.cat) + 1e-300)
+    z = (lipschitz * r + best - mu_c[None, :]) / sd_c[None, :]
+    return special.log_ndtr(z), z, r
 
 
 def thompson_sample(model: GP, X: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -55,5 +55,15 @@ class Sampler(ABC):
             direction: whether smaller or larger values are better.
         """
 
+    def batch_size(self, free: int, pending: int) -> int:
+        """How many suggestions an asynchronous run asks for at once.
+
+        Called with ``free`` idle workers and ``pending`` trials in flight. The default
+        is one: the first free worker starts without waiting for the suggestions of the
+        others, and each suggestion sees the earlier ones as pending. A sampler whose
+        batch costs about as much as one suggestion returns more (up to ``free``).
+        """
+        return 1
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(seed={self.seed!r})"

@@ -15,8 +15,8 @@ from typing import Any, Literal
 import numpy as np
 
 from parabo.exceptions import ConfigError
-from parabo.gp.acquisition import log_ei, penalized_log_ei, thompson_sample, ucb
-from parabo.gp.kernel import CAT, FLOAT, INT, Domain
+from parabo.gp.acquisition import local_penalty, log_ei, penalized_log_ei, thompson_sample, ucb
+from parabo.gp.kernel import CAT, FLOAT, INT, Domain, sq_dist
 from parabo.gp.model import GP, OutputTransform, Prior, fit_theta
 from parabo.gp.optimize import is_duplicate, maximize_acquisition
 from parabo.samplers.base import Direction, Sampler
@@ -48,6 +48,8 @@ _MAX_LISTED_INT = 100_000
 _TOL = 1e-6
 #: with this many trials in flight (or more) every suggestion is searched in the trust region
 _BUSY_TRIALS = 16
+#: points of one amortized batch are at least this many length scales apart
+_BATCH_GAP = 0.1
 
 
 def space_domain(space: Space) -> Domain:
@@ -170,7 +172,9 @@ class GPSampler(Sampler):
             cost bounded with hundreds of workers.
         busy_max_points: with more than ``pending_cap`` trials in flight, the posterior uses
             at most this many trials instead of ``max_points`` (workers free up often then,
-            and each of them waits for its suggestion; measured in docs/parallel.md).
+            and each of them waits for its suggestion; measured in docs/parallel.md). With
+            ``pending_cap`` or more in flight, :meth:`batch_size` also lets the scheduler ask
+            for every free worker at once, and one search of the acquisition serves the batch.
         trust_region: half-width, in length scales, of the box around the best trial in
             which a share of the suggestions is searched (``0``: off). It adapts as in
             TuRBO: doubled after two improvements in a row, halved after
@@ -183,6 +187,13 @@ class GPSampler(Sampler):
             It rises linearly to 1 with 16 trials in flight: with few, the global half
             keeps exploring (all-box runs got stuck on Levy-10 and Hartmann-6 with 4
             workers); with many, the batch already spreads and the box keeps refining.
+        incumbent: the value expected improvement improves on. ``"mean"`` (default): the
+            lowest posterior mean at the completed trials — the best observed value less what
+            the model reads as noise, so a lucky draw of a noisy or rugged objective (a
+            cross-validation error) does not leave EI near zero around the good region
+            ("plug-in" EI). On noise-free objectives the learned noise is tiny and the two
+            agree. ``"observed"``: the best observed value (the default before round 5;
+            docs/benchmarks.md, "Incumbent").
     """
 
     name = "gp"
@@ -209,6 +220,7 @@ class GPSampler(Sampler):
         busy_max_points: int = 300,
         trust_region: float = 0.2,
         trust_region_share: float = 0.5,
+        incumbent: Literal["observed", "mean"] = "mean",
     ) -> None:
         super().__init__(seed)
         if acquisition not in ("logei", "ucb", "thompson"):
@@ -256,6 +268,11 @@ class GPSampler(Sampler):
                 f"must be a number >= 0 (0 turns the trust region off), got {trust_region!r}",
                 field="sampler.trust_region",
             )
+        if incumbent not in ("observed", "mean"):
+            raise ConfigError(
+                f"unknown incumbent {incumbent!r}; choose observed or mean", field="sampler.incumbent"
+            )
+        self.incumbent = incumbent
         self.trust_region_share = float(trust_region_share)
         if not 0.0 <= self.trust_region_share <= 1.0:
             raise ConfigError(
@@ -329,14 +346,32 @@ class GPSampler(Sampler):
         radius = trust_radius(ys, n_startup, self.trust_region, max(4, space.dim, len(pending) + 1))
         P = self._features(space, domain, pending)
         out: list[dict[str, Any]] = []
-        for _ in range(n):
-            F = self._suggest(gp, best, domain, P, forbidden, rng, radius)
-            params = space.from_unit(features_to_unit(F[None, :], domain)[0])
-            f = unit_to_features(space.to_unit_array([params]), domain)[0]
-            out.append(params)
-            P = np.vstack([P, f[None, :]])
-            forbidden = np.vstack([forbidden, f[None, :]])
+        while len(out) < n:
+            # With many trials in flight, one search serves the whole batch (see batch_size).
+            batch = n - len(out) if self._amortized(len(pending)) else 1
+            for k, F in enumerate(self._suggest(gp, best, domain, P, forbidden, rng, radius, batch)):
+                params = space.from_unit(features_to_unit(F[None, :], domain)[0])
+                f = unit_to_features(space.to_unit_array([params]), domain)
+                if k and is_duplicate(f, forbidden, _TOL)[0]:
+                    break  # decoded onto a point taken just before (integers): search again
+                out.append(params)
+                P = np.vstack([P, f])
+                forbidden = np.vstack([forbidden, f])
         return out
+
+    def batch_size(self, free: int, pending: int) -> int:
+        """All ``free`` at once with ``pending_cap`` or more trials in flight, else one at a time.
+
+        With hundreds of workers a suggestion costs about as much as the budget between two
+        completions; a batch is then searched once and spread by local penalization, so its
+        cost hardly grows with its size and the coordinator keeps up (docs/parallel.md).
+        With fewer workers each suggestion gets its own search.
+        """
+        return max(1, free) if self._amortized(pending) else 1
+
+    def _amortized(self, pending: int) -> bool:
+        # the greedy batch penalizes log-EI; UCB and Thompson keep one search per suggestion
+        return pending >= self.pending_cap and self.acquisition == "logei"
 
     def _features(self, space: Space, domain: Domain, trials: Sequence[Trial]) -> np.ndarray:
         """Features ``(len(trials), d)`` of the trials' parameters, cached by trial id.
@@ -468,7 +503,16 @@ class GPSampler(Sampler):
             fit.gp.set_y(y[fit.rows])
         self._fit = fit
         y_complete = transform(np.array(list(values.values())))
-        return fit.gp, float(np.min(y_complete))
+        best = float(np.min(y_complete))
+        if self.incumbent == "mean":
+            # the posterior mean at the modelled trials, y - noise * alpha: the best observed value
+            # less the part of it the model reads as noise (noise-free objectives: unchanged)
+            gp = fit.gp
+            complete_rows = np.isin(np.asarray(fit.ids)[fit.rows], list(values))
+            mu = gp.y - gp.noise * gp.alpha
+            if complete_rows.any():
+                best = float(np.min(mu[complete_rows]))
+        return fit.gp, best
 
     # ------------------------------------------------------------- suggest
 
@@ -481,12 +525,17 @@ class GPSampler(Sampler):
         forbidden: np.ndarray,
         rng: np.random.Generator,
         radius: float = 0.0,
+        n: int = 1,
     ) -> np.ndarray:
-        """One point (features ``(d,)``) that maximizes the acquisition given pending ``P (p, d)``.
+        """Points (features ``(k, d)``, ``1 <= k <= n``) that maximize the acquisition given pending ``P (p, d)``.
 
         On a share of the asks the search is limited to a box around the best modelled
         point, ``radius`` length scales on each side: ``trust_region_share`` with nothing in
         flight, rising linearly to 1 with ``_BUSY_TRIALS`` pending points.
+
+        With ``n > 1`` one search serves them all: the first point is the best found, the
+        next ones are taken greedily from the same pool of refined and quasi-random
+        points, each penalized around the ones taken before it (local penalization).
         """
         d = domain.dim
         model = base
@@ -528,8 +577,8 @@ class GPSampler(Sampler):
             vals = np.where(is_duplicate(cand, forbidden, _TOL), -np.inf, vals)
             i = int(np.argmax(vals))
             if np.isfinite(vals[i]):
-                return np.asarray(cand[i])
-            return self._random_unseen(domain, forbidden, rng)
+                return np.asarray(cand[i : i + 1])
+            return self._random_unseen(domain, forbidden, rng)[None, :]
 
         if self.acquisition == "ucb":
 
@@ -538,11 +587,7 @@ class GPSampler(Sampler):
 
         elif (self.pending == "lp" and P.shape[0]) or P_far.shape[0]:
             centres = P if self.pending == "lp" else P_far
-            # the estimate changes slowly: once per refit of the hyperparameters
-            fit = self._fit
-            lip = fit.lip if fit is not None and fit.lip is not None else self._lipschitz(base, cand)
-            if fit is not None:
-                fit.lip = lip
+            lip = self._cached_lipschitz(base, cand)
             post = model.predict(centres)
 
             def acq(F: np.ndarray, grad: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -556,7 +601,7 @@ class GPSampler(Sampler):
         # each start costs O(n_obs^2) per iteration: fewer starts on large models
         n_starts = max(2, min(self.n_starts, round(self.n_starts * 256 / max(n_obs, 1))))
         maxiter = max(15, min(50, round(50 * 256 / max(n_obs, 1))))
-        F, _vals = maximize_acquisition(
+        F, vals = maximize_acquisition(
             acq,
             domain,
             cand,
@@ -567,9 +612,46 @@ class GPSampler(Sampler):
             rng=rng if self.roulette else None,
             box=box,
         )
-        if F.shape[0]:
-            return np.asarray(F[0])
-        return self._random_unseen(domain, forbidden, rng)
+        if F.shape[0] == 0:
+            return self._random_unseen(domain, forbidden, rng)[None, :]
+        if n == 1 or F.shape[0] == 1:
+            return np.asarray(F[:1])
+        return self._greedy_batch(model, best, F, vals, n, self._cached_lipschitz(base, cand))
+
+    @staticmethod
+    def _greedy_batch(
+        model: GP, best: float, F: np.ndarray, vals: np.ndarray, n: int, lip: float
+    ) -> np.ndarray:
+        """``n`` points (fewer if the pool runs out) from the pool ``F`` with acquisition ``vals``.
+
+        Each point taken penalizes the pool around it (:func:`local_penalty`), so the next
+        one comes from elsewhere. The penalty vanishes around a point expected to beat the
+        incumbent, so the pool within ``_BATCH_GAP`` length scales of a point taken is
+        excluded too (about where a believed pending point would leave the posterior
+        variance collapsed).
+        """
+        vals = np.where(np.isfinite(vals), vals, -np.inf)
+        taken = [0]
+        for _ in range(n - 1):
+            c = F[taken[-1] : taken[-1] + 1]
+            vals = vals + local_penalty(model, best, F, c, lip)
+            near = sq_dist(F, c, model.inv_l2, model.cat)[:, 0] < _BATCH_GAP**2
+            vals[near | is_duplicate(F, c, _TOL)] = -np.inf
+            i = int(np.argmax(vals))
+            if not np.isfinite(vals[i]):
+                break
+            taken.append(i)
+        return np.asarray(F[taken])
+
+    def _cached_lipschitz(self, model: GP, cand: np.ndarray) -> float:
+        """The Lipschitz estimate of local penalization; it changes slowly: once per refit."""
+        fit = self._fit
+        if fit is not None and fit.lip is not None:
+            return fit.lip
+        lip = self._lipschitz(model, cand)
+        if fit is not None:
+            fit.lip = lip
+        return lip
 
     @staticmethod
     def _trust_box(model: GP, domain: Domain, radius: float) -> tuple[np.ndarray, np.ndarray]:
