@@ -83,7 +83,7 @@ def markdown(rows: list[dict]) -> str:
     seq = [r for r in rows if r["pending"] == 0]
     methods = [
         m
-        for m in ("parabo", "parabo_r3", "optuna_gp", "botorch", "tpe", "skopt", "random")
+        for m in ("parabo", "parabo_r4", "parabo_r3", "optuna_gp", "botorch", "tpe", "skopt", "random")
         if any(r["method"] == m for r in seq)
     ]
     problems = sorted(
@@ -168,7 +168,7 @@ def seed_blocks() -> str:
     out.append("| problem | method | seeds 0-9 | seeds 10-29 | all | success, all |")
     out.append("|---|---|---|---|---|---|")
     for (tag, prob), v in sorted(by.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        if tag not in ("parabo", "parabo_r3", "tpe", "optuna_gp", "botorch", "random"):
+        if tag not in ("parabo", "parabo_r4", "parabo_r3", "tpe", "optuna_gp", "botorch", "random"):
             continue
         a = [x for s_, x in v.items() if s_ < 10]
         b = [x for s_, x in v.items() if 10 <= s_ < 30]
@@ -193,8 +193,8 @@ def plot(runs: dict) -> None:
         return
     IMG.mkdir(parents=True, exist_ok=True)
     problems = sorted({p for (_, p, q) in runs if q == 0})
-    methods = ["parabo", "parabo_r3", "optuna_gp", "botorch", "tpe", "skopt", "random"]
-    colors = dict(zip(methods, ["C3", "C5", "C0", "C1", "C2", "C4", "C7"], strict=False))
+    methods = ["parabo", "parabo_r4", "parabo_r3", "optuna_gp", "botorch", "tpe", "skopt", "random"]
+    colors = dict(zip(methods, ["C3", "C6", "C5", "C0", "C1", "C2", "C4", "C7"], strict=False))
     ncol = 4
     nrow = math.ceil(len(problems) / ncol)
     fig, axes = plt.subplots(nrow, ncol, figsize=(4 * ncol, 3.2 * nrow), squeeze=False)
