@@ -175,6 +175,29 @@ def markdown(table: list[dict]) -> str:
     return "\n".join(out) + "\n"
 
 
+def coordinator_stats(name: str) -> None:
+    """Per coordinator-scale run: asks with >= 64 in flight, mean batch, ask time, utilization."""
+    for r in _load(name):
+        busy = [a for a in r["ask_log"] if a[1] >= 64]
+        if not busy:
+            continue
+        secs = sorted(a[3] for a in busy)
+        print(f"{name}: {r['workers']} workers seed {r.get('seed', 0)}: {len(busy)} asks with >= 64 in flight, "
+              f"mean batch {sum(a[2] for a in busy) / len(busy):.2f}, ask median {secs[len(secs) // 2] * 1000:.0f} ms "
+              f"p90 {secs[int(0.9 * len(secs))] * 1000:.0f} ms, "
+              f"{1000 * sum(secs) / sum(a[2] for a in busy):.0f} ms per suggestion; utilization while trials "
+              f"remain {r['utilization_until_last_start']:.4f}, whole run {r['utilization']:.4f}")
+
+
+def utilization_to_target(where: Path) -> None:
+    """Utilization up to the target over the asynchronous parallel runs that reach it."""
+    u = sorted(r["utilization_to_target"] for r in _load("time_to_target_*.jsonl", where)
+               if r["method"] == "parabo-async" and r["workers"] > 1 and r.get("utilization_to_target") is not None)
+    if u:
+        print(f"parabo-async utilization up to the target: {len(u)} runs, median {statistics.median(u):.4f}, "
+              f"{sum(x >= 0.999 for x in u)} >= 0.999, lowest {u[0]:.4f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dir", type=Path, default=None,
@@ -191,7 +214,10 @@ def main() -> None:
               f"speed-up {('-' if sp is None else f'{sp:5.1f}x'):>6s}  util {r['median_utilization']:.2f}  "
               f"coord {r['median_coordinator_share']:.2f}  util to target "
               f"{'-' if r['median_utilization_to_target'] is None else format(r['median_utilization_to_target'], '.2f')}")
+    utilization_to_target(where)
     if args.dir is None:
+        for name in ("coordinator_scale_round5.jsonl", "coordinator_scale_round5_mean.jsonl"):
+            coordinator_stats(name)
         plots(table)
 
 
