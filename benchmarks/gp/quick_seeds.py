@@ -8,7 +8,8 @@ Used for the Hartmann-6 and 16-pending variants in docs/benchmarks.md, e.g.
     benchmarks/.venv/bin/python benchmarks/gp/quick_seeds.py rosenbrock4 q=16 'pending="lp"'
 
 Arguments after the problem: GPSampler options as key=JSON (``prior.<field>`` sets a field of
-the MAP prior), and ``seeds=A-B``, ``q=N`` (trials in flight), ``budget=N``.
+the MAP prior, ``attr.<name>`` sets an attribute of the sampler after construction: how a
+throw-away patch reads its switch), and ``seeds=A-B``, ``q=N`` (trials in flight), ``budget=N``, ``procs=N`` (processes, 2).
 """
 
 from __future__ import annotations
@@ -33,17 +34,19 @@ def one(args: tuple) -> list[float]:
 
 
 def main() -> None:
-    prob, opts, seeds, budget, q = sys.argv[1], {}, range(10), 100, 0
+    prob, opts, seeds, budget, q, procs = sys.argv[1], {}, range(10), 100, 0, 2
     for a in sys.argv[2:]:
         k, v = a.split("=", 1)
         if k == "seeds":
             lo, hi = v.split("-")
             seeds = range(int(lo), int(hi) + 1)
+        elif k == "procs":
+            procs = int(v)
         elif k in ("q", "budget"):
             q, budget = (int(v), budget) if k == "q" else (q, int(v))
         else:
             opts[k] = json.loads(v)
-    with Pool(2) as pool:
+    with Pool(procs) as pool:
         res = pool.map(one, [(prob, s, opts, budget, q) for s in seeds])
     print(prob, opts, "q", q, "final", " ".join(f"{r[-1]:.2f}" for r in res))
     for i, b in enumerate((25, 50, budget)):

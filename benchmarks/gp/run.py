@@ -39,7 +39,10 @@ def run_parabo(prob: Problem, seed: int, budget: int, q: int, options: dict[str,
     options = dict(options)
     # "prior.<field>=value" options set a field of the MAP-fit prior
     prior = {k[6:]: options.pop(k) for k in list(options) if k.startswith("prior.")}
+    attrs = {k[5:]: options.pop(k) for k in list(options) if k.startswith("attr.")}
     sampler = GPSampler(seed=seed, **options)
+    for k, v in attrs.items():
+        setattr(sampler, k, v)
     if prior:
         from dataclasses import replace
 

@@ -50,6 +50,9 @@ _TOL = 1e-6
 _BUSY_TRIALS = 16
 #: points of one amortized batch are at least this many length scales apart
 _BATCH_GAP = 0.1
+#: with trials in flight, the GP takes over from the initial design once this many completed
+#: (and ``n_startup`` trials were started); docs/benchmarks.md, "Initial design in flight"
+_MIN_COMPLETE = 4
 
 
 def space_domain(space: Space) -> Domain:
@@ -112,8 +115,8 @@ class _Fit:
 class GPSampler(Sampler):
     """Bayesian optimization with a Gaussian process and log expected improvement.
 
-    Until ``n_startup`` trials have completed, suggestions come from a scrambled
-    Sobol sequence. Then a GP (Matérn-5/2, one length scale per parameter,
+    Until ``n_startup`` trials have completed (or started, with trials in flight),
+    suggestions come from a scrambled Sobol sequence. Then a GP (Matérn-5/2, one length scale per parameter,
     Hamming distance for categoricals) is fitted by MAP to the completed
     trials, and each suggestion maximizes the acquisition.
 
@@ -151,7 +154,11 @@ class GPSampler(Sampler):
         seed: fixes the whole sequence of suggestions in a sequential run.
         acquisition: ``"logei"`` (default), ``"ucb"`` or ``"thompson"``.
         pending: ``"kb"`` (default), ``"cl"``, ``"lp"`` or ``"none"``.
-        n_startup: completed trials before the GP is used (default ``min(10, d + 3)``).
+        n_startup: size of the initial (Sobol) design (default ``min(10, d + 3)``): the GP takes
+            over once this many trials completed or, with trials in flight, once this many
+            were started and ``min(n_startup, 4)`` completed (the trials in flight are part of
+            the design; waiting for ``n_startup`` completions with 16 workers would start 15
+            more quasi-random points than a sequential run).
         failed: ``"worst"`` or ``"ignore"``.
         ucb_beta: exploration weight of UCB (``mu - sqrt(beta) sd``).
         warp: compress the upper tail of the outputs (huge losses far from the optimum)
@@ -334,7 +341,10 @@ class GPSampler(Sampler):
         start = len(history) + len(pending)
         rng = np.random.default_rng([self._entropy % 2**63, start, 7])
 
-        if len(complete) < n_startup:
+        # The initial design counts the trials in flight: with 16 workers, waiting for n_startup
+        # completions would start 15 more quasi-random points than a sequential run does.
+        started = len(complete) + len(pending)
+        if len(complete) < min(n_startup, _MIN_COMPLETE) or started < n_startup:
             return self._startup(space, domain, forbidden, start, n, rng)
 
         # many trials in flight = workers freeing up often: a smaller posterior keeps asks fast
@@ -343,7 +353,8 @@ class GPSampler(Sampler):
         # the trust region's size follows the study's successes and failures (a function of the
         # history, so a resumed study gets the same size)
         ys = [sign * float(t.value) for t in complete]  # type: ignore[arg-type]
-        radius = trust_radius(ys, n_startup, self.trust_region, max(4, space.dim, len(pending) + 1))
+        patience = max(4, space.dim, len(pending) + 1)
+        radius = trust_radius(ys, min(n_startup, len(ys)), self.trust_region, patience)
         P = self._features(space, domain, pending)
         out: list[dict[str, Any]] = []
         while len(out) < n:
