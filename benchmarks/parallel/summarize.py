@@ -216,7 +216,8 @@ def main() -> None:
               f"{'-' if r['median_utilization_to_target'] is None else format(r['median_utilization_to_target'], '.2f')}")
     utilization_to_target(where)
     if args.dir is None:
-        for name in ("coordinator_scale_round5.jsonl", "coordinator_scale_round5_mean.jsonl"):
+        for name in ("coordinator_scale_round5.jsonl", "coordinator_scale_round5_mean.jsonl",
+                     "coordinator_scale_round6.jsonl"):
             coordinator_stats(name)
         plots(table)
 
