@@ -226,7 +226,7 @@ def plot(runs: dict) -> None:
         ax.set_title(prob)
         ax.set_xlabel("evaluations")
         if prob.endswith(("digits", "cancer", "wine")):
-            ax.set_ylabel("best CV error")
+            ax.set_ylabel("best CV log-loss" if "logloss" in prob else "best CV error")
             ax.set_yscale("log")
         else:
             ax.set_ylabel("log10 regret")
