@@ -371,8 +371,7 @@ def test_mean_incumbent_reads_noise_out_of_the_best_value() -> None:
 def test_the_initial_design_counts_the_trials_in_flight() -> None:
     """n_startup = 5 on Branin: sequentially the GP waits for 5 completions; with trials in
     flight it takes over once 5 were started and 4 completed (and never with fewer than 4)."""
-    seq = run(GPSampler(seed=3), BRANIN, branin, 5)
-    done = lambda k: seq[:k]  # noqa: E731
+    done = run(GPSampler(seed=3), BRANIN, branin, 5)
     flight = [Trial(50 + i, p) for i, p in enumerate(GPSampler(seed=4).ask(BRANIN, [], [], 3))]
 
     def uses_gp(history: list, pending: list) -> bool:
@@ -380,12 +379,11 @@ def test_the_initial_design_counts_the_trials_in_flight() -> None:
         sampler.ask(BRANIN, history, pending, 1)
         return sampler._fit is not None  # a model was fitted: not the Sobol design
 
-    assert not uses_gp(done(4), [])  # sequential: 4 of 5 completed, still the design
-    assert uses_gp(done(5), [])
-    assert uses_gp(done(4), flight[:1])  # 4 completed + 1 in flight = 5 started
-    assert not uses_gp(done(3), flight)  # 6 started, but only 3 completed
-    assert not uses_gp(done(4), [])
+    assert not uses_gp(done[:4], [])  # sequential: 4 of 5 completed, still the design
+    assert uses_gp(done, [])
+    assert uses_gp(done[:4], flight[:1])  # 4 completed + 1 in flight = 5 started
+    assert not uses_gp(done[:3], flight)  # 6 started, but only 3 completed
     # an n_startup below 4 is not raised by the rule
     small = GPSampler(seed=3, n_startup=2)
-    small.ask(BRANIN, done(2), flight, 1)
+    small.ask(BRANIN, done[:2], flight, 1)
     assert small._fit is not None

@@ -116,9 +116,9 @@ class GPSampler(Sampler):
     """Bayesian optimization with a Gaussian process and log expected improvement.
 
     Until ``n_startup`` trials have completed (or started, with trials in flight),
-    suggestions come from a scrambled Sobol sequence. Then a GP (Matérn-5/2, one length scale per parameter,
-    Hamming distance for categoricals) is fitted by MAP to the completed
-    trials, and each suggestion maximizes the acquisition.
+    suggestions come from a scrambled Sobol sequence. Then a GP (Matérn-5/2, one
+    length scale per parameter, Hamming distance for categoricals) is fitted by MAP
+    to the completed trials, and each suggestion maximizes the acquisition.
 
     Pending trials (in flight, and the earlier suggestions of the same ask) are
     handled by ``pending``:
@@ -353,8 +353,7 @@ class GPSampler(Sampler):
         # the trust region's size follows the study's successes and failures (a function of the
         # history, so a resumed study gets the same size)
         ys = [sign * float(t.value) for t in complete]  # type: ignore[arg-type]
-        patience = max(4, space.dim, len(pending) + 1)
-        radius = trust_radius(ys, min(n_startup, len(ys)), self.trust_region, patience)
+        radius = trust_radius(ys, n_startup, self.trust_region, max(4, space.dim, len(pending) + 1))
         P = self._features(space, domain, pending)
         out: list[dict[str, Any]] = []
         while len(out) < n:
