@@ -5,7 +5,7 @@ ask. Each measured ask is followed by telling the oldest pending trial and
 making the new suggestion pending, as a busy asynchronous study does. The first
 ask of each configuration includes the cold fit; the median is over all asks.
 
-    benchmarks/.venv/bin/python benchmarks/gp/latency.py [--sizes 100 500 2000] [--asks 20]
+    benchmarks/.venv/bin/python benchmarks/gp/latency.py [--sizes 100 500 2000] [--asks 20] [--option pending='"fantasy"']
 
 Writes results/latency.json and prints a table.
 """
@@ -27,7 +27,7 @@ OUT = Path(__file__).parent / "results"
 PENDING = 8
 
 
-def parabo_latency(n: int, asks: int, seed: int = 0) -> list[float]:
+def parabo_latency(n: int, asks: int, seed: int = 0, options: dict | None = None) -> list[float]:
     from parabo.samplers.gp import GPSampler
     from parabo.space import Space
     from parabo.trial import Trial, TrialState
@@ -38,7 +38,7 @@ def parabo_latency(n: int, asks: int, seed: int = 0) -> list[float]:
     pts = space.sample(rng, n + PENDING)
     history = [Trial(i, p, TrialState.COMPLETE, value=prob.f(p)) for i, p in enumerate(pts[:n])]
     pending = [Trial(n + i, p) for i, p in enumerate(pts[n:])]
-    sampler = GPSampler(seed=seed)
+    sampler = GPSampler(seed=seed, **(options or {}))
     times = []
     next_id = n + PENDING
     for _ in range(asks):
@@ -96,14 +96,18 @@ def main() -> None:
     ap.add_argument("--optuna-asks", type=int, default=8)
     ap.add_argument("--skip-optuna", action="store_true")
     ap.add_argument("--out", default="latency.json", help="file name under results/")
+    ap.add_argument("--option", action="append", default=[], help="parabo GP option key=JSON")
     a = ap.parse_args()
+    opts = {k: json.loads(v) for k, v in (kv.split("=", 1) for kv in a.option)}
     rows = []
     for n in a.sizes:
         for name, fn, k in (
             ("parabo", parabo_latency, a.asks),
+            # the same default sampler with --option, side by side (e.g. pending="fantasy")
+            ("parabo " + json.dumps(opts), lambda n, k: parabo_latency(n, k, options=opts), a.asks),
             ("optuna_gp", optuna_latency, a.optuna_asks),
         ):
-            if name == "optuna_gp" and a.skip_optuna:
+            if (name == "optuna_gp" and a.skip_optuna) or (name.startswith("parabo {") and not opts):
                 continue
             t = np.array(fn(n, k))
             row = {

@@ -1,6 +1,7 @@
 """Quick variant check: parabo's GP on one problem, 10 seeds on 2 processes, no files written.
 
-Prints each seed's final log10 regret and the median [q25, q75] at 25, 50 and the budget.
+Prints each seed's final log10 regret, the median share of asks 21.. on a face of the unit cube,
+and the median [q25, q75] of the log10 regret at 25, 50 and the budget.
 Used for the Hartmann-6 and 16-pending variants in docs/benchmarks.md, e.g.
 
     benchmarks/.venv/bin/python benchmarks/gp/quick_seeds.py hartmann6 'prior.ls_scale=2.0'
@@ -29,8 +30,12 @@ from run import run_parabo  # noqa: E402
 def one(args: tuple) -> list[float]:
     prob, seed, opts, budget, q = args
     p = PROBLEMS[prob]
-    v = run_parabo(p, seed, budget, q, opts)["values"]
-    return [math.log10(max(min(v[:b]) - p.fstar, 1e-12)) for b in (25, 50, budget)]
+    r = run_parabo(p, seed, budget, q, opts)
+    v = r["values"]
+    face = r["on_face"][20:]  # the share of asks 21.. on a face of the cube
+    return [math.log10(max(min(v[:b]) - p.fstar, 1e-12)) for b in (25, 50, budget)] + [
+        sum(face) / max(1, len(face))
+    ]
 
 
 def main() -> None:
@@ -48,7 +53,8 @@ def main() -> None:
             opts[k] = json.loads(v)
     with Pool(procs) as pool:
         res = pool.map(one, [(prob, s, opts, budget, q) for s in seeds])
-    print(prob, opts, "q", q, "final", " ".join(f"{r[-1]:.2f}" for r in res))
+    print(prob, opts, "q", q, "final", " ".join(f"{r[-2]:.2f}" for r in res))
+    print(f"  asks 21-{budget} on a face of the cube: median share {statistics.median(r[-1] for r in res):.2f}")
     for i, b in enumerate((25, 50, budget)):
         xs = sorted(r[i] for r in res)
         n = len(xs)

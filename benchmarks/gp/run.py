@@ -49,7 +49,7 @@ def run_parabo(prob: Problem, seed: int, budget: int, q: int, options: dict[str,
         sampler.prior = replace(sampler.prior, **prior)
     history: list[Trial] = []
     pending: list[Trial] = []
-    values, ask_s, min_dist = [], [], []
+    values, ask_s, min_dist, on_face = [], [], [], []
     next_id = 0
     while len(history) < budget:
         if next_id < budget:
@@ -58,6 +58,8 @@ def run_parabo(prob: Problem, seed: int, budget: int, q: int, options: dict[str,
             ask_s.append(time.perf_counter() - t0)
             pending.append(Trial(next_id, p))
             next_id += 1
+            u = space.to_unit_array([p])[0]
+            on_face.append(int(np.any((u <= 1e-6) | (u >= 1 - 1e-6))))  # on a face of the cube
             if len(pending) > 1:
                 U = space.to_unit_array([t.params for t in pending])
                 diff = np.abs(U[:, None, :] - U[None, :, :]).max(axis=2)
@@ -66,7 +68,7 @@ def run_parabo(prob: Problem, seed: int, budget: int, q: int, options: dict[str,
             t = pending.pop(0)
             history.append(t.evolve(state=TrialState.COMPLETE, value=prob.f(dict(t.params))))
             values.append(history[-1].value)
-    return {"values": values, "ask_s": ask_s, "min_pending_dist": min(min_dist, default=None)}
+    return {"values": values, "ask_s": ask_s, "min_pending_dist": min(min_dist, default=None), "on_face": on_face}
 
 
 def _optuna_space(trial: Any, space: dict) -> dict[str, Any]:

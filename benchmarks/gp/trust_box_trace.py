@@ -8,7 +8,10 @@ every ask, the oldest told first; 0 = sequential) and prints, for asks FROM..TO 
 completed so far, whether the ask was searched in the trust box ("box", with the radius in
 length scales, the box's mean width in the unit cube and the mean length scale) or over the
 whole space ("glob"), and the suggestion's max-norm distance from the centre of the cube
-(0.5 = on a face of the cube). Used in docs/benchmarks.md, "Initial design in flight".
+(0.5 = on a face of the cube), and the model's view of it: the posterior mean there against the
+lowest standardized observation (``mu`` below ``ymin``: the model expects the suggestion to beat
+every trial). Used in docs/benchmarks.md, "Initial design in flight" and "Monte Carlo fantasies,
+and the faces".
 """
 
 from __future__ import annotations
@@ -39,23 +42,33 @@ def main() -> None:
         return lo, hi
 
     GPSampler._trust_box = staticmethod(logged)  # type: ignore[method-assign]
+    views: list[tuple[float, float]] = []
+    suggest = GPSampler._suggest
+
+    def viewed(self, base, *args, **kwargs):  # type: ignore[no-untyped-def]
+        F = suggest(self, base, *args, **kwargs)
+        views.append((float(base.predict(F[:1])[0][0]), float(base.y.min())))
+        return F
+
+    GPSampler._suggest = viewed  # type: ignore[method-assign]
     sampler, space = GPSampler(seed=seed), Space(prob.space)
     history: list[Trial] = []
     pending: list[Trial] = []
     budget, next_id = 100, 0
     while len(history) < budget:
         if next_id < budget:
-            n_boxes = len(boxes)
+            n_boxes, n_views = len(boxes), len(views)
             params = sampler.ask(space, history, pending, 1)[0]
             pending.append(Trial(next_id, params))
             next_id += 1
             if lo_ask <= next_id <= hi_ask:
                 box = boxes[-1] if len(boxes) > n_boxes else None
                 where = "box r={:.3f} width={:.3f} ls={:.3f}".format(*box) if box else "glob"
+                view = " mu={:.2f} ymin={:.2f}".format(*views[-1]) if len(views) > n_views else ""
                 best = min((t.value for t in history), default=math.inf)
                 u = space.to_unit_array([params])[0]
                 print(f"{next_id} {len(history)} f={prob.f(dict(params)):.2f} best={best:.2f} "
-                      f"{where} dist_c={np.abs(u - 0.5).max():.2f}")
+                      f"{where} dist_c={np.abs(u - 0.5).max():.2f}{view}")
         if len(pending) > q or next_id >= budget:
             t = pending.pop(0)
             history.append(t.evolve(state=TrialState.COMPLETE, value=prob.f(dict(t.params))))

@@ -217,7 +217,7 @@ def main() -> None:
     utilization_to_target(where)
     if args.dir is None:
         for name in ("coordinator_scale_round5.jsonl", "coordinator_scale_round5_mean.jsonl",
-                     "coordinator_scale_round6.jsonl"):
+                     "coordinator_scale_round6.jsonl", "coordinator_scale_round7.jsonl"):
             coordinator_stats(name)
         plots(table)
 

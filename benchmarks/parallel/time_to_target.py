@@ -36,8 +36,17 @@ GP_OPTIONS: dict[str, Any] = {}  # --gp-option key=JSON, for the parabo runs
 
 
 def gp_sampler(seed: int) -> tuple[Any, str]:
-    """parabo's GP sampler, built by name through the registry (``sampler: gp``)."""
-    return make_sampler({"name": "gp", "seed": seed, **GP_OPTIONS}), "gp"
+    """parabo's GP sampler, built by name through the registry (``sampler: gp``).
+
+    An option ``attr.NAME`` sets an attribute after construction (how a throw-away patch reads
+    its switch, as in ``benchmarks/gp/run.py``).
+    """
+    opts = {k: v for k, v in GP_OPTIONS.items() if not k.startswith("attr.")}
+    sampler = make_sampler({"name": "gp", "seed": seed, **opts})
+    for k, v in GP_OPTIONS.items():
+        if k.startswith("attr."):
+            setattr(sampler, k[5:], v)
+    return sampler, "gp"
 
 
 class _RealLimit:
@@ -105,6 +114,8 @@ def main() -> None:
     ap.add_argument("--methods", default="parabo-async,parabo-batch,random,optuna-tpe,optuna-gp,skopt-cl")
     ap.add_argument("--workers", default="1,4,16,64")
     ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--seed-start", type=int, default=0,
+                    help="first seed of the parallel runs (the sequential ones, the target, use 0..)")
     ap.add_argument("--budget", default="branin=25,hartmann3=30,hartmann6=50,ackley5=100,"
                     "rosenbrock4=100,levy10=100,styblinski8=100")
     ap.add_argument("--real-limit", type=float, default=90.0)
@@ -150,7 +161,7 @@ def main() -> None:
                     continue  # the sequential runs above
                 if method == "skopt-cl" and n > args.skopt_max_workers:
                     continue
-                for seed in range(args.seeds):
+                for seed in range(args.seed_start, args.seed_start + args.seeds):
                     t0 = time.perf_counter()
                     r = run_method(method, problem, n, seed, 2 * budget + 2 * n, target, args.real_limit)
                     r.update(problem=name, method=method, workers=n, seed=seed, phase="parallel", budget=budget,

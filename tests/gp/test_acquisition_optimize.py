@@ -1,4 +1,4 @@
-"""Acquisition functions (log-EI, UCB, local penalization, Thompson) and their optimizer."""
+"""Acquisition functions (log-EI, UCB, local penalization, fantasies, Thompson) and their optimizer."""
 
 from __future__ import annotations
 
@@ -8,9 +8,16 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from parabo.gp.acquisition import log_ei, log_h, penalized_log_ei, thompson_sample, ucb
+from parabo.gp.acquisition import (
+    fantasy_log_ei,
+    log_ei,
+    log_h,
+    penalized_log_ei,
+    thompson_sample,
+    ucb,
+)
 from parabo.gp.kernel import CAT, FLOAT, INT, Domain
-from parabo.gp.model import GP
+from parabo.gp.model import GP, chol_solve
 from parabo.gp.optimize import is_duplicate, maximize_acquisition
 
 
@@ -52,18 +59,30 @@ def test_log_ei_matches_naive_expected_improvement() -> None:
     np.testing.assert_allclose(v[ok], np.log(ei[ok]), rtol=1e-8)
 
 
-@pytest.mark.parametrize("which", ["logei", "ucb", "lp"])
+def _fantasies(gp: GP, P: np.ndarray, S: int = 5) -> tuple[GP, np.ndarray, np.ndarray, np.ndarray]:
+    """The believer at ``P``, ``S`` fantasized outputs there ``(S, p)``, their ``K^-1 y`` and incumbents."""
+    mu, _ = gp.predict(P)
+    draws = mu + 0.4 * np.random.default_rng(3).standard_normal((S, P.shape[0]))
+    model = gp.extend(P, mu)
+    Y = np.vstack([np.repeat(gp.y[:, None], S, axis=1), draws.T])
+    return model, draws, chol_solve(model.L, Y), np.minimum(gp.y.min(), draws.min(axis=1))
+
+
+@pytest.mark.parametrize("which", ["logei", "ucb", "lp", "fantasy"])
 def test_acquisition_gradients_match_finite_differences(which: str) -> None:
     gp = _gp()
     Q = np.random.default_rng(2).random((6, 2)) * 0.8 + 0.1
     best = float(gp.y.min())
     centres = np.array([[0.5, 0.5], [0.2, 0.9]])
+    model, _, alphas, bests = _fantasies(gp, centres)
 
     def f(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if which == "logei":
             return log_ei(gp, best, X)
         if which == "ucb":
             return ucb(gp, 4.0, X)
+        if which == "fantasy":
+            return fantasy_log_ei(model, alphas, bests, X)
         return penalized_log_ei(gp, best, X, centres, lipschitz=3.0)
 
     _, g = f(Q)
@@ -73,6 +92,22 @@ def test_acquisition_gradients_match_finite_differences(which: str) -> None:
         e[j] = eps
         fd = (f(Q + e)[0] - f(Q - e)[0]) / (2 * eps)
         np.testing.assert_allclose(g[:, j], fd, rtol=1e-4, atol=1e-6)
+
+
+def test_fantasy_log_ei_is_the_log_of_the_mean_ei_over_separate_models() -> None:
+    gp = _gp()
+    P = np.array([[0.5, 0.5], [0.2, 0.9], [0.8, 0.1]])
+    model, draws, alphas, bests = _fantasies(gp, P)
+    Q = np.random.default_rng(4).random((30, 2))
+    naive = [
+        np.exp(log_ei(gp.extend(P, y), b, Q, grad=False)[0])
+        for y, b in zip(draws, bests, strict=True)
+    ]
+    mean = np.mean(naive, axis=0)
+    ok = mean > 1e-200  # where the naive formula has not underflowed
+    v, _ = fantasy_log_ei(model, alphas, bests, Q, grad=False)
+    assert ok.sum() > 20 and np.all(np.isfinite(v))
+    np.testing.assert_allclose(v[ok], np.log(mean[ok]), rtol=1e-9)
 
 
 def test_local_penalization_matches_a_naive_formula_with_categoricals() -> None:

@@ -92,7 +92,7 @@ def test_fresh_sampler_continues_a_resumed_history() -> None:
     assert len(p) == 2 and all(BRANIN.validate(x) == x for x in p)
 
 
-@pytest.mark.parametrize("strategy", ["kb", "cl", "lp", "none"])
+@pytest.mark.parametrize("strategy", ["kb", "cl", "lp", "fantasy", "none"])
 def test_no_duplicates_with_pending(strategy: str) -> None:
     history = run(GPSampler(seed=0), BRANIN, branin, 10)
     sampler = GPSampler(seed=0, pending=strategy)

@@ -12,8 +12,8 @@ from collections.abc import Callable
 import numpy as np
 from scipy import special
 
-from parabo.gp.kernel import sq_dist
-from parabo.gp.model import GP
+from parabo.gp.kernel import dm52_dr2, matern52, sq_dist
+from parabo.gp.model import GP, tri_solve
 
 __all__ = ["local_penalty", "log_ei", "log_h", "penalized_log_ei", "thompson_sample", "ucb", "Acquisition"]
 
@@ -180,3 +180,46 @@ def thompson_sample(model: GP, X: np.ndarray, rng: np.random.Generator) -> np.nd
         w, U = np.linalg.eigh(C)
         Lc = U * np.sqrt(np.maximum(w, 0.0))
     return -(mu + Lc @ rng.standard_normal(m))
+
+
+def fantasy_log_ei(
+    model: GP, alphas: np.ndarray, bests: np.ndarray, X: np.ndarray, grad: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """Log of the mean EI over ``S`` fantasies that share ``model``'s inputs and factor.
+
+    ``alphas (n, S)`` are ``K^-1 y_s`` for each fantasized output vector, ``bests (S,)`` their
+    incumbents. The variance does not depend on the outputs, so it is computed once.
+    """
+    Xq = np.atleast_2d(X)
+    S = alphas.shape[1]
+    r2 = sq_dist(Xq, model.X, model.inv_l2, model.cat)  # (m, n)
+    Kq = model.s2 * matern52(r2)
+    MU = Kq @ alphas  # (m, S)
+    V = tri_solve(model.L, Kq.T)  # (n, m)
+    var = np.maximum(model.s2 - np.einsum("ij,ij->j", V, V), 1e-12 * model.s2)
+    sd = np.sqrt(var)
+    Z = (bests[None, :] - MU) / sd[:, None]
+    LH = log_h(Z)
+    vals = np.log(sd)[:, None] + LH  # (m, S)
+    top = vals.max(axis=1, keepdims=True)
+    w = np.exp(vals - top)
+    tot = w.sum(axis=1, keepdims=True)
+    out = top[:, 0] + np.log(tot[:, 0]) - math.log(S)
+    if not grad:
+        return out, np.zeros_like(Xq)
+    w = w / tot
+    cont = ~model.cat
+    G = 2.0 * model.s2 * dm52_dr2(r2)  # (m, n)
+    Xc = model.X[:, cont]
+    il = model.inv_l2[cont]
+    GA = G @ alphas  # (m, S)
+    dMU = (Xq[:, None, cont] * GA[:, :, None] - np.einsum("mn,ns,nc->msc", G, alphas, Xc)) * il
+    Wt = tri_solve(model.L, V, trans=True)
+    H = G * Wt.T
+    dvar_c = -2.0 * (Xq[:, cont] * H.sum(axis=1)[:, None] - H @ Xc) * il  # (m, c)
+    dsd = dvar_c / (2.0 * sd[:, None])
+    dZ = -(dMU + Z[:, :, None] * dsd[:, None, :]) / sd[:, None, None]
+    gs = dsd[:, None, :] / sd[:, None, None] + _dlog_h(Z, LH)[:, :, None] * dZ  # (m, S, c)
+    g = np.zeros(Xq.shape)
+    g[:, cont] = np.einsum("ms,msc->mc", w, gs)
+    return out, g

@@ -15,9 +15,16 @@ from typing import Any, Literal
 import numpy as np
 
 from parabo.exceptions import ConfigError
-from parabo.gp.acquisition import local_penalty, log_ei, penalized_log_ei, thompson_sample, ucb
+from parabo.gp.acquisition import (
+    fantasy_log_ei,
+    local_penalty,
+    log_ei,
+    penalized_log_ei,
+    thompson_sample,
+    ucb,
+)
 from parabo.gp.kernel import CAT, FLOAT, INT, Domain, sq_dist
-from parabo.gp.model import GP, OutputTransform, Prior, fit_theta
+from parabo.gp.model import GP, OutputTransform, Prior, chol_solve, fit_theta
 from parabo.gp.optimize import is_duplicate, maximize_acquisition
 from parabo.samplers.base import Direction, Sampler
 from parabo.samplers.sobol import sobol_points
@@ -40,7 +47,7 @@ def _one_blas_thread() -> Any:
     return _CONTROLLER.limit(limits=1, user_api="blas")
 
 AcquisitionName = Literal["logei", "ucb", "thompson"]
-PendingStrategy = Literal["kb", "cl", "lp", "none"]
+PendingStrategy = Literal["kb", "cl", "lp", "fantasy", "none"]
 
 # Integers with more values than this are optimized as floats and rounded at the end.
 _MAX_LISTED_INT = 100_000
@@ -53,6 +60,8 @@ _BATCH_GAP = 0.1
 #: with trials in flight, the GP takes over from the initial design once this many completed
 #: (and ``n_startup`` trials were started); docs/benchmarks.md, "Initial design in flight"
 _MIN_COMPLETE = 4
+# draws of the pending outcomes with pending="fantasy"
+_FANTASIES = 16
 
 
 def space_domain(space: Space) -> Domain:
@@ -134,6 +143,13 @@ class GPSampler(Sampler):
       observed value.
     - ``"lp"``: *local penalization* — log-EI of the completed trials only, plus
       a soft exclusion ball around each pending point.
+    - ``"fantasy"``: *Monte Carlo fantasies* (Snoek et al. 2012) — 16 joint draws of the
+      pending outcomes from the posterior; the acquisition is the mean expected improvement
+      over the draws, each improving on its own incumbent (the best of the completed and
+      fantasized values). The believer takes the mean of the draws instead; the draws let a
+      pending point turn out worse than believed, so the search stays closer to the
+      incumbent on some problems and wanders on others (docs/benchmarks.md). With
+      ``acquisition="ucb"`` or ``"thompson"`` it is the believer.
     - ``"none"``: pending points only are never suggested again.
 
     Failed (and pruned) trials are, with ``failed="worst"`` (default), modelled as
@@ -153,7 +169,7 @@ class GPSampler(Sampler):
     Args:
         seed: fixes the whole sequence of suggestions in a sequential run.
         acquisition: ``"logei"`` (default), ``"ucb"`` or ``"thompson"``.
-        pending: ``"kb"`` (default), ``"cl"``, ``"lp"`` or ``"none"``.
+        pending: ``"kb"`` (default), ``"cl"``, ``"lp"``, ``"fantasy"`` or ``"none"``.
         n_startup: size of the initial (Sobol) design (default ``min(10, d + 3)``): the GP takes
             over once this many trials completed or, with trials in flight, once this many
             were started and ``min(n_startup, 4)`` completed (the trials in flight are part of
@@ -174,8 +190,8 @@ class GPSampler(Sampler):
             used on large studies to bound the cost).
         n_starts: L-BFGS-B starts of the acquisition optimizer (fewer on models of more
             than 256 points, completed and believed pending ones together).
-        pending_cap: with ``pending="kb"``, at most this many pending points (the most
-            recent) are believed; older ones get local penalization. Keeps a suggestion's
+        pending_cap: with ``pending="kb"`` or ``"fantasy"``, at most this many pending points
+            (the most recent) are conditioned on; older ones get local penalization. Keeps a suggestion's
             cost bounded with hundreds of workers.
         busy_max_points: with more than ``pending_cap`` trials in flight, the posterior uses
             at most this many trials instead of ``max_points`` (workers free up often then,
@@ -235,9 +251,9 @@ class GPSampler(Sampler):
                 f"unknown acquisition {acquisition!r}; choose one of: logei, ucb, thompson",
                 field="sampler.acquisition",
             )
-        if pending not in ("kb", "cl", "lp", "none"):
+        if pending not in ("kb", "cl", "lp", "fantasy", "none"):
             raise ConfigError(
-                f"unknown pending strategy {pending!r}; choose one of: kb, cl, lp, none",
+                f"unknown pending strategy {pending!r}; choose one of: kb, cl, lp, fantasy, none",
                 field="sampler.pending",
             )
         if failed not in ("worst", "ignore"):
@@ -554,18 +570,25 @@ class GPSampler(Sampler):
         share += (1.0 - share) * min(1.0, P.shape[0] / _BUSY_TRIALS)
         # With many trials in flight, believing every one of them costs a (n + p)-point model
         # per suggestion; the most recent `pending_cap` are believed, older ones penalized.
-        P_far = P[: max(0, P.shape[0] - self.pending_cap)] if self.pending == "kb" else P[:0]
+        believe = self.pending in ("kb", "fantasy")
+        P_far = P[: max(0, P.shape[0] - self.pending_cap)] if believe else P[:0]
         if P_far.shape[0]:
             P = P[P_far.shape[0] :]
-        if P.shape[0] and self.pending in ("kb", "cl"):
-            if self.pending == "kb":
+        fantasy = None
+        if P.shape[0] and (believe or self.pending == "cl"):
+            if believe:
                 yP, _ = base.predict(P)
+                if self.pending == "fantasy":
+                    fantasy = self._fantasies(base, P, yP, best, rng)
                 # A believed value below the incumbent becomes the incumbent: otherwise
                 # EI stays positive right next to the pending point and the batch piles up.
                 best = min(best, float(np.min(yP)))
             else:
                 yP = np.full(P.shape[0], best)
             model = base.extend(P, yP)
+            if fantasy is not None:
+                # the fantasized outputs share the believer's inputs and factor
+                fantasy = (chol_solve(model.L, fantasy[0]), fantasy[1])
 
         # Fewer candidates on large models: the posterior at each costs O(n^2).
         n_obs = model.n
@@ -602,6 +625,12 @@ class GPSampler(Sampler):
 
             def acq(F: np.ndarray, grad: bool) -> tuple[np.ndarray, np.ndarray]:
                 return penalized_log_ei(model, best, F, centres, lip, grad, post)
+
+        elif fantasy is not None:
+            alphas, bests = fantasy
+
+            def acq(F: np.ndarray, grad: bool) -> tuple[np.ndarray, np.ndarray]:
+                return fantasy_log_ei(model, alphas, bests, F, grad)
 
         else:
 
@@ -652,6 +681,22 @@ class GPSampler(Sampler):
                 break
             taken.append(i)
         return np.asarray(F[taken])
+
+    @staticmethod
+    def _fantasies(
+        base: GP, P: np.ndarray, yP: np.ndarray, best: float, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Outputs ``(n + p, S)`` with ``S`` joint draws at the pending ``P``, and their incumbents ``(S,)``.
+
+        The draws are of the latent function (the model adds its noise when conditioning).
+        """
+        C = base.cov(P)
+        w, U = np.linalg.eigh(0.5 * (C + C.T))
+        draws = yP[None, :] + rng.standard_normal((_FANTASIES, P.shape[0])) @ (
+            U * np.sqrt(np.maximum(w, 0.0))
+        ).T
+        Y = np.vstack([np.repeat(base.y[:, None], _FANTASIES, axis=1), draws.T])
+        return Y, np.minimum(best, draws.min(axis=1))
 
     def _cached_lipschitz(self, model: GP, cand: np.ndarray) -> float:
         """The Lipschitz estimate of local penalization; it changes slowly: once per refit."""
