@@ -15,7 +15,16 @@ from scipy import special
 from parabo.gp.kernel import dm52_dr2, matern52, sq_dist
 from parabo.gp.model import GP, tri_solve
 
-__all__ = ["local_penalty", "log_ei", "log_h", "penalized_log_ei", "thompson_sample", "ucb", "Acquisition"]
+__all__ = [
+    "Acquisition",
+    "fantasy_log_ei",
+    "local_penalty",
+    "log_ei",
+    "log_h",
+    "penalized_log_ei",
+    "thompson_sample",
+    "ucb",
+]
 
 _C1 = 0.5 * math.log(2.0 * math.pi)
 _C2 = 0.5 * math.log(math.pi / 2.0)

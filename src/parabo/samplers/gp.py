@@ -191,8 +191,8 @@ class GPSampler(Sampler):
         n_starts: L-BFGS-B starts of the acquisition optimizer (fewer on models of more
             than 256 points, completed and believed pending ones together).
         pending_cap: with ``pending="kb"`` or ``"fantasy"``, at most this many pending points
-            (the most recent) are conditioned on; older ones get local penalization. Keeps a suggestion's
-            cost bounded with hundreds of workers.
+            (the most recent) are conditioned on; older ones get local penalization. Keeps a
+            suggestion's cost bounded with hundreds of workers.
         busy_max_points: with more than ``pending_cap`` trials in flight, the posterior uses
             at most this many trials instead of ``max_points`` (workers free up often then,
             and each of them waits for its suggestion; measured in docs/parallel.md). With
@@ -576,19 +576,17 @@ class GPSampler(Sampler):
             P = P[P_far.shape[0] :]
         fantasy = None
         if P.shape[0] and (believe or self.pending == "cl"):
+            observed_best = best
             if believe:
                 yP, _ = base.predict(P)
-                if self.pending == "fantasy":
-                    fantasy = self._fantasies(base, P, yP, best, rng)
                 # A believed value below the incumbent becomes the incumbent: otherwise
                 # EI stays positive right next to the pending point and the batch piles up.
                 best = min(best, float(np.min(yP)))
             else:
                 yP = np.full(P.shape[0], best)
             model = base.extend(P, yP)
-            if fantasy is not None:
-                # the fantasized outputs share the believer's inputs and factor
-                fantasy = (chol_solve(model.L, fantasy[0]), fantasy[1])
+            if self.pending == "fantasy":
+                fantasy = self._fantasies(base, model, P, yP, observed_best, rng)
 
         # Fewer candidates on large models: the posterior at each costs O(n^2).
         n_obs = model.n
@@ -684,11 +682,17 @@ class GPSampler(Sampler):
 
     @staticmethod
     def _fantasies(
-        base: GP, P: np.ndarray, yP: np.ndarray, best: float, rng: np.random.Generator
+        base: GP,
+        believer: GP,
+        P: np.ndarray,
+        yP: np.ndarray,
+        best: float,
+        rng: np.random.Generator,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Outputs ``(n + p, S)`` with ``S`` joint draws at the pending ``P``, and their incumbents ``(S,)``.
+        """``K^-1 y`` ``(n + p, S)`` of ``S`` joint draws at the pending ``P``, and their incumbents ``(S,)``.
 
         The draws are of the latent function (the model adds its noise when conditioning).
+        They share the ``believer``'s inputs (``base`` extended by ``P``), so its factor.
         """
         C = base.cov(P)
         w, U = np.linalg.eigh(0.5 * (C + C.T))
@@ -696,7 +700,7 @@ class GPSampler(Sampler):
             U * np.sqrt(np.maximum(w, 0.0))
         ).T
         Y = np.vstack([np.repeat(base.y[:, None], _FANTASIES, axis=1), draws.T])
-        return Y, np.minimum(best, draws.min(axis=1))
+        return chol_solve(believer.L, Y), np.minimum(best, draws.min(axis=1))
 
     def _cached_lipschitz(self, model: GP, cand: np.ndarray) -> float:
         """The Lipschitz estimate of local penalization; it changes slowly: once per refit."""
