@@ -12,8 +12,8 @@ from collections.abc import Callable
 import numpy as np
 from scipy import special
 
-from parabo.gp.kernel import dm52_dr2, matern52, sq_dist
-from parabo.gp.model import GP, tri_solve
+from parabo.gp.kernel import sq_dist
+from parabo.gp.model import GP
 
 __all__ = [
     "Acquisition",
@@ -201,11 +201,8 @@ def fantasy_log_ei(
     """
     Xq = np.atleast_2d(X)
     S = alphas.shape[1]
-    r2 = sq_dist(Xq, model.X, model.inv_l2, model.cat)  # (m, n)
-    Kq = model.s2 * matern52(r2)
+    Kq, var, G, dvar = model.cross_terms(Xq, grad)
     MU = Kq @ alphas  # (m, S)
-    V = tri_solve(model.L, Kq.T)  # (n, m)
-    var = np.maximum(model.s2 - np.einsum("ij,ij->j", V, V), 1e-12 * model.s2)
     sd = np.sqrt(var)
     Z = (bests[None, :] - MU) / sd[:, None]
     LH = log_h(Z)
@@ -218,15 +215,11 @@ def fantasy_log_ei(
         return out, np.zeros_like(Xq)
     w = w / tot
     cont = ~model.cat
-    G = 2.0 * model.s2 * dm52_dr2(r2)  # (m, n)
-    Xc = model.X[:, cont]
-    il = model.inv_l2[cont]
     GA = G @ alphas  # (m, S)
-    dMU = (Xq[:, None, cont] * GA[:, :, None] - np.einsum("mn,ns,nc->msc", G, alphas, Xc)) * il
-    Wt = tri_solve(model.L, V, trans=True)
-    H = G * Wt.T
-    dvar_c = -2.0 * (Xq[:, cont] * H.sum(axis=1)[:, None] - H @ Xc) * il  # (m, c)
-    dsd = dvar_c / (2.0 * sd[:, None])
+    dMU = (
+        Xq[:, None, cont] * GA[:, :, None] - np.einsum("mn,ns,nc->msc", G, alphas, model.X[:, cont])
+    ) * model.inv_l2[cont]
+    dsd = dvar[:, cont] / (2.0 * sd[:, None])
     dZ = -(dMU + Z[:, :, None] * dsd[:, None, :]) / sd[:, None, None]
     gs = dsd[:, None, :] / sd[:, None, None] + _dlog_h(Z, LH)[:, :, None] * dZ  # (m, S, c)
     g = np.zeros(Xq.shape)

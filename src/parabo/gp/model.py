@@ -330,31 +330,46 @@ class GP:
         """
         return self._posterior(Xq, grad=True)
 
-    def _posterior(
+    def cross_terms(
         self, Xq: np.ndarray, grad: bool
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        Xq = np.atleast_2d(Xq)
+        """What the posterior at ``Xq (m, d)`` needs besides the outputs.
+
+        ``k(Xq, X) (m, n)``, the variance ``(m,)``, and with ``grad`` ``G = 2 s2 m52'(r2)
+        (m, n)`` (``dk(x, X_i)/dx_j = G_i (x_j - X_ij) / l_j^2``) and the variance's gradient
+        ``(m, d)``; the mean for outputs with ``K^-1 y = a`` is ``k @ a``. Empty arrays without
+        ``grad``.
+        """
         r2 = sq_dist(Xq, self.X, self.inv_l2, self.cat)  # (m, n)
         Kq = self.s2 * matern52(r2)
-        mu = Kq @ self.alpha
         V = tri_solve(self.L, Kq.T)  # (n, m)
         var = np.maximum(self.s2 - np.einsum("ij,ij->j", V, V), 1e-12 * self.s2)
         if not grad:
-            return mu, var, np.empty(0), np.empty(0)
+            return Kq, var, np.empty(0), np.empty(0)
         cont = ~self.cat
-        # dk(x, X_i)/dx_j = G_i (x_j - X_ij) / l_j^2, G = 2 s2 m52'(r2)
         G = 2.0 * self.s2 * dm52_dr2(r2)  # (m, n)
-        dmu = np.zeros(Xq.shape)
         dvar = np.zeros(Xq.shape)
-        Ga = G @ self.alpha  # (m,)
-        dmu[:, cont] = (
-            Xq[:, cont] * Ga[:, None] - (G * self.alpha) @ self.X[:, cont]
-        ) * self.inv_l2[cont]
         Wt = tri_solve(self.L, V, trans=True)  # K^-1 kq, (n, m)
         H = G * Wt.T  # (m, n)
         dvar[:, cont] = (
             -2.0 * (Xq[:, cont] * H.sum(axis=1)[:, None] - H @ self.X[:, cont]) * self.inv_l2[cont]
         )
+        return Kq, var, G, dvar
+
+    def _posterior(
+        self, Xq: np.ndarray, grad: bool
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        Xq = np.atleast_2d(Xq)
+        Kq, var, G, dvar = self.cross_terms(Xq, grad)
+        mu = Kq @ self.alpha
+        if not grad:
+            return mu, var, G, dvar
+        cont = ~self.cat
+        dmu = np.zeros(Xq.shape)
+        Ga = G @ self.alpha  # (m,)
+        dmu[:, cont] = (
+            Xq[:, cont] * Ga[:, None] - (G * self.alpha) @ self.X[:, cont]
+        ) * self.inv_l2[cont]
         return mu, var, dmu, dvar
 
     def cov(self, Xq: np.ndarray) -> np.ndarray:
