@@ -153,9 +153,10 @@ class DriveResult:
 
 
 def drive(adapter: Any, problem: Problem, workers: int, runtime: str, seed: int, max_trials: int,
-          target: float, batch: bool = False, real_limit: float = 300.0) -> DriveResult:
+          target: float, batch: bool = False, real_limit: float = 300.0,
+          overhead: float | None = None) -> DriveResult:
     """Run an ask/tell optimizer on the simulator until ``target`` or ``max_trials`` (async or batches)."""
-    ex = SimulatedExecutor(problem, workers, runtime=runtime, seed=seed)
+    ex = SimulatedExecutor(problem, workers, runtime=runtime, seed=seed, overhead=overhead)
     inflight: dict[int, Any] = {}
     told: list[tuple[Any, float]] = []
     done, tid, best = 0, 0, math.inf

@@ -30,6 +30,7 @@ from parabo.scheduler import Scheduler  # noqa: E402
 from parabo.study import Study  # noqa: E402
 
 RUNTIME = "lognormal(60s, 0.75)"
+OVERHEAD: float | None = None  # --overhead: None charges the coordinator's real time, 0 is a free one
 
 
 GP_OPTIONS: dict[str, Any] = {}  # --gp-option key=JSON, for the parabo runs
@@ -67,7 +68,7 @@ def run_parabo(problem: Problem, sampler: str, workers: int, seed: int, max_tria
                target: float | None, batch: bool, real_limit: float) -> dict[str, Any]:
     smp, used = gp_sampler(seed) if sampler == "gp" else (make_sampler(sampler, seed), sampler)
     study = Study(problem.space, sampler=smp)
-    ex = SimulatedExecutor(problem, workers, runtime=RUNTIME, seed=seed)
+    ex = SimulatedExecutor(problem, workers, runtime=RUNTIME, seed=seed, overhead=OVERHEAD)
     guard = _RealLimit(real_limit)
     summary = Scheduler(study, ex, trials=max_trials, target=target, batch=batch, listener=guard,
                         handle_signals=False).run()
@@ -101,7 +102,7 @@ def run_method(method: str, problem: Problem, workers: int, seed: int, max_trial
     else:
         raise SystemExit(f"unknown method {method}")
     r = drive(adapter, problem, workers, RUNTIME, seed, max_trials, -math.inf if target is None else target,
-              batch=batch, real_limit=real_limit)
+              batch=batch, real_limit=real_limit, overhead=OVERHEAD)
     return {"sampler_used": method, "curve": r.curve, "elapsed": r.elapsed, "trials": r.trials,
             "utilization": r.utilization,
             "utilization_to_target": r.utilization if time_to(r.curve, target if target is not None else -math.inf)
@@ -124,8 +125,13 @@ def main() -> None:
                     help="take the target from the sequential runs already in --out")
     ap.add_argument("--gp-option", action="append", default=[],
                     help="GP sampler option key=JSON for the parabo runs (sequential ones too)")
+    ap.add_argument("--overhead", type=float, default=None,
+                    help="virtual seconds charged per trial for the coordinator instead of its real time "
+                         "(0: a free coordinator, an upper bound on a slow sampler's speed whatever the load)")
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "time_to_target.jsonl"))
     args = ap.parse_args()
+    global OVERHEAD
+    OVERHEAD = args.overhead
     GP_OPTIONS.update({k: json.loads(v) for k, v in (kv.split("=", 1) for kv in args.gp_option)})
     budgets = dict((k, int(v)) for k, v in (p.split("=") for p in args.budget.split(",")))
     out = Path(args.out)

@@ -1,0 +1,50 @@
+"""Speed-up of parabo's asynchronous runs at one worker count, per problem, for several result folders.
+
+    python benchmarks/parallel/compare_rounds.py 16 results/round6 results/round9_ts12 ...
+
+Per problem: the sequential median time to target over the folder's median time at N workers
+(unreached runs count as infinite, as in summarize.py), and how many runs reach the target; the
+median over the six problems when all six ran (an unreached median counts 0).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+import sys
+from pathlib import Path
+
+PROBLEMS = ["ackley5", "branin", "hartmann6", "levy10", "rosenbrock4", "styblinski8"]
+
+
+def _time(r: dict) -> float:
+    return math.inf if r["time_to_target"] is None else float(r["time_to_target"])
+
+
+def main() -> None:
+    workers, dirs = int(sys.argv[1]), sys.argv[2:]
+    print(f"{'folder':<34}", " ".join(f"{p[:11]:>13}" for p in PROBLEMS), "   median")
+    for d in dirs:
+        rows = []
+        for path in sorted(Path(d).glob("time_to_target_*.jsonl")):
+            rows += [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        cells, speedups = [], []
+        for p in PROBLEMS:
+            seq = [_time(r) for r in rows if r["problem"] == p and r["phase"] == "sequential"]
+            par = [r for r in rows if r["problem"] == p and r["phase"] != "sequential"
+                   and r["workers"] == workers and r["method"] == "parabo-async"]
+            if not seq or not par:
+                cells.append(f"{'-':>13}")
+                continue
+            t = statistics.median(_time(r) for r in par)
+            s = statistics.median(seq) / t if math.isfinite(t) else 0.0
+            reached = sum(r["time_to_target"] is not None for r in par)
+            speedups.append(s)
+            cells.append(f"{s:6.2f} {reached:2d}/{len(par):2d}")
+        med = f"{statistics.median(speedups):7.2f}" if len(speedups) == len(PROBLEMS) else ""
+        print(f"{d[-34:]:<34}", " ".join(cells), med)
+
+
+if __name__ == "__main__":
+    main()
