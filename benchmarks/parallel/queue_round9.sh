@@ -8,6 +8,7 @@
 #   bash queue_round9.sh ts12p05 "..." --gp-option attr._x_ts=12 --gp-option attr._x_tsp=0.5
 #   bash queue_round9.sh ts12m50 "..." --gp-option attr._x_ts=12 --gp-option attr._x_tsmin=50
 #   bash queue_round9.sh pat0    "..." --gp-option attr._x_pat=0      # patience max(4, d)
+#   SEED_START=21 bash queue_round9.sh ts12_s21 ackley5 --gp-option attr._x_ts=12   # and styblinski8
 # ts12 ran on ackley5, rosenbrock4, hartmann6, branin, levy10 before the patch drew
 # rng.random() for _x_tsp (the same variant, another random stream); some queues were stopped
 # early (docs/parallel.md, "Round 9").
