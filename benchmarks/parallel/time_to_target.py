@@ -125,6 +125,8 @@ def main() -> None:
                     help="take the target from the sequential runs already in --out")
     ap.add_argument("--gp-option", action="append", default=[],
                     help="GP sampler option key=JSON for the parabo runs (sequential ones too)")
+    ap.add_argument("--trial-limit", type=int, default=None,
+                    help="trials a parallel run may use (default 2*budget + 2*N)")
     ap.add_argument("--overhead", type=float, default=None,
                     help="virtual seconds charged per trial for the coordinator instead of its real time "
                          "(0: a free coordinator, an upper bound on a slow sampler's speed whatever the load)")
@@ -169,7 +171,8 @@ def main() -> None:
                     continue
                 for seed in range(args.seed_start, args.seed_start + args.seeds):
                     t0 = time.perf_counter()
-                    r = run_method(method, problem, n, seed, 2 * budget + 2 * n, target, args.real_limit)
+                    limit = 2 * budget + 2 * n if args.trial_limit is None else args.trial_limit
+                    r = run_method(method, problem, n, seed, limit, target, args.real_limit)
                     r.update(problem=name, method=method, workers=n, seed=seed, phase="parallel", budget=budget,
                              target=target, target_regret=target_regret, time_to_target=time_to(r["curve"], target),
                              real_seconds=time.perf_counter() - t0)
