@@ -9,6 +9,8 @@
 #   bash queue_round9.sh ts12m50 "..." --gp-option attr._x_ts=12 --gp-option attr._x_tsmin=50
 #   bash queue_round9.sh pat0    "..." --gp-option attr._x_pat=0      # patience max(4, d)
 #   SEED_START=21 bash queue_round9.sh ts12_s21 ackley5 --gp-option attr._x_ts=12   # and styblinski8
+#   bash queue_round9.sh hedge "ackley5 branin" --gp-option attr._x_ts=12 --gp-option attr._x_hedge=1
+#     (and "hartmann6 rosenbrock4"), with patches/round9_hedge.patch instead (it contains the TS patch)
 # ts12 ran on ackley5, rosenbrock4, hartmann6, branin, levy10 before the patch drew
 # rng.random() for _x_tsp (the same variant, another random stream); some queues were stopped
 # early (docs/parallel.md, "Round 9").
