@@ -9,11 +9,12 @@ median over the six problems when all six ran (an unreached median counts 0).
 
 from __future__ import annotations
 
-import json
 import math
 import statistics
 import sys
 from pathlib import Path
+
+from summarize import _load  # the same reader as the round tables
 
 PROBLEMS = ["ackley5", "branin", "hartmann6", "levy10", "rosenbrock4", "styblinski8"]
 
@@ -26,9 +27,7 @@ def main() -> None:
     workers, dirs = int(sys.argv[1]), sys.argv[2:]
     print(f"{'folder':<34}", " ".join(f"{p[:11]:>13}" for p in PROBLEMS), "   median")
     for d in dirs:
-        rows = []
-        for path in sorted(Path(d).glob("time_to_target_*.jsonl")):
-            rows += [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        rows = _load("time_to_target_*.jsonl", Path(d))
         cells, speedups = [], []
         for p in PROBLEMS:
             seq = [_time(r) for r in rows if r["problem"] == p and r["phase"] == "sequential"]
