@@ -79,3 +79,59 @@ def test_simulate_bad_workers_and_missing_matplotlib(study_file, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     result = CliRunner().invoke(cli, ["simulate", str(study_file), "--duration", "1s"])
     assert result.exit_code == 1 and "parabo[plots]" in result.output
+
+
+def test_simulate_repeats_reports_medians_reach_counts_and_an_interval(study_file, tmp_path):
+    out_json = tmp_path / "sim.json"
+    result = CliRunner().invoke(cli, [
+        "simulate", str(study_file), "--workers", "1,4", "--duration", "lognormal(60s, 0.5)",
+        "--repeats", "5", "--no-plot", "--json", str(out_json),
+    ])
+    assert result.exit_code == 0, result.output
+    assert "runs per worker count: 5 (seeds 1..5)" in result.output
+    rows = [line.split() for line in result.output.splitlines() if line.strip()[:1].isdigit()]
+    assert [r[0] for r in rows] == ["1", "4"] and all(any(c.endswith("/5") for c in r) for r in rows)
+    report = json.loads(out_json.read_text())
+    assert report["repeats"] == 5
+    assert [(r["workers"], r["seed"]) for r in report["runs"]] == [(n, s) for n in (1, 4) for s in range(1, 6)]
+    finals = sorted(r["best"] for r in report["runs"] if r["workers"] == 1)
+    assert report["target"] == finals[2]  # the median: three of the five 1-worker runs reach it
+    one, four = report["summary"]
+    assert one["reached"] == 3 and one["speedup"] == 1.0 and one["speedup_interval"] is None
+    times = sorted(r["time_to_target"] or float("inf") for r in report["runs"] if r["workers"] == 4)
+    assert four["time_to_target"] == (times[2] if times[2] != float("inf") else None)
+    if four["speedup"] is not None:  # random search on a 24-trial budget may miss with 4 workers
+        lo, hi = four["speedup_interval"]
+        assert 0.0 <= lo <= hi
+
+
+def test_simulate_even_repeats_keep_a_target_most_sequential_runs_reach(study_file, tmp_path):
+    from parabo.config import load_study_file
+    from parabo.simulate import simulate_study
+
+    cfg, base = load_study_file(study_file)
+    report = simulate_study(cfg, base, workers=[1], duration="30s", trials=12, repeats=4, overhead=0.0)
+    one = report.summary()[0]
+    assert one.runs == 4 and one.reached >= 3 and one.time_to_target is not None  # not a mean of two
+
+
+def test_simulate_summary_counts_misses_as_never():
+    from parabo.simulate import SimulationRun, summarize_runs
+
+    def run(n: int, seed: int, t: float | None) -> SimulationRun:
+        return SimulationRun(n, 10, 100.0, 1.0, 1.0, 0.0, t, [], seed)
+
+    rows = summarize_runs([run(1, s, t) for s, t in enumerate([400.0, 500.0, 600.0, None, 800.0])]
+                          + [run(4, s, t) for s, t in enumerate([100.0, None, None, 150.0, 200.0])])
+    one, four = rows
+    assert (one.time_to_target, one.reached) == (600.0, 4)
+    assert (four.time_to_target, four.reached, four.speedup) == (200.0, 3, 3.0)
+    lo, hi = four.speedup_interval
+    assert lo == 0.0 and hi == 6.0  # some draws miss with most runs (0x), some keep only the fastest ones
+    rows = summarize_runs([run(1, 0, 400.0), run(4, 0, None), run(4, 1, None)])
+    assert rows[1].time_to_target is None and rows[1].speedup is None and rows[1].reached == 0
+
+
+def test_simulate_rejects_bad_repeats(study_file):
+    result = CliRunner().invoke(cli, ["simulate", str(study_file), "--duration", "1s", "--repeats", "0"])
+    assert result.exit_code == 2 and "--repeats" in result.output

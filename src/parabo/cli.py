@@ -179,12 +179,16 @@ def export(study_dir: Path, fmt: str, output: Path | None) -> None:
               help="Worker counts to compare, separated by commas.")
 @click.option("--duration", help="Trial durations, e.g. 60s or 'lognormal(60s, 0.5)' (default: run.runtime).")
 @click.option("--trials", "-n", type=int, help="Finished trials per run (default: run.trials).")
-@click.option("--target", type=float, help="Value to reach (default: the 1-worker run's final best).")
+@click.option("--target", type=float,
+              help="Value to reach (default: the 1-worker runs' median final best).")
 @click.option("--from-study", type=click.Path(file_okay=False, path_type=Path),
               help="Replay the recorded trials of this study folder (values and durations).")
 @click.option("--stand-in", type=click.Choice(["objective", "synthetic"]),
               help="What gives values: the study's Python objective (default) or a cheap synthetic function.")
 @click.option("--seed", type=int, help="Seed of the sampler and the durations.")
+@click.option("--repeats", "-r", type=int, default=1, show_default=True,
+              help="Runs per worker count, on seeds SEED, SEED+1, ...: the table shows medians, how many "
+                   "runs reach the target and, from 5 runs, a 95%% interval of the speed-up.")
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path),
               help="PNG to write (default: simulate-<study name>.png).")
 @click.option("--no-plot", is_flag=True, help="Write no plot.")
@@ -193,7 +197,7 @@ def export(study_dir: Path, fmt: str, output: Path | None) -> None:
 @_guard
 def simulate(study_file: Path, workers_list: str, duration: str | None, trials: int | None,
              target: float | None, from_study: Path | None, stand_in: str | None, seed: int | None,
-             plot: Path | None, no_plot: bool, json_file: Path | None) -> None:
+             repeats: int, plot: Path | None, no_plot: bool, json_file: Path | None) -> None:
     """Simulate STUDY_FILE with several worker counts: time to target, utilization, coordinator share."""
     from parabo.config import load_study_file
     from parabo.simulate import (
@@ -210,7 +214,7 @@ def simulate(study_file: Path, workers_list: str, duration: str | None, trials: 
     if not no_plot:
         check_plotting()
     report = simulate_study(cfg, base_dir, workers=workers, duration=duration, trials=trials, target=target,
-                            from_study=from_study, stand_in=stand_in, seed=seed,
+                            from_study=from_study, stand_in=stand_in, seed=seed, repeats=repeats,
                             progress=lambda line: click.echo(line, err=True))
     click.echo(format_report(report))
     if json_file is not None:

@@ -16,6 +16,12 @@ Trial durations come from a runtime model (``'lognormal(60s, 0.5)'``, see
 :func:`parabo.executors.simulated.parse_runtime`). The coordinator's real time
 (asking, telling) is charged to the simulated clock, so a sampler that is slow
 to suggest shows up as idle workers.
+
+One run per worker count says little: on the GP benchmarks the speed-up of a
+single seed moves by a fifth or more (docs/parallel.md, "Round 10"). With
+``repeats`` each worker count runs on that many seeds; the report gives the
+median time to target (a run that misses it counts as never), how many runs
+reach it, and from five runs a bootstrap interval of the speed-up.
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ from parabo.trial import TrialState
 __all__ = [
     "SimulationReport",
     "SimulationRun",
+    "WorkerSummary",
     "format_report",
     "parse_workers",
     "plot_report",
@@ -62,6 +69,29 @@ class SimulationRun:
     time_to_target: float | None = None
     #: (simulated time, best value so far) at every improvement
     curve: list[tuple[float, float]] = field(default_factory=list)
+    #: the seed of the sampler and of the durations
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class WorkerSummary:
+    """The runs of one worker count: medians over its seeds.
+
+    ``time_to_target`` is the median with runs that miss the target counted as never (``None``
+    when half or more miss it); ``speedup`` is the 1-worker median over this one, and
+    ``speedup_interval`` its 95% bootstrap interval over this count's runs (from 5 runs;
+    the 1-worker median held fixed).
+    """
+
+    workers: int
+    runs: int
+    reached: int
+    time_to_target: float | None
+    speedup: float | None
+    speedup_interval: tuple[float, float] | None
+    best: float | None
+    utilization: float
+    coordinator_share: float
 
 
 @dataclass(frozen=True)
@@ -75,9 +105,58 @@ class SimulationReport:
     stand_in: str
     target: float | None
     runs: list[SimulationRun]
+    repeats: int = 1
+    #: the target was given (``--target``) rather than taken from the 1-worker runs
+    target_given: bool = False
+
+    def summary(self) -> list[WorkerSummary]:
+        """One row per worker count, in increasing order."""
+        return summarize_runs(self.runs)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        out["summary"] = [asdict(row) for row in self.summary()]
+        return out
+
+
+_INTERVAL_RUNS = 5  # fewer runs than this: no interval (it would be the range of a handful)
+
+
+def _median_time(times: Sequence[float | None]) -> float:
+    return float(np.median([math.inf if t is None else t for t in times]))
+
+
+def summarize_runs(runs: Sequence[SimulationRun], draws: int = 2000) -> list[WorkerSummary]:
+    """Medians per worker count (see :class:`WorkerSummary`); the bootstrap is seeded, so stable."""
+    by_n: dict[int, list[SimulationRun]] = {}
+    for r in runs:
+        by_n.setdefault(r.workers, []).append(r)
+    base = _median_time([r.time_to_target for r in by_n[1]]) if 1 in by_n else math.inf
+    rng = np.random.default_rng(0)
+    rows = []
+    for n in sorted(by_n):
+        group = by_n[n]
+        times = np.array([math.inf if r.time_to_target is None else r.time_to_target for r in group])
+        t = float(np.median(times))
+        speedup = base / t if math.isfinite(base) and math.isfinite(t) and t > 0 else None
+        interval = None
+        if speedup is not None and n != 1 and len(group) >= _INTERVAL_RUNS:
+            meds = np.median(times[rng.integers(0, len(group), (draws, len(group)))], axis=1)
+            lo, hi = np.percentile(base / meds, [2.5, 97.5])  # an unreached median gives 0x
+            interval = (float(lo), float(hi))
+        bests = [r.best for r in group if r.best is not None]
+        rows.append(WorkerSummary(
+            workers=n,
+            runs=len(group),
+            reached=int(np.sum(np.isfinite(times))),
+            time_to_target=t if math.isfinite(t) else None,
+            speedup=speedup,
+            speedup_interval=interval,
+            best=float(np.median(bests)) if bests else None,
+            utilization=float(np.median([r.utilization for r in group])),
+            coordinator_share=float(np.median([r.coordinator_share for r in group])),
+        ))
+    return rows
 
 
 def parse_workers(text: str, field_name: str = "--workers") -> list[int]:
@@ -171,6 +250,7 @@ def simulate_study(
     stand_in: str | None = None,
     seed: int | None = None,
     overhead: float | None = None,
+    repeats: int = 1,
     progress: Callable[[str], None] | None = None,
 ) -> SimulationReport:
     """Simulate the study of ``cfg`` with each worker count; see the module docs.
@@ -181,11 +261,14 @@ def simulate_study(
         workers: the worker counts; 1 is always run (it sets the default target).
         duration: a runtime model (default: ``run.runtime``, else the recorded durations).
         trials: finished trials per run (default ``run.trials``).
-        target: the value to reach (default: the 1-worker run's final best).
+        target: the value to reach (default: the 1-worker runs' median final best; the
+            ``n // 2 + 1``-th best of ``n`` runs, so most of them reach it).
         from_study: a study folder whose recorded trials stand in for the objective.
         stand_in: ``objective`` or ``synthetic`` (ignored with ``from_study``).
         seed: seeds the sampler and the durations (default: the study's seed, else 0).
         overhead: ``None`` charges the real coordinator time; seconds per trial otherwise.
+        repeats: runs per worker count, on seeds ``seed, seed + 1, ...`` (the sampler's and the
+            durations'; the synthetic stand-in stays the one of ``seed``).
 
     Raises:
         ConfigError: a missing runtime model, an objective that cannot stand in, bad options.
@@ -194,6 +277,8 @@ def simulate_study(
     if not isinstance(n_trials, int) or n_trials < 1:
         raise ConfigError(f"must be a positive whole number, got {n_trials!r}", field="--trials")
     seed = (cfg.seed if cfg.seed is not None else 0) if seed is None else seed
+    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
+        raise ConfigError(f"must be a positive whole number, got {repeats!r}", field="--repeats")
     space = cfg.build_space()
     direction = cfg.direction
     replay: _Replay | None = None
@@ -244,15 +329,31 @@ def simulate_study(
 
     runs: list[SimulationRun] = []
     for n in sorted({1, *workers}):
-        if progress is not None:
-            progress(f"simulating {n} worker{'s' if n > 1 else ''} ...")
-        runs.append(_run_once(cfg, space, direction, objective, runtime, n, n_trials, seed, overhead))
-    goal = target if target is not None else runs[0].best
+        for k in range(repeats):
+            if progress is not None:
+                of = f" (run {k + 1} of {repeats})" if repeats > 1 else ""
+                progress(f"simulating {n} worker{'s' if n > 1 else ''}{of} ...")
+            runs.append(_run_once(cfg, space, direction, objective, runtime, n, n_trials, seed + k, overhead))
+    goal = target if target is not None else _majority_best(runs, direction)
     runs = [_with_target(r, goal, direction) for r in runs]
     return SimulationReport(
         cfg.name, direction, _sampler_name(cfg.sampler), str(runtime), source, goal,
-        [r for r in runs if r.workers in workers],
+        [r for r in runs if r.workers in workers], repeats, target is not None,
     )
+
+
+def _majority_best(runs: Sequence[SimulationRun], direction: str) -> float | None:
+    """The best final value that most of the 1-worker runs reach: their median, for an odd count.
+
+    With an even count the plain median (a mean of two) is reached by half the runs only,
+    which would leave the 1-worker median time to target at "never".
+    """
+    finals = sorted(float(r.best) for r in runs if r.workers == 1 and r.best is not None)
+    if direction == "maximize":
+        finals.reverse()
+    n_one = sum(r.workers == 1 for r in runs)
+    k = n_one // 2  # 0-based: the (n//2 + 1)-th best, so n//2 + 1 runs reach it
+    return finals[k] if k < len(finals) else None
 
 
 def _run_once(cfg: StudyConfig, space: Space, direction: str, objective: Any, runtime: RuntimeModel,
@@ -278,6 +379,7 @@ def _run_once(cfg: StudyConfig, space: Space, direction: str, objective: Any, ru
         utilization=executor.utilization(until=end),
         coordinator_share=executor.coordinator_time / summary.elapsed if summary.elapsed > 0 else 0.0,
         curve=curve,
+        seed=seed,
     )
 
 
@@ -289,7 +391,7 @@ def _with_target(run: SimulationRun, target: float | None, direction: str) -> Si
                 reached = t
                 break
     return SimulationRun(run.workers, run.trials, run.elapsed, run.best, run.utilization,
-                         run.coordinator_share, reached, run.curve)
+                         run.coordinator_share, reached, run.curve, run.seed)
 
 
 def _clock(seconds: float | None) -> str:
@@ -304,24 +406,39 @@ def _clock(seconds: float | None) -> str:
 
 
 def format_report(report: SimulationReport) -> str:
-    """A plain-text table of a report, one line per worker count."""
+    """A plain-text table of a report, one line per worker count (medians over its runs)."""
+    many = report.repeats > 1
+    default = "the 1-worker runs' median final best" if many else "the 1-worker run's final best"
     lines = [
         f"study {report.study} ({report.direction}), sampler {report.sampler}, durations {report.runtime}",
         f"values from {report.stand_in}",
         "target " + ("none" if report.target is None else f"{report.target:.6g}")
-        + " (default: the 1-worker run's final best)",
-        "",
-        f"{'workers':>7}  {'trials':>6}  {'to target':>11}  {'speed-up':>8}  {'final best':>12}  "
-        f"{'total':>9}  {'utilization':>11}  {'coordinator':>11}",
+        + (" (given)" if report.target_given else f" (default: {default})"),
     ]
-    base = next((r.time_to_target for r in report.runs if r.workers == 1), None)
+    if many:
+        first = report.runs[0].seed
+        lines.append(f"runs per worker count: {report.repeats} (seeds {first}..{first + report.repeats - 1}); "
+                     "medians, a run that misses the target counts as never; interval: 95% bootstrap")
+    head = f"{'workers':>7}  {'trials':>6}  {'to target':>11}  {'speed-up':>8}  "
+    if many:
+        head += f"{'interval':>13}  {'reached':>7}  "
+    lines += ["", head + f"{'final best':>12}  {'total':>9}  {'utilization':>11}  {'coordinator':>11}"]
+    elapsed: dict[int, list[float]] = {}
+    trials: dict[int, list[int]] = {}
     for r in report.runs:
-        speed = "-" if base is None or not r.time_to_target else f"{base / r.time_to_target:.1f}x"
-        best = "-" if r.best is None else f"{r.best:.6g}"
-        lines.append(
-            f"{r.workers:>7}  {r.trials:>6}  {_clock(r.time_to_target):>11}  {speed:>8}  {best:>12}  "
-            f"{_clock(r.elapsed):>9}  {r.utilization:>10.1%}  {r.coordinator_share:>10.2%}"
-        )
+        elapsed.setdefault(r.workers, []).append(r.elapsed)
+        trials.setdefault(r.workers, []).append(r.trials)
+    for row in report.summary():
+        speed = "-" if row.speedup is None else f"{row.speedup:.1f}x"
+        best = "-" if row.best is None else f"{row.best:.6g}"
+        line = (f"{row.workers:>7}  {int(np.median(trials[row.workers])):>6}  {_clock(row.time_to_target):>11}  "
+                f"{speed:>8}  ")
+        if many:
+            iv = "-" if row.speedup_interval is None else (
+                f"{row.speedup_interval[0]:.1f}-{row.speedup_interval[1]:.1f}x")
+            line += f"{iv:>13}  {f'{row.reached}/{row.runs}':>7}  "
+        lines.append(line + f"{best:>12}  {_clock(float(np.median(elapsed[row.workers]))):>9}  "
+                     f"{row.utilization:>10.1%}  {row.coordinator_share:>10.2%}")
     return "\n".join(lines)
 
 
@@ -332,12 +449,16 @@ def plot_report(report: SimulationReport, path: str | Path) -> Path:
     """
     plt = _pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    colours: dict[int, Any] = {}
     for r in report.runs:
         if not r.curve:
             continue
         times = [t / 3600 for t, _ in r.curve] + [r.elapsed / 3600]
         values = [v for _, v in r.curve] + [r.curve[-1][1]]
-        left.step(times, values, where="post", label=f"{r.workers} worker{'s' if r.workers > 1 else ''}")
+        label = None if r.workers in colours else f"{r.workers} worker{'s' if r.workers > 1 else ''}"
+        (line,) = left.step(times, values, where="post", label=label, color=colours.get(r.workers),
+                            alpha=0.5 if report.repeats > 1 else 1.0)
+        colours.setdefault(r.workers, line.get_color())
     if report.target is not None:
         left.axhline(report.target, color="grey", linestyle=":", linewidth=1, label="target")
     left.set_xscale("symlog", linthresh=0.1)
@@ -345,9 +466,10 @@ def plot_report(report: SimulationReport, path: str | Path) -> Path:
     left.set_ylabel("best value")
     left.set_title(f"{report.study}: best value over time")
     left.legend(fontsize=8)
-    ns = [r.workers for r in report.runs]
-    right.plot(ns, [r.utilization * 100 for r in report.runs], "o-", label="worker utilization")
-    right.plot(ns, [r.coordinator_share * 100 for r in report.runs], "s--", label="coordinator share")
+    rows = report.summary()
+    ns = [row.workers for row in rows]
+    right.plot(ns, [row.utilization * 100 for row in rows], "o-", label="worker utilization")
+    right.plot(ns, [row.coordinator_share * 100 for row in rows], "s--", label="coordinator share")
     right.set_xscale("log", base=2)
     right.set_ylim(0, 105)
     right.set_xlabel("workers")
