@@ -93,7 +93,7 @@ def main() -> None:
         if other is not None:
             diffs.append(_headline(b) - _headline(a))
     point = _headline(
-        [_speedup(*(base[p][0], np.array(list(base[p][1].values())))) for p in problems]
+        [_speedup(base[p][0], np.array(list(base[p][1].values()))) for p in problems]
     )
     lo, hi = np.percentile(heads, [2.5, 97.5])
     bar = BARS.get(workers, 12.0)

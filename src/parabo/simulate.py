@@ -86,6 +86,8 @@ class WorkerSummary:
     workers: int
     runs: int
     reached: int
+    trials: int
+    elapsed: float
     time_to_target: float | None
     speedup: float | None
     speedup_interval: tuple[float, float] | None
@@ -122,8 +124,9 @@ class SimulationReport:
 _INTERVAL_RUNS = 5  # fewer runs than this: no interval (it would be the range of a handful)
 
 
-def _median_time(times: Sequence[float | None]) -> float:
-    return float(np.median([math.inf if t is None else t for t in times]))
+def _times(runs: Sequence[SimulationRun]) -> np.ndarray:
+    """Times to target, a run that misses it counted as never (infinite)."""
+    return np.array([math.inf if r.time_to_target is None else r.time_to_target for r in runs])
 
 
 def summarize_runs(runs: Sequence[SimulationRun], draws: int = 2000) -> list[WorkerSummary]:
@@ -131,12 +134,12 @@ def summarize_runs(runs: Sequence[SimulationRun], draws: int = 2000) -> list[Wor
     by_n: dict[int, list[SimulationRun]] = {}
     for r in runs:
         by_n.setdefault(r.workers, []).append(r)
-    base = _median_time([r.time_to_target for r in by_n[1]]) if 1 in by_n else math.inf
+    base = float(np.median(_times(by_n[1]))) if 1 in by_n else math.inf
     rng = np.random.default_rng(0)
     rows = []
     for n in sorted(by_n):
         group = by_n[n]
-        times = np.array([math.inf if r.time_to_target is None else r.time_to_target for r in group])
+        times = _times(group)
         t = float(np.median(times))
         speedup = base / t if math.isfinite(base) and math.isfinite(t) and t > 0 else None
         interval = None
@@ -149,6 +152,8 @@ def summarize_runs(runs: Sequence[SimulationRun], draws: int = 2000) -> list[Wor
             workers=n,
             runs=len(group),
             reached=int(np.sum(np.isfinite(times))),
+            trials=int(np.median([r.trials for r in group])),
+            elapsed=float(np.median([r.elapsed for r in group])),
             time_to_target=t if math.isfinite(t) else None,
             speedup=speedup,
             speedup_interval=interval,
@@ -423,21 +428,15 @@ def format_report(report: SimulationReport) -> str:
     if many:
         head += f"{'interval':>13}  {'reached':>7}  "
     lines += ["", head + f"{'final best':>12}  {'total':>9}  {'utilization':>11}  {'coordinator':>11}"]
-    elapsed: dict[int, list[float]] = {}
-    trials: dict[int, list[int]] = {}
-    for r in report.runs:
-        elapsed.setdefault(r.workers, []).append(r.elapsed)
-        trials.setdefault(r.workers, []).append(r.trials)
     for row in report.summary():
         speed = "-" if row.speedup is None else f"{row.speedup:.1f}x"
         best = "-" if row.best is None else f"{row.best:.6g}"
-        line = (f"{row.workers:>7}  {int(np.median(trials[row.workers])):>6}  {_clock(row.time_to_target):>11}  "
-                f"{speed:>8}  ")
+        line = f"{row.workers:>7}  {row.trials:>6}  {_clock(row.time_to_target):>11}  {speed:>8}  "
         if many:
             iv = "-" if row.speedup_interval is None else (
                 f"{row.speedup_interval[0]:.1f}-{row.speedup_interval[1]:.1f}x")
             line += f"{iv:>13}  {f'{row.reached}/{row.runs}':>7}  "
-        lines.append(line + f"{best:>12}  {_clock(float(np.median(elapsed[row.workers]))):>9}  "
+        lines.append(line + f"{best:>12}  {_clock(row.elapsed):>9}  "
                      f"{row.utilization:>10.1%}  {row.coordinator_share:>10.2%}")
     return "\n".join(lines)
 
