@@ -447,21 +447,41 @@ def plot_report(report: SimulationReport, path: str | Path) -> Path:
     Raises :class:`ParaboError` when matplotlib (the ``plots`` extra) is missing.
     """
     plt = _pyplot()
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
+
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    # minutes for studies up to two hours of simulated time, hours beyond
+    span = max((r.elapsed for r in report.runs), default=0.0)
+    unit, per = ("minutes", 60.0) if span <= 7200 else ("hours", 3600.0)
     colours: dict[int, Any] = {}
+    all_values: list[float] = []
+    first = min((t for r in report.runs for t, _ in r.curve[:1]), default=1.0)
     for r in report.runs:
         if not r.curve:
             continue
-        times = [t / 3600 for t, _ in r.curve] + [r.elapsed / 3600]
+        times = [t / per for t, _ in r.curve] + [r.elapsed / per]
         values = [v for _, v in r.curve] + [r.curve[-1][1]]
+        all_values += values
         label = None if r.workers in colours else f"{r.workers} worker{'s' if r.workers > 1 else ''}"
         (line,) = left.step(times, values, where="post", label=label, color=colours.get(r.workers),
                             alpha=0.5 if report.repeats > 1 else 1.0)
         colours.setdefault(r.workers, line.get_color())
     if report.target is not None:
         left.axhline(report.target, color="grey", linestyle=":", linewidth=1, label="target")
-    left.set_xscale("symlog", linthresh=0.1)
-    left.set_xlabel("simulated wall-clock (hours)")
+        all_values.append(report.target)
+    # Time on a log axis, so that 1 and 64 workers both show; plain numbers on the ticks.
+    plain = FuncFormatter(lambda x, _pos: f"{x:g}")
+    if first > 0:
+        left.set_xscale("log")
+    else:  # a trial that took no simulated time (a zero duration)
+        left.set_xscale("symlog", linthresh=1.0)
+    left.xaxis.set_major_formatter(plain)
+    left.xaxis.set_minor_formatter(NullFormatter())
+    # Best values that span orders of magnitude (a regret, a loss near 0) on a log axis.
+    positive = [v for v in all_values if v > 0]
+    if len(positive) == len(all_values) and positive and max(positive) > 100 * min(positive):
+        left.set_yscale("log")
+    left.set_xlabel(f"simulated wall-clock ({unit}, log scale)")
     left.set_ylabel("best value")
     left.set_title(f"{report.study}: best value over time")
     left.legend(fontsize=8)
@@ -470,6 +490,9 @@ def plot_report(report: SimulationReport, path: str | Path) -> Path:
     right.plot(ns, [row.utilization * 100 for row in rows], "o-", label="worker utilization")
     right.plot(ns, [row.coordinator_share * 100 for row in rows], "s--", label="coordinator share")
     right.set_xscale("log", base=2)
+    right.xaxis.set_major_locator(FixedLocator(ns))
+    right.xaxis.set_major_formatter(plain)
+    right.xaxis.set_minor_formatter(NullFormatter())
     right.set_ylim(0, 105)
     right.set_xlabel("workers")
     right.set_ylabel("% of simulated time")
