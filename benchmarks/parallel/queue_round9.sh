@@ -17,7 +17,7 @@
 set -u
 cd "$(dirname "$0")"
 tag=$1 problems=$2; shift 2
-dir=results/round9_$tag
+dir=results/round${ROUND:-9}_$tag   # ROUND=11: queue_round11.sh
 mkdir -p $dir
 for p in $problems; do
   out=$dir/time_to_target_$p.jsonl

@@ -176,6 +176,8 @@ def main() -> None:
                     r.update(problem=name, method=method, workers=n, seed=seed, phase="parallel", budget=budget,
                              target=target, target_regret=target_regret, time_to_target=time_to(r["curve"], target),
                              real_seconds=time.perf_counter() - t0)
+                    if method.startswith("parabo") and GP_OPTIONS:
+                        r["gp_options"] = GP_OPTIONS  # which variant made the row (--gp-option)
                     with out.open("a") as f:
                         f.write(json.dumps(r) + "\n")
                     print(f"{name} {method} N={n} seed={seed}: to target {r['time_to_target']} "
