@@ -11,6 +11,7 @@
 #       --gp-option attr._x_gmin=30
 #   bash queue_round11.sh g8m4min30 "..." (the same with attr._x_greedy_m=4)
 #   bash queue_round11.sh g8m2min30_minc2 "..." (g8m2min30's options and --gp-option attr._x_minc=2)
+#   bash queue_round11.sh g8m2min30_dry "..." (g8m2min30's options and --gp-option attr._x_dry=1: a placebo)
 # then pool_round11.sh TAG for the 63-seed folders.
 set -u
 cd "$(dirname "$0")"
