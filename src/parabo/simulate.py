@@ -478,8 +478,8 @@ def plot_report(report: SimulationReport, path: str | Path) -> Path:
     left.xaxis.set_major_formatter(plain)
     left.xaxis.set_minor_formatter(NullFormatter())
     # Best values that span orders of magnitude (a regret, a loss near 0) on a log axis.
-    positive = [v for v in all_values if v > 0]
-    if len(positive) == len(all_values) and positive and max(positive) > 100 * min(positive):
+    low = min(all_values, default=0.0)
+    if low > 0 and max(all_values) > 100 * low:
         left.set_yscale("log")
     left.set_xlabel(f"simulated wall-clock ({unit}, log scale)")
     left.set_ylabel("best value")
