@@ -3,6 +3,7 @@
     python benchmarks/parallel/bootstrap.py 16 results/round6                 # one folder
     python benchmarks/parallel/bootstrap.py 16 results/round7_pooled           # 42 seeds
     python benchmarks/parallel/bootstrap.py 16 results/round6 results/round9_gph   # a variant against it
+    python benchmarks/parallel/bootstrap.py 16 --all results/round10_pooled63+results/round12  # ten problems
 
 The speed-up of a problem is the sequential runs' median time to target over the parallel runs'
 median (unreached runs count as infinite, an unreached parallel median as 0x, as in
@@ -25,18 +26,18 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from compare_rounds import PROBLEMS, _time
+from compare_rounds import _time, problems_from_argv
 from summarize import _load
 
 DRAWS = 4000
 BARS = {4: 3.5, 16: 12.0}  # the issue's bars, median over problems
 
 
-def _runs(spec: str, workers: int) -> dict[str, tuple[np.ndarray, dict[int, float]]]:
+def _runs(spec: str, workers: int, problems: list[str]) -> dict[str, tuple[np.ndarray, dict[int, float]]]:
     """Per problem: sequential times, and the parallel times by seed, of folders joined by ``+``."""
     rows = [r for d in spec.split("+") for r in _load("time_to_target_*.jsonl", Path(d))]
     out = {}
-    for p in PROBLEMS:
+    for p in problems:
         # keyed by seed: folders that copied the same sequential runs count them once
         seq = np.array(
             list(
@@ -70,12 +71,13 @@ def _headline(s: list[float]) -> float:
 
 
 def main() -> None:
-    workers, specs = int(sys.argv[1]), sys.argv[2:]
+    wanted, argv = problems_from_argv(sys.argv[1:])
+    workers, specs = int(argv[0]), argv[1:]
     rng = np.random.default_rng(0)
-    base = _runs(specs[0], workers)
-    other = _runs(specs[1], workers) if len(specs) > 1 else None
-    problems = [p for p in PROBLEMS if p in base and (other is None or p in other)]
-    if len(problems) < len(PROBLEMS):
+    base = _runs(specs[0], workers, wanted)
+    other = _runs(specs[1], workers, wanted) if len(specs) > 1 else None
+    problems = [p for p in wanted if p in base and (other is None or p in other)]
+    if len(problems) < len(wanted):
         print("problems:", " ".join(problems), "(the headline is a median over these only)")
     heads, diffs, per = [], [], {p: [] for p in problems}
     for _ in range(DRAWS):

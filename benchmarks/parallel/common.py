@@ -35,20 +35,28 @@ from parabo.executors.simulated import SimulatedExecutor
 
 @dataclass(frozen=True)
 class Problem:
+    """A benchmark function. Float boxes give ``bounds`` and take an array; a mixed space
+    (integers, log scales, categoricals) gives ``spec``, parabo's space, and takes the params."""
+
     name: str
     bounds: list[tuple[float, float]]
     optimum: float
-    fn: Callable[[np.ndarray], float]
+    fn: Callable[[Any], float]
+    spec: dict[str, dict[str, Any]] | None = None
 
     @property
     def names(self) -> list[str]:
-        return [f"x{i}" for i in range(len(self.bounds))]
+        return list(self.spec) if self.spec else [f"x{i}" for i in range(len(self.bounds))]
 
     @property
     def space(self) -> dict[str, Any]:
+        if self.spec:
+            return self.spec
         return {n: {"type": "float", "low": lo, "high": hi} for n, (lo, hi) in zip(self.names, self.bounds, strict=False)}
 
     def __call__(self, params: Mapping[str, Any]) -> float:
+        if self.spec:
+            return float(self.fn({n: params[n] for n in self.names}))
         return float(self.fn(np.array([params[n] for n in self.names], dtype=float)))
 
 
@@ -71,7 +79,7 @@ def _hartmann(a: np.ndarray, p: np.ndarray) -> Callable[[np.ndarray], float]:
 
 
 def _gp_problem(name: str) -> Problem:
-    """A float-only problem of the GP benchmarks (``benchmarks/gp/problems.py``), same function."""
+    """A problem of the GP benchmarks (``benchmarks/gp/problems.py``), same function and space."""
     import sys
     from pathlib import Path
 
@@ -80,8 +88,11 @@ def _gp_problem(name: str) -> Problem:
 
     p = gp_problems.PROBLEMS[name]
     names = list(p.space)
-    bounds = [(float(s["low"]), float(s["high"])) for s in p.space.values()]
-    return Problem(name, bounds, float(p.fstar), lambda x: float(p.f(dict(zip(names, x.tolist(), strict=True)))))
+    bounds = [(float(s.get("low", 0)), float(s.get("high", 0))) for s in p.space.values()]
+    optimum = 0.0 if p.fstar is None else float(p.fstar)  # the sklearn tasks: a CV error, 0 at best
+    if all(s["type"] == "float" and not s.get("log") for s in p.space.values()):
+        return Problem(name, bounds, optimum, lambda x: float(p.f(dict(zip(names, x.tolist(), strict=True)))))
+    return Problem(name, bounds, optimum, p.f, spec=dict(p.space))
 
 
 PROBLEMS = {
@@ -89,7 +100,7 @@ PROBLEMS = {
     "hartmann3": Problem("hartmann3", [(0.0, 1.0)] * 3, -3.86278, _hartmann(_H3_A, _H3_P)),
     "hartmann6": Problem("hartmann6", [(0.0, 1.0)] * 6, -3.32237, _hartmann(_H6_A, _H6_P)),
 }
-for _name in ("ackley5", "rosenbrock4", "levy10", "styblinski8"):
+for _name in ("ackley5", "rosenbrock4", "levy10", "styblinski8", "mixed", "svm_digits", "gbm_cancer", "mlp_wine"):
     PROBLEMS[_name] = _gp_problem(_name)
 
 # ---------------------------------------------------------------- peer adapters (ask/tell)
@@ -107,8 +118,9 @@ class OptunaAdapter:
         else:
             sampler = optuna.samplers.GPSampler(seed=seed)
         self.study = optuna.create_study(sampler=sampler)
-        self.dists = {n: optuna.distributions.FloatDistribution(lo, hi)
-                      for n, (lo, hi) in zip(problem.names, problem.bounds, strict=False)}
+        self.dists = ({n: _optuna_dist(s) for n, s in problem.spec.items()} if problem.spec else
+                      {n: optuna.distributions.FloatDistribution(lo, hi)
+                       for n, (lo, hi) in zip(problem.names, problem.bounds, strict=False)})
 
     def ask(self, n: int) -> list[tuple[Any, dict[str, Any]]]:
         out = []
@@ -121,19 +133,47 @@ class OptunaAdapter:
         self.study.tell(handle, value)
 
 
+def _optuna_dist(s: Mapping[str, Any]) -> Any:
+    from optuna import distributions as d
+
+    if s["type"] == "categorical":
+        return d.CategoricalDistribution(list(s["choices"]))
+    if s["type"] == "int":
+        return d.IntDistribution(int(s["low"]), int(s["high"]), log=bool(s.get("log")))
+    return d.FloatDistribution(float(s["low"]), float(s["high"]), log=bool(s.get("log")))
+
+
+def _skopt_dim(s: Mapping[str, Any]) -> Any:
+    from skopt.space import Categorical, Integer, Real
+
+    prior = "log-uniform" if s.get("log") else "uniform"
+    if s["type"] == "categorical":
+        return Categorical(list(s["choices"]))
+    if s["type"] == "int":
+        return Integer(int(s["low"]), int(s["high"]), prior=prior)
+    return Real(float(s["low"]), float(s["high"]), prior=prior)
+
+
 class SkoptAdapter:
     """scikit-optimize's GP with constant-liar batches (``ask(n_points, strategy='cl_min')``)."""
 
     def __init__(self, problem: Problem, seed: int) -> None:
         from skopt import Optimizer
 
-        self.names = problem.names
-        self.opt = Optimizer(problem.bounds, base_estimator="GP", n_initial_points=max(5, 2 * len(problem.bounds)),
+        self.names, self.spec = problem.names, problem.spec
+        dims = [_skopt_dim(s) for s in problem.spec.values()] if problem.spec else problem.bounds
+        self.opt = Optimizer(dims, base_estimator="GP", n_initial_points=max(5, 2 * len(problem.bounds)),
                              random_state=seed, acq_func="EI")
+
+    def _params(self, x: list[Any]) -> dict[str, Any]:
+        if not self.spec:
+            return dict(zip(self.names, map(float, x), strict=False))
+        return {n: (v if s["type"] == "categorical" else int(v) if s["type"] == "int" else float(v))
+                for (n, s), v in zip(self.spec.items(), x, strict=True)}
 
     def ask(self, n: int) -> list[tuple[Any, dict[str, Any]]]:
         xs = self.opt.ask(n_points=n, strategy="cl_min") if n > 1 else [self.opt.ask()]
-        return [(list(x), dict(zip(self.names, map(float, x), strict=False))) for x in xs]
+        return [(list(x), self._params(list(x))) for x in xs]
 
     def tell(self, handle: Any, value: float) -> None:
         self.opt.tell(handle, value)

@@ -2,6 +2,7 @@
 
     python benchmarks/parallel/summarize.py
     python benchmarks/parallel/summarize.py --dir results/round5   # time-to-target tables of one round only
+    python benchmarks/parallel/summarize.py --dir results/round12 --plot ../../docs/img/parallel_round12.png
 """
 
 from __future__ import annotations
@@ -83,25 +84,7 @@ def plots(table: list[dict]) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    IMG.mkdir(parents=True, exist_ok=True)
-    problems = sorted({r["problem"] for r in table})
-    fig, axes = plt.subplots(1, len(problems), figsize=(5.5 * len(problems), 4), squeeze=False)
-    for ax, p in zip(axes[0], problems, strict=False):
-        for m in sorted({r["method"] for r in table if r["problem"] == p}):
-            pts = [(r["workers"], r["median_time_to_target_s"]) for r in table
-                   if r["problem"] == p and r["method"] == m and r["median_time_to_target_s"]]
-            if pts:
-                ax.plot(*zip(*sorted(pts), strict=False), "o-", label=m)
-        ax.set_xscale("log", base=2)
-        ax.set_yscale("log")
-        ax.set_xlabel("workers")
-        ax.set_ylabel("median simulated time to target (s)")
-        ax.set_title(f"{p}: time to sequential median final regret")
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(IMG / "parallel_time_to_target.png", dpi=100)
-    plt.close(fig)
-
+    plot_time_to_target(plt, table, IMG / "parallel_time_to_target.png")
     _plot_scale(plt, _load("coordinator_scale.jsonl"), "parallel_coordinator_scale.png", _scale_label,
                 latency_of=lambda r: r.get("overhead") is None)
     # round 3: the GP runs that finish all 5,000 trials (bounded suggestions, one at a time)
@@ -113,6 +96,30 @@ def plots(table: list[dict]) -> None:
     # round 5: batched asks with many trials in flight, 256 and 1,024 workers
     _plot_scale(plt, _load("coordinator_scale_round5.jsonl"), "parallel_coordinator_scale_round5.png",
                 lambda r: f"{r['workers']} workers, gp defaults, seed {r.get('seed', 0)}", latency_of=lambda r: True)
+
+
+def plot_time_to_target(plt, table: list[dict], path: Path) -> None:
+    """Median simulated time to target against the workers, one panel per problem, a line per method."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    problems = sorted({r["problem"] for r in table})
+    methods = sorted({r["method"] for r in table})
+    colour = {m: f"C{i}" for i, m in enumerate(methods)}  # one colour per method in every panel
+    fig, axes = plt.subplots(1, len(problems), figsize=(5.5 * len(problems), 4), squeeze=False)
+    for ax, p in zip(axes[0], problems, strict=False):
+        for m in methods:
+            pts = [(r["workers"], r["median_time_to_target_s"]) for r in table
+                   if r["problem"] == p and r["method"] == m and r["median_time_to_target_s"]]
+            if pts:
+                ax.plot(*zip(*sorted(pts), strict=False), "o-", color=colour[m], label=m)
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel("workers")
+        ax.set_ylabel("median simulated time to target (s)")
+        ax.set_title(f"{p}: time to sequential median final regret")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
 
 
 def _plot_scale(plt, rows: list[dict], name: str, label, latency_of) -> None:
@@ -202,6 +209,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dir", type=Path, default=None,
                     help="summarize the time-to-target results in this folder only (no plots)")
+    ap.add_argument("--plot", type=Path, default=None,
+                    help="with --dir: also plot that folder's time to target into this PNG")
     args = ap.parse_args()
     where = RESULTS if args.dir is None else args.dir
     table = time_to_target(where)
@@ -215,6 +224,13 @@ def main() -> None:
               f"coord {r['median_coordinator_share']:.2f}  util to target "
               f"{'-' if r['median_utilization_to_target'] is None else format(r['median_utilization_to_target'], '.2f')}")
     utilization_to_target(where)
+    if args.plot is not None:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        plot_time_to_target(plt, table, args.plot)
     if args.dir is None:
         for name in ("coordinator_scale_round5.jsonl", "coordinator_scale_round5_mean.jsonl",
                      "coordinator_scale_round6.jsonl", "coordinator_scale_round7.jsonl"):

@@ -118,7 +118,8 @@ def main() -> None:
     ap.add_argument("--seed-start", type=int, default=0,
                     help="first seed of the parallel runs (the sequential ones, the target, use 0..)")
     ap.add_argument("--budget", default="branin=25,hartmann3=30,hartmann6=50,ackley5=100,"
-                    "rosenbrock4=100,levy10=100,styblinski8=100")
+                    "rosenbrock4=100,levy10=100,styblinski8=100,mixed=100,svm_digits=100,"
+                    "gbm_cancer=100,mlp_wine=100")
     ap.add_argument("--real-limit", type=float, default=90.0)
     ap.add_argument("--skopt-max-workers", type=int, default=16)
     ap.add_argument("--reuse-sequential", action="store_true",
