@@ -253,5 +253,39 @@ PROBLEMS["mlp_logloss_wine"] = Problem(
     "mlp_logloss_wine", PROBLEMS["mlp_wine"].space, partial(mlp_wine, scoring="neg_log_loss"), None
 )
 
+def optuna_params(trial: Any, space: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Suggest every parameter of a parabo space on an Optuna trial (define-by-run)."""
+    p = {}
+    for name, s in space.items():
+        if s["type"] == "float":
+            p[name] = trial.suggest_float(name, s["low"], s["high"], log=s.get("log", False))
+        elif s["type"] == "int":
+            p[name] = trial.suggest_int(name, s["low"], s["high"], log=s.get("log", False))
+        else:
+            p[name] = trial.suggest_categorical(name, s["choices"])
+    return p
+
+
+def skopt_dimensions(space: dict[str, dict[str, Any]]) -> list[Any]:
+    """scikit-optimize's dimensions for a parabo space (log scales as log-uniform priors)."""
+    from skopt.space import Categorical, Integer, Real
+
+    dims: list[Any] = []
+    for s in space.values():
+        prior = "log-uniform" if s.get("log") else "uniform"
+        if s["type"] == "float":
+            dims.append(Real(s["low"], s["high"], prior=prior))
+        elif s["type"] == "int":
+            dims.append(Integer(s["low"], s["high"], prior=prior))
+        else:
+            dims.append(Categorical(s["choices"]))
+    return dims
+
+
+def skopt_params(names: list[str], x: list[Any]) -> dict[str, Any]:
+    """A scikit-optimize point as plain Python parameters (numpy scalars unwrapped)."""
+    return {n: (v.item() if hasattr(v, "item") else v) for n, v in zip(names, x, strict=True)}
+
+
 SYNTHETIC = ["branin", "hartmann6", "ackley5", "rosenbrock4", "levy10", "styblinski8", "mixed"]
 REAL = ["svm_digits", "gbm_cancer", "mlp_wine"]

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from problems import PROBLEMS, Problem  # noqa: E402
+from problems import PROBLEMS, Problem, optuna_params, skopt_dimensions, skopt_params  # noqa: E402
 
 RAW = Path(__file__).parent / "results" / "raw"
 
@@ -71,18 +71,6 @@ def run_parabo(prob: Problem, seed: int, budget: int, q: int, options: dict[str,
     return {"values": values, "ask_s": ask_s, "min_pending_dist": min(min_dist, default=None), "on_face": on_face}
 
 
-def _optuna_space(trial: Any, space: dict) -> dict[str, Any]:
-    p = {}
-    for name, s in space.items():
-        if s["type"] == "float":
-            p[name] = trial.suggest_float(name, s["low"], s["high"], log=s.get("log", False))
-        elif s["type"] == "int":
-            p[name] = trial.suggest_int(name, s["low"], s["high"], log=s.get("log", False))
-        else:
-            p[name] = trial.suggest_categorical(name, s["choices"])
-    return p
-
-
 def run_optuna(prob: Problem, seed: int, budget: int, which: str) -> dict:
     import optuna
 
@@ -98,7 +86,7 @@ def run_optuna(prob: Problem, seed: int, budget: int, which: str) -> dict:
     for _ in range(budget):
         t0 = time.perf_counter()
         trial = study.ask()
-        p = _optuna_space(trial, prob.space)
+        p = optuna_params(trial, prob.space)
         ask_s.append(time.perf_counter() - t0)
         v = prob.f(p)
         study.tell(trial, v)
@@ -108,24 +96,15 @@ def run_optuna(prob: Problem, seed: int, budget: int, which: str) -> dict:
 
 def run_skopt(prob: Problem, seed: int, budget: int) -> dict:
     from skopt import Optimizer
-    from skopt.space import Categorical, Integer, Real
 
-    dims, names = [], list(prob.space)
-    for s in prob.space.values():
-        prior = "log-uniform" if s.get("log") else "uniform"
-        if s["type"] == "float":
-            dims.append(Real(s["low"], s["high"], prior=prior))
-        elif s["type"] == "int":
-            dims.append(Integer(s["low"], s["high"], prior=prior))
-        else:
-            dims.append(Categorical(s["choices"]))
-    opt = Optimizer(dims, base_estimator="GP", n_initial_points=10, random_state=seed)
+    names = list(prob.space)
+    opt = Optimizer(skopt_dimensions(prob.space), base_estimator="GP", n_initial_points=10, random_state=seed)
     values, ask_s = [], []
     for _ in range(budget):
         t0 = time.perf_counter()
         x = opt.ask()
         ask_s.append(time.perf_counter() - t0)
-        p = {n: (v.item() if hasattr(v, "item") else v) for n, v in zip(names, x, strict=True)}
+        p = skopt_params(names, x)
         v = prob.f(p)
         t0 = time.perf_counter()
         opt.tell(x, v)

@@ -20,14 +20,20 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, os.environ.get("PARALLEL_BENCH_THREADS", "1"))
 
 import math
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from parabo.executors.base import Task
+
+sys.path.insert(0, str(Path(__file__).parent.parent / "gp"))
+import problems as gp_problems  # the GP benchmarks' problems and their Optuna/skopt space mappings
+
 from parabo.executors.simulated import SimulatedExecutor
 
 # ---------------------------------------------------------------- problems
@@ -80,12 +86,6 @@ def _hartmann(a: np.ndarray, p: np.ndarray) -> Callable[[np.ndarray], float]:
 
 def _gp_problem(name: str) -> Problem:
     """A problem of the GP benchmarks (``benchmarks/gp/problems.py``), same function and space."""
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).parent.parent / "gp"))
-    import problems as gp_problems
-
     p = gp_problems.PROBLEMS[name]
     names = list(p.space)
     bounds = [(float(s.get("low", 0)), float(s.get("high", 0))) for s in p.space.values()]
@@ -118,40 +118,17 @@ class OptunaAdapter:
         else:
             sampler = optuna.samplers.GPSampler(seed=seed)
         self.study = optuna.create_study(sampler=sampler)
-        self.dists = ({n: _optuna_dist(s) for n, s in problem.spec.items()} if problem.spec else
-                      {n: optuna.distributions.FloatDistribution(lo, hi)
-                       for n, (lo, hi) in zip(problem.names, problem.bounds, strict=False)})
+        self.space = problem.space
 
     def ask(self, n: int) -> list[tuple[Any, dict[str, Any]]]:
         out = []
         for _ in range(n):
-            trial = self.study.ask(self.dists)
-            out.append((trial, dict(trial.params)))
+            trial = self.study.ask()
+            out.append((trial, gp_problems.optuna_params(trial, self.space)))
         return out
 
     def tell(self, handle: Any, value: float) -> None:
         self.study.tell(handle, value)
-
-
-def _optuna_dist(s: Mapping[str, Any]) -> Any:
-    from optuna import distributions as d
-
-    if s["type"] == "categorical":
-        return d.CategoricalDistribution(list(s["choices"]))
-    if s["type"] == "int":
-        return d.IntDistribution(int(s["low"]), int(s["high"]), log=bool(s.get("log")))
-    return d.FloatDistribution(float(s["low"]), float(s["high"]), log=bool(s.get("log")))
-
-
-def _skopt_dim(s: Mapping[str, Any]) -> Any:
-    from skopt.space import Categorical, Integer, Real
-
-    prior = "log-uniform" if s.get("log") else "uniform"
-    if s["type"] == "categorical":
-        return Categorical(list(s["choices"]))
-    if s["type"] == "int":
-        return Integer(int(s["low"]), int(s["high"]), prior=prior)
-    return Real(float(s["low"]), float(s["high"]), prior=prior)
 
 
 class SkoptAdapter:
@@ -160,20 +137,13 @@ class SkoptAdapter:
     def __init__(self, problem: Problem, seed: int) -> None:
         from skopt import Optimizer
 
-        self.names, self.spec = problem.names, problem.spec
-        dims = [_skopt_dim(s) for s in problem.spec.values()] if problem.spec else problem.bounds
-        self.opt = Optimizer(dims, base_estimator="GP", n_initial_points=max(5, 2 * len(problem.bounds)),
-                             random_state=seed, acq_func="EI")
-
-    def _params(self, x: list[Any]) -> dict[str, Any]:
-        if not self.spec:
-            return dict(zip(self.names, map(float, x), strict=False))
-        return {n: (v if s["type"] == "categorical" else int(v) if s["type"] == "int" else float(v))
-                for (n, s), v in zip(self.spec.items(), x, strict=True)}
+        self.names = problem.names
+        self.opt = Optimizer(gp_problems.skopt_dimensions(problem.space), base_estimator="GP",
+                             n_initial_points=max(5, 2 * len(problem.bounds)), random_state=seed, acq_func="EI")
 
     def ask(self, n: int) -> list[tuple[Any, dict[str, Any]]]:
         xs = self.opt.ask(n_points=n, strategy="cl_min") if n > 1 else [self.opt.ask()]
-        return [(list(x), self._params(list(x))) for x in xs]
+        return [(list(x), gp_problems.skopt_params(self.names, list(x))) for x in xs]
 
     def tell(self, handle: Any, value: float) -> None:
         self.opt.tell(handle, value)

@@ -2,8 +2,8 @@
 
     python benchmarks/parallel/seed_times.py results/round9_peers64_charged hartmann6 optuna-gp 64 [--seeds 0-4]
 
-Prints each run's seed, time to target (None: not reached), trials and the coordinator's share
-of the simulated time, then the median time (unreached runs count as infinite).
+Prints each run's seed, time to target (None: not reached), trials, the coordinator's share of
+the simulated time and its seconds per trial, the utilization up to the target, then the median time (unreached runs count as infinite).
 """
 
 from __future__ import annotations
@@ -30,8 +30,11 @@ def main() -> None:
             and r["workers"] == args.workers and lo <= r["seed"] <= hi]
     for r in sorted(rows, key=lambda r: r["seed"]):
         t = r["time_to_target"]
+        u = r.get("utilization_to_target")
         print(f"seed {r['seed']:3d}  to target {'None' if t is None else f'{t:8.1f} s'}  trials {r['trials']:4d}  "
-              f"coordinator {r['coordinator_time'] / r['elapsed']:.3f}")
+              f"coordinator {r['coordinator_time'] / r['elapsed']:.3f} ({r['coordinator_time'] / r['trials']:.2f} s "
+              f"per trial)  utilization to target {'-' if u is None else f'{u:.3f}'}"
+              f"{'  TRUNCATED' if r.get('truncated') else ''}")
     times = [math.inf if r["time_to_target"] is None else r["time_to_target"] for r in rows]
     if times:
         reached = sum(math.isfinite(t) for t in times)

@@ -30,11 +30,22 @@ from parabo.scheduler import Scheduler  # noqa: E402
 from parabo.study import Study  # noqa: E402
 
 
+def _seed_range(text: str) -> range:
+    """``FIRST-LAST`` (inclusive) as a range; argparse turns the error into a usage message."""
+    try:
+        first, last = (int(x) for x in text.split("-"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected FIRST-LAST such as 0-20, got {text!r}") from None
+    if last < first:
+        raise argparse.ArgumentTypeError(f"LAST must be >= FIRST, got {text!r}")
+    return range(first, last + 1)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("problem", choices=sorted(PROBLEMS))
     ap.add_argument("workers", type=int)
-    ap.add_argument("seeds", help="FIRST-LAST, inclusive")
+    ap.add_argument("seeds", type=_seed_range, help="FIRST-LAST, inclusive")
     ap.add_argument("target_regret", type=float, help="e.g. the target_regret of a time_to_target.py row")
     ap.add_argument("--cap", type=int, default=208, help="trials per run (208: 2*100 + 2*4)")
     ap.add_argument("--gp-option", action="append", default=[], help="GP sampler option key=JSON")
@@ -42,9 +53,8 @@ def main() -> None:
     ttt.GP_OPTIONS.update({k: json.loads(v) for k, v in (kv.split("=", 1) for kv in args.gp_option)})
     problem = PROBLEMS[args.problem]
     target = problem.optimum + args.target_regret
-    first, last = (int(s) for s in args.seeds.split("-"))
     counts = []
-    for seed in range(first, last + 1):
+    for seed in args.seeds:
         sampler, _ = ttt.gp_sampler(seed)
         study = Study(problem.space, sampler=sampler)
         ex = SimulatedExecutor(problem, args.workers, runtime=ttt.RUNTIME, seed=seed, overhead=0)
