@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from click.testing import CliRunner
+
+from parabo.cli import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -121,3 +124,11 @@ def test_ctrl_c_waits_for_running_trials_and_exits_130(tmp_path: Path) -> None:
     assert proc.returncode == 130, err
     status = json.loads(parabo("status", str(tmp_path / "out"), "--json").stdout)
     assert status["running"] == 0 and status["completed"] >= 2  # the trials in flight finished
+
+
+def test_every_help_text_is_printed_as_written() -> None:
+    """Click does not %-format help texts: a literal ``%%`` would show doubled."""
+    for args in ([], ["run"], ["simulate"], ["status"], ["best"], ["export"]):
+        result = CliRunner().invoke(cli, [*args, "--help"])
+        assert result.exit_code == 0, result.output
+        assert "%%" not in result.output, (args, result.output)

@@ -188,7 +188,7 @@ def export(study_dir: Path, fmt: str, output: Path | None) -> None:
 @click.option("--seed", type=int, help="Seed of the sampler and the durations.")
 @click.option("--repeats", "-r", type=int, default=1, show_default=True,
               help="Runs per worker count, on seeds SEED, SEED+1, ...: the table shows medians, how many "
-                   "runs reach the target and, from 5 runs, a 95%% interval of the speed-up.")
+                   "runs reach the target and, from 5 runs, a 95% interval of the speed-up.")
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path),
               help="PNG to write (default: simulate-<study name>.png).")
 @click.option("--no-plot", is_flag=True, help="Write no plot.")
