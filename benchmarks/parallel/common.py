@@ -209,3 +209,16 @@ def time_to(curve: list[tuple[float, float]], target: float) -> float | None:
         if v <= target:
             return t
     return None
+
+
+def seed_range(text: str) -> range:
+    """``FIRST-LAST`` (inclusive) as a range, for a script's seeds argument (argparse ``type=``)."""
+    import argparse
+
+    try:
+        first, last = (int(x) for x in text.split("-"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected FIRST-LAST such as 0-20, got {text!r}") from None
+    if last < first:
+        raise argparse.ArgumentTypeError(f"LAST must be >= FIRST, got {text!r}")
+    return range(first, last + 1)

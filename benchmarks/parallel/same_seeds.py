@@ -16,17 +16,11 @@ import argparse
 import json
 import math
 import statistics
+import sys
 from pathlib import Path
 
-
-def _seeds(text: str) -> range:
-    try:
-        first, last = (int(x) for x in text.split("-"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected FIRST-LAST such as 0-20, got {text!r}") from None
-    if last < first:
-        raise argparse.ArgumentTypeError(f"LAST must be >= FIRST, got {text!r}")
-    return range(first, last + 1)
+sys.path.insert(0, str(Path(__file__).parent))
+from common import seed_range  # noqa: E402
 
 
 def cell(path: Path, method: str, workers: int, seeds: range) -> tuple[float, int, int]:
@@ -45,7 +39,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("problem")
     ap.add_argument("workers", type=int)
-    ap.add_argument("seeds", type=_seeds, help="FIRST-LAST, inclusive")
+    ap.add_argument("seeds", type=seed_range, help="FIRST-LAST, inclusive")
     ap.add_argument("specs", nargs="+", metavar="FOLDER:METHOD")
     args = ap.parse_args()
     for spec in args.specs:

@@ -23,29 +23,18 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 import time_to_target as ttt  # noqa: E402
-from common import PROBLEMS  # noqa: E402
+from common import PROBLEMS, seed_range  # noqa: E402
 
 from parabo.executors.simulated import SimulatedExecutor  # noqa: E402
 from parabo.scheduler import Scheduler  # noqa: E402
 from parabo.study import Study  # noqa: E402
 
 
-def _seed_range(text: str) -> range:
-    """``FIRST-LAST`` (inclusive) as a range; argparse turns the error into a usage message."""
-    try:
-        first, last = (int(x) for x in text.split("-"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected FIRST-LAST such as 0-20, got {text!r}") from None
-    if last < first:
-        raise argparse.ArgumentTypeError(f"LAST must be >= FIRST, got {text!r}")
-    return range(first, last + 1)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("problem", choices=sorted(PROBLEMS))
     ap.add_argument("workers", type=int)
-    ap.add_argument("seeds", type=_seed_range, help="FIRST-LAST, inclusive")
+    ap.add_argument("seeds", type=seed_range, help="FIRST-LAST, inclusive")
     ap.add_argument("target_regret", type=float, help="e.g. the target_regret of a time_to_target.py row")
     ap.add_argument("--cap", type=int, default=208, help="trials per run (208: 2*100 + 2*4)")
     ap.add_argument("--gp-option", action="append", default=[], help="GP sampler option key=JSON")
