@@ -49,7 +49,7 @@ def run_parabo(prob: Problem, seed: int, budget: int, q: int, options: dict[str,
         sampler.prior = replace(sampler.prior, **prior)
     history: list[Trial] = []
     pending: list[Trial] = []
-    values, ask_s, min_dist, on_face = [], [], [], []
+    values, params, ask_s, min_dist, on_face = [], [], [], [], []
     next_id = 0
     while len(history) < budget:
         if next_id < budget:
@@ -68,7 +68,10 @@ def run_parabo(prob: Problem, seed: int, budget: int, q: int, options: dict[str,
             t = pending.pop(0)
             history.append(t.evolve(state=TrialState.COMPLETE, value=prob.f(dict(t.params))))
             values.append(history[-1].value)
-    return {"values": values, "ask_s": ask_s, "min_pending_dist": min(min_dist, default=None), "on_face": on_face}
+            params.append(dict(t.params))
+    # "params" (in the order of "values") is for callers such as seq_reach.py; main() does not store it
+    return {"values": values, "params": params, "ask_s": ask_s, "min_pending_dist": min(min_dist, default=None),
+            "on_face": on_face}
 
 
 def run_optuna(prob: Problem, seed: int, budget: int, which: str) -> dict:
@@ -216,6 +219,7 @@ def main() -> None:
             wall_s=time.perf_counter() - t0,
         )
         best = min(v for v in r["values"] if v is not None and math.isfinite(v))
+        r.pop("params", None)
         out.write_text(json.dumps(r))
         print(
             f"{tag} {a.problem} q={a.pending} seed={seed} best={best:.6g} {r['wall_s']:.1f}s",

@@ -8,9 +8,10 @@ says more than a median log regret (docs/parallel.md, "Round 13"):
         'acquisition="thompson"'
 
 Arguments after the target: GPSampler options as key=JSON (``attr.<name>`` sets an attribute of
-the sampler after construction: how a throw-away patch reads its switch), ``budget=N`` (100) and
-``show=1`` (print the parameters of every trial at or below the target).
-The same seed gives the same run as the sequential rows of ``benchmarks/parallel/time_to_target.py``.
+the sampler after construction: how a throw-away patch reads its switch; ``prior.<field>`` a field
+of the MAP prior, as in ``run.py``), ``budget=N`` (100) and ``show=1`` (print the parameters of
+every trial at or below the target). The same seed gives the same run as the sequential rows of
+``benchmarks/parallel/time_to_target.py``.
 """
 
 from __future__ import annotations
@@ -22,9 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from problems import PROBLEMS  # noqa: E402
-
-from parabo.samplers import make_sampler  # noqa: E402
-from parabo.study import Study  # noqa: E402
+from run import run_parabo  # noqa: E402
 
 
 def main() -> None:
@@ -39,21 +38,14 @@ def main() -> None:
     show = bool(opts.pop("show", 0))
     finals, reached_at = [], []
     for seed in range(first_seed, last_seed + 1):
-        sampler = make_sampler({"name": "gp", "seed": seed, **{k: v for k, v in opts.items() if not k.startswith("attr.")}})
-        for k, v in opts.items():
-            if k.startswith("attr."):
-                setattr(sampler, k[5:], v)
-        study = Study(problem.space, sampler=sampler)
+        r = run_parabo(problem, seed, budget, 0, opts)  # nothing in flight: a sequential run
         best, first = float("inf"), None
-        for i in range(budget):
-            trial = study.ask()
-            value = problem.f(dict(trial.params))
-            study.tell(trial, value)
+        for i, (value, params) in enumerate(zip(r["values"], r["params"], strict=True)):
             best = min(best, value)
-            if show and value - optimum <= target:
-                print(f"  seed {seed} trial {i + 1}: {value:.5g} {dict(trial.params)}")
-            if first is None and best - optimum <= target:
-                first = i + 1
+            if value - optimum <= target:
+                first = i + 1 if first is None else first
+                if show:
+                    print(f"  seed {seed} trial {i + 1}: {value:.5g} {params}")
         finals.append(best)
         reached_at.append(first)
         print(f"seed {seed}: final best {best:.5g}, target reached at trial {first}", flush=True)

@@ -19,6 +19,7 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, os.environ.get("PARALLEL_BENCH_THREADS", "1"))
 
+import argparse
 import math
 import sys
 import time
@@ -213,8 +214,6 @@ def time_to(curve: list[tuple[float, float]], target: float) -> float | None:
 
 def seed_range(text: str) -> range:
     """``FIRST-LAST`` (inclusive) as a range, for a script's seeds argument (argparse ``type=``)."""
-    import argparse
-
     try:
         first, last = (int(x) for x in text.split("-"))
     except ValueError:
