@@ -17,8 +17,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def parabo(*args: str, cwd: Path = ROOT, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "parabo.cli", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "parabo.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def write(path: Path, text: str) -> Path:
@@ -59,7 +64,14 @@ def test_run_status_best_export(tmp_path: Path) -> None:
         r = parabo("export", str(out), "--format", fmt)
         assert r.returncode == 0, r.stderr
     df = pd.read_parquet(out / "trials.parquet")
-    assert len(df) == 8 and {"params_x", "params_optimizer", "value", "state", "duration", "worker"} <= set(df.columns)
+    assert len(df) == 8 and {
+        "params_x",
+        "params_optimizer",
+        "value",
+        "state",
+        "duration",
+        "worker",
+    } <= set(df.columns)
     assert len(pd.read_csv(out / "trials.csv")) == 8
     # running again resumes: nothing more to do at the same budget, 4 more with --trials 12
     r = parabo("run", str(study), "--trials", "12", "--workers", "2")
@@ -75,11 +87,23 @@ def test_run_status_best_export(tmp_path: Path) -> None:
         (STUDY.replace("workers: 2", "workers: 0"), "run.workers"),
         (STUDY.replace("workers: 2", "workers: two"), "run.workers"),
         (STUDY.replace("backend: process", "backend: gpu"), "run.backend"),
-        (STUDY.replace("low: -5, high: 10", "low: 10, high: -5"), "space.x: low (10) must be smaller"),
+        (
+            STUDY.replace("low: -5, high: 10", "low: 10, high: -5"),
+            "space.x: low (10) must be smaller",
+        ),
         (STUDY.replace("direction: minimize", "direction: down"), "direction"),
-        (STUDY.replace("python: helpers_objectives:metrics", "python: nomodule"), "objective.python"),
-        (STUDY.replace("python: helpers_objectives:metrics", "python: nomodule_xyz:f"), "cannot import module"),
-        (STUDY.replace("python: helpers_objectives:metrics", "command: 'python train.py'"), "objective.command"),
+        (
+            STUDY.replace("python: helpers_objectives:metrics", "python: nomodule"),
+            "objective.python",
+        ),
+        (
+            STUDY.replace("python: helpers_objectives:metrics", "python: nomodule_xyz:f"),
+            "cannot import module",
+        ),
+        (
+            STUDY.replace("python: helpers_objectives:metrics", "command: 'python train.py'"),
+            "objective.command",
+        ),
         (STUDY + "sampler: bogus\n", "unknown sampler 'bogus'"),
         (STUDY.replace("run: {trials: 6,", "run: {timeout: -3, trials: 6,"), "run.timeout"),
     ],
@@ -92,8 +116,15 @@ def test_bad_study_files_exit_2_with_one_clear_line(tmp_path: Path, text: str, w
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("flags, words", [(["--workers", "0"], "--workers"), (["--timeout", "soon"], "--timeout"),
-                                          (["--sampler", "{bad"], "--sampler"), (["--backend", "x"], "run.backend")])
+@pytest.mark.parametrize(
+    "flags, words",
+    [
+        (["--workers", "0"], "--workers"),
+        (["--timeout", "soon"], "--timeout"),
+        (["--sampler", "{bad"], "--sampler"),
+        (["--backend", "x"], "run.backend"),
+    ],
+)
 def test_bad_flags_exit_2(tmp_path: Path, flags: list[str], words: str) -> None:
     study = write(tmp_path / "study.yaml", STUDY)
     r = parabo("run", str(study), *flags)
@@ -108,16 +139,27 @@ def test_missing_things(tmp_path: Path) -> None:
 
 
 def test_ctrl_c_waits_for_running_trials_and_exits_130(tmp_path: Path) -> None:
-    text = STUDY.replace("python: helpers_objectives:metrics", "python: helpers_objectives:slow_quadratic")
+    text = STUDY.replace(
+        "python: helpers_objectives:metrics", "python: helpers_objectives:slow_quadratic"
+    )
     text = text.replace("metric: loss\n", "").replace("trials: 6", "trials: 1000")
     text = text.replace("layers: {type: int, low: 1, high: 4}", "sleep: {type: fixed, value: 0.5}")
     study = write(tmp_path / "study.yaml", text)
-    (tmp_path / "helpers_objectives.py").write_text((ROOT / "tests" / "helpers_objectives.py").read_text())
-    proc = subprocess.Popen([sys.executable, "-m", "parabo.cli", "run", str(study)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    (tmp_path / "helpers_objectives.py").write_text(
+        (ROOT / "tests" / "helpers_objectives.py").read_text()
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "parabo.cli", "run", str(study)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 60
     journal = tmp_path / "out" / "journal.jsonl"
-    while time.monotonic() < deadline and (not journal.exists() or journal.read_text().count('"e":"done"') < 2):
+    while time.monotonic() < deadline and (
+        not journal.exists() or journal.read_text().count('"e":"done"') < 2
+    ):
         time.sleep(0.1)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)

@@ -31,8 +31,13 @@ VALID: dict[str, Any] = {
 }
 
 junk = st.one_of(
-    st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=12), st.lists(st.integers(), max_size=3), st.dictionaries(st.text(max_size=5), st.integers(), max_size=3),
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=3),
 )
 
 
@@ -67,7 +72,9 @@ def mutated(draw: st.DrawFn) -> tuple[dict, tuple, str]:
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated())
-def test_mutated_study_files_are_accepted_or_rejected_clearly(case: tuple[dict, tuple, str]) -> None:
+def test_mutated_study_files_are_accepted_or_rejected_clearly(
+    case: tuple[dict, tuple, str],
+) -> None:
     data, path, action = case
     try:
         parse_study(data)

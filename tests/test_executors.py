@@ -86,7 +86,11 @@ def test_cancel_a_running_trial() -> None:
 def test_setup_runs_once_per_worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calls = tmp_path / "calls"
     monkeypatch.setenv("PARABO_TEST_CALLS", str(calls))
-    ex = make_executor("process", PythonObjective("helpers_objectives:with_data", "helpers_objectives:load_data"), 2)
+    ex = make_executor(
+        "process",
+        PythonObjective("helpers_objectives:with_data", "helpers_objectives:load_data"),
+        2,
+    )
     try:
         for i in range(10):
             ex.submit(Task(i, {"x": float(i)}))
@@ -132,7 +136,9 @@ def test_thread_backend_fails_an_overdue_python_trial() -> None:
 
 
 def test_gpus_are_shared_round_robin_and_a_replacement_keeps_its_slot() -> None:
-    ex = make_executor("process", PythonObjective("helpers_objectives:visible_gpu"), 4, gpus=["0", "1"])
+    ex = make_executor(
+        "process", PythonObjective("helpers_objectives:visible_gpu"), 4, gpus=["0", "1"]
+    )
     try:
         for i in range(40):
             ex.submit(Task(i, {}))
@@ -146,7 +152,9 @@ def test_gpus_are_shared_round_robin_and_a_replacement_keeps_its_slot() -> None:
 
 def parabo_minimize_gpu() -> list[float]:
     """One trial per worker slot at once: slots 0..3 see GPUs 0, 1, 0, 1."""
-    ex = make_executor("process", PythonObjective("helpers_objectives:visible_gpu_slow"), 4, gpus=["0", "1"])
+    ex = make_executor(
+        "process", PythonObjective("helpers_objectives:visible_gpu_slow"), 4, gpus=["0", "1"]
+    )
     try:
         for i in range(4):
             ex.submit(Task(i, {}))

@@ -67,7 +67,9 @@ def test_stale_lock_of_a_dead_process_is_taken_over(folder: Path) -> None:
         "import sys, time; from parabo import Study; "
         f"s = Study({SPACE!r}, storage=sys.argv[1]); print('locked', flush=True); time.sleep(60)"
     )
-    proc = subprocess.Popen([sys.executable, "-c", code, str(folder)], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, str(folder)], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "locked"
         with pytest.raises(StudyLockedError, match=f"pid {proc.pid}"):
@@ -80,15 +82,18 @@ def test_stale_lock_of_a_dead_process_is_taken_over(folder: Path) -> None:
 
 
 events = st.lists(
-    st.tuples(st.sampled_from(["ask", "start", "done", "fail"]), st.integers(0, 5), st.floats(-1e9, 1e9)),
+    st.tuples(
+        st.sampled_from(["ask", "start", "done", "fail"]), st.integers(0, 5), st.floats(-1e9, 1e9)
+    ),
     max_size=40,
 )
 
 
 @settings(max_examples=60, deadline=None)
 @given(events, st.integers(0, 400))
-def test_replay_equals_the_live_state_even_after_a_torn_tail(tmp_path_factory: pytest.TempPathFactory,
-                                                              script: list, cut: int) -> None:
+def test_replay_equals_the_live_state_even_after_a_torn_tail(
+    tmp_path_factory: pytest.TempPathFactory, script: list, cut: int
+) -> None:
     """Whatever sequence of asks and tells happened, reopening gives the same trials."""
     folder = tmp_path_factory.mktemp("s")
     study = Study(SPACE, sampler="random", seed=1, storage=folder)
@@ -108,8 +113,9 @@ def test_replay_equals_the_live_state_even_after_a_torn_tail(tmp_path_factory: p
     live = study.trials
     study.close()
     again = Study(SPACE, sampler="random", seed=1, storage=folder)
-    assert [(t.id, t.state, t.value, t.reason, dict(t.params)) for t in again.trials] == \
-        [(t.id, t.state, t.value, t.reason, dict(t.params)) for t in live]
+    assert [(t.id, t.state, t.value, t.reason, dict(t.params)) for t in again.trials] == [
+        (t.id, t.state, t.value, t.reason, dict(t.params)) for t in live
+    ]
     again.close()
     # a crash mid-write: cut the file anywhere in the last line; the rest still replays
     path = folder / "journal.jsonl"

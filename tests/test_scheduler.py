@@ -16,27 +16,44 @@ SPACE = {"x": {"type": "float", "low": -5, "high": 10}}
 
 
 def test_minimize_runs_the_loop() -> None:
-    study = parabo.minimize(lambda p: (p["x"] - 2) ** 2, SPACE, trials=20, workers=2, backend="thread", seed=0)
+    study = parabo.minimize(
+        lambda p: (p["x"] - 2) ** 2, SPACE, trials=20, workers=2, backend="thread", seed=0
+    )
     assert study.n_complete == 20 and len(study.trials) == 20
     assert study.best_value == min(t.value for t in study.trials)
 
 
 def test_maximize_with_a_dict_metric() -> None:
-    study = parabo.maximize("helpers_objectives:metrics", SPACE, trials=8, workers=2, metric="loss", seed=0)
+    study = parabo.maximize(
+        "helpers_objectives:metrics", SPACE, trials=8, workers=2, metric="loss", seed=0
+    )
     assert study.best_value == max(t.value for t in study.trials)
 
 
 @pytest.mark.parametrize("batch", [False, True])
 def test_budget_is_exact_and_outputs_are_written(folder: Path, batch: bool) -> None:
-    study = parabo.minimize("helpers_objectives:misbehave", {"mode": ["ok", "raise", "nan"]}, trials=15,
-                            workers=3, backend="thread", sampler="random", seed=0, storage=folder, batch=batch)
+    study = parabo.minimize(
+        "helpers_objectives:misbehave",
+        {"mode": ["ok", "raise", "nan"]},
+        trials=15,
+        workers=3,
+        backend="thread",
+        sampler="random",
+        seed=0,
+        storage=folder,
+        batch=batch,
+    )
     assert len(study.trials) == 15 and study.n_complete + study.n_failed == 15
     assert study.n_failed > 0  # failed trials count, and the study went on
     progress = json.loads((folder / "progress.json").read_text())
     assert progress["completed"] == study.n_complete and progress["failed"] == study.n_failed
     assert json.loads((folder / "best.json").read_text())["value"] == 1.0
     record = json.loads((folder / "trials" / "000000" / "trial.json").read_text())
-    assert json.loads((folder / "trials" / "000000" / "params.json").read_text())["mode"] in ("ok", "raise", "nan")
+    assert json.loads((folder / "trials" / "000000" / "params.json").read_text())["mode"] in (
+        "ok",
+        "raise",
+        "nan",
+    )
     assert record["state"] in ("complete", "failed")
 
 
@@ -55,13 +72,15 @@ def test_refill_is_asynchronous() -> None:
 
 def test_batch_mode_waits_for_the_whole_batch() -> None:
     study = Study({"sleep": [0.01, 0.3]}, seed=0)
-    ex = make_executor("thread", PythonObjective(lambda p: __import__("time").sleep(p["sleep"]) or 1.0), 3)
+    ex = make_executor(
+        "thread", PythonObjective(lambda p: __import__("time").sleep(p["sleep"]) or 1.0), 3
+    )
     Scheduler(study, ex, trials=9, batch=True).run()
     trials = study.trials
     for k in range(0, 9, 3):
-        batch_end = max(t.finished_at for t in trials[k:k + 3])
+        batch_end = max(t.finished_at for t in trials[k : k + 3])
         if k + 3 < 9:
-            assert all(t.asked_at >= batch_end for t in trials[k + 3:k + 6])
+            assert all(t.asked_at >= batch_end for t in trials[k + 3 : k + 6])
 
 
 def test_target_stops_asking() -> None:

@@ -62,7 +62,10 @@ def test_trial_time_limit_in_virtual_time():
     ex.submit(Task(0, {"x": 50.0}, timeout=20.0))
     ex.submit(Task(1, {"x": 5.0}, timeout=20.0))
     out = ex.collect() + ex.collect()
-    assert [(o.trial_id, o.reason, o.finished_at) for o in out] == [(1, None, 5.0), (0, "timeout", 20.0)]
+    assert [(o.trial_id, o.reason, o.finished_at) for o in out] == [
+        (1, None, 5.0),
+        (0, "timeout", 20.0),
+    ]
     assert "time limit" in out[1].error
 
 
@@ -102,9 +105,13 @@ def test_runtime_models_parse_and_name_the_field():
 
 def _run(seed, workers=4, trials=40, **kw):
     study = Study(SPACE, sampler="random", seed=seed)
-    ex = SimulatedExecutor(PythonObjective(square), workers, runtime="lognormal(60s, 0.8)", seed=seed, overhead=0, **kw)
+    ex = SimulatedExecutor(
+        PythonObjective(square), workers, runtime="lognormal(60s, 0.8)", seed=seed, overhead=0, **kw
+    )
     summary = Scheduler(study, ex, trials=trials, handle_signals=False).run()
-    rows = [(t.id, t.params["x"], t.value, t.started_at, t.finished_at, t.worker) for t in study.trials]
+    rows = [
+        (t.id, t.params["x"], t.value, t.started_at, t.finished_at, t.worker) for t in study.trials
+    ]
     return summary, rows, ex
 
 
@@ -119,7 +126,9 @@ def test_the_unchanged_scheduler_runs_on_it_and_is_deterministic():
     assert len({r[5] for r in rows1}) == 4
     assert 0.8 < ex.utilization() <= 1.0
     # at most 4 trials overlap at any time
-    events = sorted([(r[3], 1) for r in rows1] + [(r[4], -1) for r in rows1], key=lambda e: (e[0], e[1]))
+    events = sorted(
+        [(r[3], 1) for r in rows1] + [(r[4], -1) for r in rows1], key=lambda e: (e[0], e[1])
+    )
     level = peak = 0
     for _, d in events:
         level += d
@@ -131,7 +140,11 @@ def test_scheduler_time_limit_and_batches_in_virtual_time():
     study = Study(SPACE, sampler="random", seed=0)
     ex = SimulatedExecutor(square, 4, runtime="60s", overhead=0)
     summary = Scheduler(study, ex, trials=100, max_time=150, handle_signals=False).run()
-    assert summary.stop_reason == "time" and summary.n_complete == 8 and summary.elapsed == pytest.approx(150)
+    assert (
+        summary.stop_reason == "time"
+        and summary.n_complete == 8
+        and summary.elapsed == pytest.approx(150)
+    )
     study = Study(SPACE, sampler="random", seed=0)
     ex = SimulatedExecutor(square, 4, runtime=lambda p: 10 + p["x"], overhead=0)
     Scheduler(study, ex, trials=8, batch=True, handle_signals=False).run()
@@ -156,7 +169,9 @@ def test_measured_coordinator_time_is_charged():
 
 
 def test_backend_simulated_through_minimize_and_make_executor():
-    study = parabo.minimize(square, SPACE, backend="simulated", workers=8, trials=24, seed=0, sampler="random")
+    study = parabo.minimize(
+        square, SPACE, backend="simulated", workers=8, trials=24, seed=0, sampler="random"
+    )
     assert study.n_complete == 24
     assert max(t.finished_at for t in study.trials) < 24 * 60  # 8 in parallel, 60 s each
     ex = make_executor("simulated", PythonObjective(square), 2, runtime="5s", seed=1)

@@ -14,7 +14,9 @@ SPACE = {"x": {"type": "float", "low": -5, "high": 10}}
 def test_ask_tell_shape() -> None:
     study = parabo.Study(SPACE, direction="minimize", sampler="random", seed=0)
     trial = study.ask()
-    assert isinstance(trial.id, int) and isinstance(trial.params, dict) and set(trial.params) == {"x"}
+    assert (
+        isinstance(trial.id, int) and isinstance(trial.params, dict) and set(trial.params) == {"x"}
+    )
     done = study.tell(trial, 3.2)
     assert done.state is TrialState.COMPLETE and done.value == 3.2
     assert study.best.id == trial.id and study.best_value == 3.2
@@ -50,8 +52,14 @@ def test_sampler_sees_history_and_pending() -> None:
 
 @pytest.mark.parametrize(
     "value, reason",
-    [(math.nan, "invalid_result"), (math.inf, "invalid_result"), ("3", "invalid_result"), (None, "invalid_result"),
-     ({"acc": 1.0}, "invalid_result"), ({"loss": "x"}, "invalid_result")],
+    [
+        (math.nan, "invalid_result"),
+        (math.inf, "invalid_result"),
+        ("3", "invalid_result"),
+        (None, "invalid_result"),
+        ({"acc": 1.0}, "invalid_result"),
+        ({"loss": "x"}, "invalid_result"),
+    ],
 )
 def test_garbage_results_fail_the_trial(value: object, reason: str) -> None:
     study = Study(SPACE, metric="loss", seed=0)
@@ -100,7 +108,9 @@ def test_resume_keeps_trials_and_reruns_in_flight(folder: Path) -> None:
     r.close()
 
 
-@pytest.mark.parametrize("change, field", [({"direction": "maximize"}, "direction"), ({"metric": "acc"}, "metric")])
+@pytest.mark.parametrize(
+    "change, field", [({"direction": "maximize"}, "direction"), ({"metric": "acc"}, "metric")]
+)
 def test_resume_refuses_a_different_study(folder: Path, change: dict, field: str) -> None:
     Study(SPACE, storage=folder).close()
     with pytest.raises(ConfigError) as info:
@@ -120,13 +130,23 @@ def test_bad_arguments() -> None:
 
 
 def test_dataframe() -> None:
-    study = Study({"x": {"type": "float", "low": 0, "high": 1}, "c": ["a", "b"]}, metric="loss", seed=0)
+    study = Study(
+        {"x": {"type": "float", "low": 0, "high": 1}, "c": ["a", "b"]}, metric="loss", seed=0
+    )
     study.tell(study.ask(), {"loss": 1.0, "acc": 0.5})
     study.tell(study.ask(), error="boom")
     study.ask()
     df = study.to_dataframe()
     assert list(df["state"]) == ["complete", "failed", "running"]
-    assert {"params_x", "params_c", "metrics_loss", "metrics_acc", "duration", "worker", "error"} <= set(df.columns)
+    assert {
+        "params_x",
+        "params_c",
+        "metrics_loss",
+        "metrics_acc",
+        "duration",
+        "worker",
+        "error",
+    } <= set(df.columns)
 
 
 def test_random_and_sobol_are_reproducible() -> None:

@@ -1,9 +1,9 @@
 """parabo: parallel, asynchronous Bayesian optimization for expensive black-box functions.
 
-    >>> import parabo
-    >>> study = parabo.Study({"x": {"type": "float", "low": -5, "high": 10}}, sampler="random", seed=0)
-    >>> trial = study.ask()
-    >>> _ = study.tell(trial, (trial.params["x"] - 2) ** 2)
+>>> import parabo
+>>> study = parabo.Study({"x": {"type": "float", "low": -5, "high": 10}}, sampler="random", seed=0)
+>>> trial = study.ask()
+>>> _ = study.tell(trial, (trial.params["x"] - 2) ** 2)
 """
 
 from __future__ import annotations

@@ -20,8 +20,13 @@ __all__ = ["ResultCache", "trial_key"]
 
 def trial_key(params: Mapping[str, Any], fingerprint: str) -> str:
     """The cache key of ``params`` evaluated by the objective with ``fingerprint``."""
-    canonical = json.dumps({"objective": fingerprint, "params": dict(params)}, sort_keys=True,
-                           separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    canonical = json.dumps(
+        {"objective": fingerprint, "params": dict(params)},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+    )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 

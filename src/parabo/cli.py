@@ -60,26 +60,55 @@ def cli() -> None:
 @cli.command()
 @click.argument("study_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--workers", "-w", type=int, help="Trials in flight at once (overrides run.workers).")
-@click.option("--trials", "-n", type=int, help="Total finished trials wanted (overrides run.trials).")
-@click.option("--sampler", help="Sampler name, or a JSON mapping like '{\"name\": \"sobol\"}'.")
+@click.option(
+    "--trials", "-n", type=int, help="Total finished trials wanted (overrides run.trials)."
+)
+@click.option("--sampler", help='Sampler name, or a JSON mapping like \'{"name": "sobol"}\'.')
 @click.option("--seed", type=int, help="Seed of the sampler.")
 @click.option("--storage", help="Study folder (overrides storage; relative to the current folder).")
 @click.option("--backend", help="inline | thread | process | dask | simulated.")
-@click.option("--batch", is_flag=True, default=None, help="Synchronous batches instead of asynchronous refill.")
+@click.option(
+    "--batch",
+    is_flag=True,
+    default=None,
+    help="Synchronous batches instead of asynchronous refill.",
+)
 @click.option("--timeout", help="Per-trial time limit, e.g. 600 or 10m.")
 @click.option("--max-time", help="Wall-clock limit of the run, e.g. 2h.")
 @click.option("--target", type=float, help="Stop once a trial reaches this value or better.")
-@click.option("--retries", type=int, help="Run a trial that crashed or timed out again, up to N times.")
-@click.option("--cache/--no-cache", default=None,
-              help="Reuse results of parameters already evaluated (default: on for external commands).")
-@click.option("--stop-grace", help="After Ctrl-C/SIGTERM, seconds the trials in flight get before they are killed.")
+@click.option(
+    "--retries", type=int, help="Run a trial that crashed or timed out again, up to N times."
+)
+@click.option(
+    "--cache/--no-cache",
+    default=None,
+    help="Reuse results of parameters already evaluated (default: on for external commands).",
+)
+@click.option(
+    "--stop-grace",
+    help="After Ctrl-C/SIGTERM, seconds the trials in flight get before they are killed.",
+)
 @click.option("--verbose", "-v", is_flag=True, help="Print every trial's parameters and result.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @_guard
-def run(study_file: Path, workers: int | None, trials: int | None, sampler: str | None, seed: int | None,
-        storage: str | None, backend: str | None, batch: bool | None, timeout: str | None,
-        max_time: str | None, target: float | None, retries: int | None, cache: bool | None,
-        stop_grace: str | None, verbose: bool, quiet: bool) -> None:
+def run(
+    study_file: Path,
+    workers: int | None,
+    trials: int | None,
+    sampler: str | None,
+    seed: int | None,
+    storage: str | None,
+    backend: str | None,
+    batch: bool | None,
+    timeout: str | None,
+    max_time: str | None,
+    target: float | None,
+    retries: int | None,
+    cache: bool | None,
+    stop_grace: str | None,
+    verbose: bool,
+    quiet: bool,
+) -> None:
     """Run (or resume) the study described by STUDY_FILE (YAML or JSON)."""
     from parabo.config import load_study_file, parse_duration, with_overrides
     from parabo.display import ProgressDisplay
@@ -88,15 +117,26 @@ def run(study_file: Path, workers: int | None, trials: int | None, sampler: str 
     cfg, base_dir = load_study_file(study_file)
     for flag, value in (("--workers", workers), ("--trials", trials), ("--retries", retries)):
         if value is not None and value < (1 if flag == "--workers" else 0):
-            raise ConfigError(f"must be {'positive' if flag == '--workers' else 'zero or more'}, got {value}", field=flag)
+            raise ConfigError(
+                f"must be {'positive' if flag == '--workers' else 'zero or more'}, got {value}",
+                field=flag,
+            )
     if storage is not None:
         storage = str(Path(storage).resolve())
     cfg = with_overrides(
-        cfg, workers=workers, trials=trials, sampler=_sampler_option(sampler), seed=seed, storage=storage,
-        backend=backend, batch=batch,
+        cfg,
+        workers=workers,
+        trials=trials,
+        sampler=_sampler_option(sampler),
+        seed=seed,
+        storage=storage,
+        backend=backend,
+        batch=batch,
         timeout=None if timeout is None else parse_duration(timeout, "--timeout"),
         max_time=None if max_time is None else parse_duration(max_time, "--max-time"),
-        target=target, retries=retries, cache=cache,
+        target=target,
+        retries=retries,
+        cache=cache,
         stop_grace=None if stop_grace is None else parse_duration(stop_grace, "--stop-grace"),
     )
     display = ProgressDisplay(verbose=verbose, quiet=quiet)
@@ -127,7 +167,9 @@ def status(study_dir: Path, as_json: bool) -> None:
         click.echo(json.dumps(record, indent=2))
         return
     click.echo(f"study {record['study']} ({record['direction']}) in {study_dir}")
-    click.echo(f"  completed {record['completed']}, failed {record['failed']}, running or interrupted {record['running']}")
+    click.echo(
+        f"  completed {record['completed']}, failed {record['failed']}, running or interrupted {record['running']}"
+    )
     if record["best_value"] is not None:
         click.echo(f"  best value {record['best_value']:.6g} (trial {record['best_trial']})")
         for k, v in record["best_params"].items():
@@ -151,7 +193,17 @@ def best(study_dir: Path, as_json: bool) -> None:
     if b is None:
         raise ParaboError(f"the study in {study_dir} has no completed trial yet")
     if as_json:
-        click.echo(json.dumps({"id": b.id, "value": b.value, "params": dict(b.params), "metrics": dict(b.metrics)}, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "id": b.id,
+                    "value": b.value,
+                    "params": dict(b.params),
+                    "metrics": dict(b.metrics),
+                },
+                indent=2,
+            )
+        )
         return
     click.echo(f"best value {b.value:.10g} (trial {b.id})")
     for k, v in b.params.items():
@@ -161,8 +213,12 @@ def best(study_dir: Path, as_json: bool) -> None:
 @cli.command()
 @click.argument("study_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--format", "fmt", default="csv", show_default=True, help="csv | parquet | json")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="File to write (default: trials.<format> in the study folder).")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write (default: trials.<format> in the study folder).",
+)
 @_guard
 def export(study_dir: Path, fmt: str, output: Path | None) -> None:
     """Write every trial of the study in STUDY_DIR as a table, one row per trial."""
@@ -175,29 +231,68 @@ def export(study_dir: Path, fmt: str, output: Path | None) -> None:
 
 @cli.command()
 @click.argument("study_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--workers", "-w", "workers_list", default="1,4,16,64", show_default=True,
-              help="Worker counts to compare, separated by commas.")
-@click.option("--duration", help="Trial durations, e.g. 60s or 'lognormal(60s, 0.5)' (default: run.runtime).")
+@click.option(
+    "--workers",
+    "-w",
+    "workers_list",
+    default="1,4,16,64",
+    show_default=True,
+    help="Worker counts to compare, separated by commas.",
+)
+@click.option(
+    "--duration", help="Trial durations, e.g. 60s or 'lognormal(60s, 0.5)' (default: run.runtime)."
+)
 @click.option("--trials", "-n", type=int, help="Finished trials per run (default: run.trials).")
-@click.option("--target", type=float,
-              help="Value to reach (default: the 1-worker runs' median final best).")
-@click.option("--from-study", type=click.Path(file_okay=False, path_type=Path),
-              help="Replay the recorded trials of this study folder (values and durations).")
-@click.option("--stand-in", type=click.Choice(["objective", "synthetic"]),
-              help="What gives values: the study's Python objective (default) or a cheap synthetic function.")
+@click.option(
+    "--target", type=float, help="Value to reach (default: the 1-worker runs' median final best)."
+)
+@click.option(
+    "--from-study",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Replay the recorded trials of this study folder (values and durations).",
+)
+@click.option(
+    "--stand-in",
+    type=click.Choice(["objective", "synthetic"]),
+    help="What gives values: the study's Python objective (default) or a cheap synthetic function.",
+)
 @click.option("--seed", type=int, help="Seed of the sampler and the durations.")
-@click.option("--repeats", "-r", type=int, default=1, show_default=True,
-              help="Runs per worker count, on seeds SEED, SEED+1, ...: the table shows medians, how many "
-                   "runs reach the target and, from 5 runs, a 95% interval of the speed-up.")
-@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path),
-              help="PNG to write (default: simulate-<study name>.png).")
+@click.option(
+    "--repeats",
+    "-r",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Runs per worker count, on seeds SEED, SEED+1, ...: the table shows medians, how many "
+    "runs reach the target and, from 5 runs, a 95% interval of the speed-up.",
+)
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="PNG to write (default: simulate-<study name>.png).",
+)
 @click.option("--no-plot", is_flag=True, help="Write no plot.")
-@click.option("--json", "json_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write the results as JSON to this file.")
+@click.option(
+    "--json",
+    "json_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the results as JSON to this file.",
+)
 @_guard
-def simulate(study_file: Path, workers_list: str, duration: str | None, trials: int | None,
-             target: float | None, from_study: Path | None, stand_in: str | None, seed: int | None,
-             repeats: int, plot: Path | None, no_plot: bool, json_file: Path | None) -> None:
+def simulate(
+    study_file: Path,
+    workers_list: str,
+    duration: str | None,
+    trials: int | None,
+    target: float | None,
+    from_study: Path | None,
+    stand_in: str | None,
+    seed: int | None,
+    repeats: int,
+    plot: Path | None,
+    no_plot: bool,
+    json_file: Path | None,
+) -> None:
     """Simulate STUDY_FILE with several worker counts: time to target, utilization, coordinator share."""
     from parabo.config import load_study_file
     from parabo.simulate import (
@@ -213,9 +308,19 @@ def simulate(study_file: Path, workers_list: str, duration: str | None, trials: 
     cfg, base_dir = load_study_file(study_file)
     if not no_plot:
         check_plotting()
-    report = simulate_study(cfg, base_dir, workers=workers, duration=duration, trials=trials, target=target,
-                            from_study=from_study, stand_in=stand_in, seed=seed, repeats=repeats,
-                            progress=lambda line: click.echo(line, err=True))
+    report = simulate_study(
+        cfg,
+        base_dir,
+        workers=workers,
+        duration=duration,
+        trials=trials,
+        target=target,
+        from_study=from_study,
+        stand_in=stand_in,
+        seed=seed,
+        repeats=repeats,
+        progress=lambda line: click.echo(line, err=True),
+    )
     click.echo(format_report(report))
     if json_file is not None:
         click.echo(f"wrote {write_json(report, json_file)}")

@@ -76,7 +76,9 @@ class ClusterConfig(BaseModel):
     def _shorthand(cls, v: Any) -> Any:
         if isinstance(v, str):
             if v.lower() not in _CLUSTER_TYPES:
-                raise ValueError(f"must be 'local' or a mapping with type: one of {', '.join(_CLUSTER_TYPES[1:])}, got {v!r}")
+                raise ValueError(
+                    f"must be 'local' or a mapping with type: one of {', '.join(_CLUSTER_TYPES[1:])}, got {v!r}"
+                )
             return {"type": v.lower()}
         return v
 
@@ -122,8 +124,10 @@ class RunConfig(_Strict):
     target: float | None = None
     # failures (docs: README "Failures"): retries of the same parameters, and when to give up
     retries: int = Field(0, ge=0)
-    retry_on: list[Literal["crashed", "timeout", "exception", "exit_code", "invalid_result"]] = Field(
-        default_factory=lambda: ["crashed", "timeout"]  # type: ignore[arg-type]
+    retry_on: list[Literal["crashed", "timeout", "exception", "exit_code", "invalid_result"]] = (
+        Field(
+            default_factory=lambda: ["crashed", "timeout"]  # type: ignore[arg-type]
+        )
     )
     max_failures: int | None = Field(20, ge=1)  # consecutive failed trials that stop the study
     stop_grace: float | None = None  # seconds in-flight trials get after a stop signal
@@ -131,12 +135,18 @@ class RunConfig(_Strict):
     cache: bool | None = None
     cache_dir: str | None = None  # default: <study folder>/cache; share it between studies
     trial_folders: Literal["id", "key"] = "id"  # name trial folders by id or by cache key
-    runtime: str | float | None = None  # backend simulated: trial durations, e.g. 'lognormal(60s, 0.5)'
+    runtime: str | float | None = (
+        None  # backend simulated: trial durations, e.g. 'lognormal(60s, 0.5)'
+    )
     # backend dask (docs/cluster.md): an existing scheduler, or a cluster parabo starts
     address: str | None = None  # e.g. tcp://10.0.0.5:8786
     cluster: ClusterConfig | None = None  # local, or {type: slurm, cores, memory, walltime, ...}
-    idle_timeout: float | None = None  # stop when no Dask worker is connected this long (default 10m)
-    gpus: list[int | str] | None = None  # backend process: GPU ids shared round-robin (default: detected)
+    idle_timeout: float | None = (
+        None  # stop when no Dask worker is connected this long (default 10m)
+    )
+    gpus: list[int | str] | None = (
+        None  # backend process: GPU ids shared round-robin (default: detected)
+    )
     resources: ResourcesConfig | None = None  # what one trial needs: {cpus, gpus, memory}
 
     @field_validator("address", "cluster", "idle_timeout")
@@ -145,8 +155,14 @@ class RunConfig(_Strict):
         if v is not None and info.data.get("backend") != "dask":
             raise ValueError("applies to backend: dask only; set backend: dask")
         if info.field_name == "cluster" and v is not None and info.data.get("address") is not None:
-            raise ValueError("give either address (an existing scheduler) or cluster (one parabo starts), not both")
-        if info.field_name == "address" and v is not None and not re.fullmatch(r"[a-z]+://\S+|[^\s:/]+:\d+", v):
+            raise ValueError(
+                "give either address (an existing scheduler) or cluster (one parabo starts), not both"
+            )
+        if (
+            info.field_name == "address"
+            and v is not None
+            and not re.fullmatch(r"[a-z]+://\S+|[^\s:/]+:\d+", v)
+        ):
             raise ValueError(f"expected a scheduler address like tcp://10.0.0.5:8786, got {v!r}")
         return v
 
@@ -215,13 +231,17 @@ class ObjectiveConfig(_Strict):
     @classmethod
     def _import_path(cls, v: str | None) -> str | None:
         if v is not None and not re.fullmatch(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*", v):
-            raise ValueError(f"expected 'module:function' (e.g. examples.quickstart_objective:evaluate), got {v!r}")
+            raise ValueError(
+                f"expected 'module:function' (e.g. examples.quickstart_objective:evaluate), got {v!r}"
+            )
         return v
 
     @model_validator(mode="after")
     def _one_kind(self) -> ObjectiveConfig:
         if (self.python is None) == (self.command is None):
-            raise ValueError("give exactly one of 'python' (module:function) or 'command' (a list of arguments)")
+            raise ValueError(
+                "give exactly one of 'python' (module:function) or 'command' (a list of arguments)"
+            )
         if self.setup is not None and self.command is not None:
             raise ValueError("'setup' applies to Python objectives only")
         return self
@@ -231,7 +251,9 @@ class ObjectiveConfig(_Strict):
             # the study file's folder and the current folder, so both 'mod:fn' and 'pkg.mod:fn' import
             return PythonObjective(self.python, self.setup, paths=(str(base_dir), os.getcwd()))
         assert self.command is not None
-        return CommandObjective(tuple(self.command), self.result_file, dict(self.env), cwd=str(base_dir))
+        return CommandObjective(
+            tuple(self.command), self.result_file, dict(self.env), cwd=str(base_dir)
+        )
 
 
 class StudyConfig(_Strict):
@@ -273,17 +295,31 @@ def _format_errors(exc: ValidationError, model: type[BaseModel]) -> ConfigError:
     if kind == "extra_forbidden":
         parent: Any = model
         for part in loc[:-1]:
-            ann = parent.model_fields.get(part) if isinstance(parent, type) and issubclass(parent, BaseModel) else None
+            ann = (
+                parent.model_fields.get(part)
+                if isinstance(parent, type) and issubclass(parent, BaseModel)
+                else None
+            )
             parent = ann.annotation if ann is not None else None
-        allowed = sorted(parent.model_fields) if isinstance(parent, type) and issubclass(parent, BaseModel) else []
-        msg = f"unknown key {loc[-1]!r}" + (f"; allowed keys: {', '.join(allowed)}" if allowed else "")
+        allowed = (
+            sorted(parent.model_fields)
+            if isinstance(parent, type) and issubclass(parent, BaseModel)
+            else []
+        )
+        msg = f"unknown key {loc[-1]!r}" + (
+            f"; allowed keys: {', '.join(allowed)}" if allowed else ""
+        )
     elif kind == "missing":
         msg = "missing required key"
     elif kind == "literal_error":
         msg = f"{err['msg'].replace('Input should be', 'must be')}, got {err.get('input')!r}"
     else:
         msg = err["msg"].removeprefix("Value error, ")
-        if "input" in err and kind not in ("value_error",) and not isinstance(err["input"], (dict, list)):
+        if (
+            "input" in err
+            and kind not in ("value_error",)
+            and not isinstance(err["input"], (dict, list))
+        ):
             msg += f", got {err['input']!r}"
     more = len(exc.errors()) - 1
     if more:
@@ -319,7 +355,9 @@ def load_study_file(path: str | Path) -> tuple[StudyConfig, Path]:
     try:
         data = json.loads(text) if p.suffix.lower() == ".json" else yaml.safe_load(text)
     except json.JSONDecodeError as exc:
-        raise ConfigError(f"{p} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+        raise ConfigError(
+            f"{p} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        ) from None
     except yaml.YAMLError as exc:
         where = ""
         mark = getattr(exc, "problem_mark", None)

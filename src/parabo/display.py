@@ -32,8 +32,13 @@ class ProgressDisplay:
     ``verbose`` adds one line per finished trial with its parameters and result.
     """
 
-    def __init__(self, verbose: bool = False, quiet: bool = False, file: IO[str] | None = None,
-                 every: float = 5.0) -> None:
+    def __init__(
+        self,
+        verbose: bool = False,
+        quiet: bool = False,
+        file: IO[str] | None = None,
+        every: float = 5.0,
+    ) -> None:
         self.console = Console(file=file or sys.stderr, highlight=False, soft_wrap=True)
         self.verbose = verbose
         self.quiet = quiet
@@ -69,7 +74,9 @@ class ProgressDisplay:
         if s.study.repaired:
             self.console.print(f"[yellow]note:[/] {s.study.repaired}")
         if self.console.is_terminal:
-            self.live = Live(Text(self._status(s)), console=self.console, refresh_per_second=4, transient=True)
+            self.live = Live(
+                Text(self._status(s)), console=self.console, refresh_per_second=4, transient=True
+            )
             self.live.start()
         self._last_line = time.monotonic()
 
@@ -84,7 +91,9 @@ class ProgressDisplay:
             dur = trial.duration
             self.console.print(
                 f"trial {trial.id}: {what} | {_params(trial.params)}"
-                f" | {dur:.2f} s on {trial.worker}" if dur is not None else f"trial {trial.id}: {what}"
+                f" | {dur:.2f} s on {trial.worker}"
+                if dur is not None
+                else f"trial {trial.id}: {what}"
             )
         elif trial.state is TrialState.FAILED:
             first = (trial.error or "").splitlines()[0][:200] if trial.error else ""
@@ -115,6 +124,10 @@ class ProgressDisplay:
         }.get(summary.stop_reason, summary.stop_reason)
         self.console.print(f"stopped: {why}")
         if summary.reused or summary.retried:
-            self.console.print(f"{summary.reused} trial(s) reused from the cache, {summary.retried} attempt(s) retried")
+            self.console.print(
+                f"{summary.reused} trial(s) reused from the cache, {summary.retried} attempt(s) retried"
+            )
         if summary.best is not None:
-            self.console.print(f"best value {_fmt(summary.best.value)} (trial {summary.best.id}): {_params(summary.best.params)}")
+            self.console.print(
+                f"best value {_fmt(summary.best.value)} (trial {summary.best.id}): {_params(summary.best.params)}"
+            )

@@ -50,7 +50,9 @@ __all__ = [
 ]
 
 OUTPUT_CAP = 10 * 1024 * 1024  # bytes of stdout/stderr kept per trial
-_PLACEHOLDER = re.compile(r"\{(params_file|trial_dir|trial_id|result_file|study_file_dir|params\.([^{}]+))\}")
+_PLACEHOLDER = re.compile(
+    r"\{(params_file|trial_dir|trial_id|result_file|study_file_dir|params\.([^{}]+))\}"
+)
 
 
 class ObjectiveFailure(Exception):
@@ -94,7 +96,9 @@ def import_object(path: str, field_name: str = "objective.python") -> Any:
         try:
             obj = getattr(obj, part)
         except AttributeError:
-            raise ConfigError(f"module {module_name!r} has no attribute {attr!r}", field=field_name) from None
+            raise ConfigError(
+                f"module {module_name!r} has no attribute {attr!r}", field=field_name
+            ) from None
     return obj
 
 
@@ -131,9 +135,15 @@ class PythonObjective(Objective):
 
     def __post_init__(self) -> None:
         if not (callable(self.function) or isinstance(self.function, str)):
-            raise ConfigError(f"expected a callable or 'module:function', got {self.function!r}", field="objective")
+            raise ConfigError(
+                f"expected a callable or 'module:function', got {self.function!r}",
+                field="objective",
+            )
         if self.setup is not None and not (callable(self.setup) or isinstance(self.setup, str)):
-            raise ConfigError(f"expected a callable or 'module:function', got {self.setup!r}", field="objective.setup")
+            raise ConfigError(
+                f"expected a callable or 'module:function', got {self.setup!r}",
+                field="objective.setup",
+            )
 
     def _resolve(self) -> tuple[Callable[..., Any], Callable[[], Any] | None]:
         for p in reversed(self.paths):
@@ -260,14 +270,20 @@ class CommandObjective(Objective):
     kill_grace: float = 2.0
 
     def __post_init__(self) -> None:
-        if isinstance(self.command, str) or not isinstance(self.command, Sequence) or not self.command:
+        if (
+            isinstance(self.command, str)
+            or not isinstance(self.command, Sequence)
+            or not self.command
+        ):
             raise ConfigError(
                 "expected a non-empty list of arguments, e.g. [python, train.py, --params, '{params_file}']",
                 field="objective.command",
             )
         for i, a in enumerate(self.command):
             if not isinstance(a, (str, int, float)) or isinstance(a, bool):
-                raise ConfigError(f"argument {i} must be a string, got {a!r}", field="objective.command")
+                raise ConfigError(
+                    f"argument {i} must be a string, got {a!r}", field="objective.command"
+                )
         object.__setattr__(self, "command", tuple(str(a) for a in self.command))
 
     def identity(self) -> str:
@@ -307,7 +323,9 @@ class CommandObjective(Objective):
             if m.group(2) is not None:
                 name = m.group(2)
                 if name not in ctx.params:
-                    raise ObjectiveFailure(f"placeholder {m.group(0)} names no parameter", "bad_command")
+                    raise ObjectiveFailure(
+                        f"placeholder {m.group(0)} names no parameter", "bad_command"
+                    )
                 return _format_value(ctx.params[name])
             return values[m.group(1)]
 
@@ -342,11 +360,18 @@ class CommandObjective(Objective):
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
             try:
                 proc = subprocess.Popen(
-                    argv, cwd=trial_dir, env=env, stdin=subprocess.DEVNULL,
-                    stdout=out, stderr=err, start_new_session=True,
+                    argv,
+                    cwd=trial_dir,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=err,
+                    start_new_session=True,
                 )
             except OSError as exc:
-                raise ObjectiveFailure(f"cannot start {argv[0]!r}: {exc.strerror}", "bad_command") from None
+                raise ObjectiveFailure(
+                    f"cannot start {argv[0]!r}: {exc.strerror}", "bad_command"
+                ) from None
             if ctx.on_child is not None:
                 ctx.on_child(proc.pid)
             try:
@@ -354,7 +379,9 @@ class CommandObjective(Objective):
             except subprocess.TimeoutExpired:
                 kill_group(proc.pid, self.kill_grace)
                 proc.wait()
-                raise ObjectiveFailure(f"the command ran over its time limit of {ctx.timeout:g} s", "timeout") from None
+                raise ObjectiveFailure(
+                    f"the command ran over its time limit of {ctx.timeout:g} s", "timeout"
+                ) from None
             except BaseException:
                 kill_group(proc.pid, self.kill_grace)
                 proc.wait()
@@ -377,18 +404,21 @@ class CommandObjective(Objective):
         if result_path.exists():
             text = result_path.read_text(errors="replace")
             if not text.strip():
-                raise ObjectiveFailure(f"the result file {self.result_file} is empty", "invalid_result")
+                raise ObjectiveFailure(
+                    f"the result file {self.result_file} is empty", "invalid_result"
+                )
             try:
                 return json.loads(text)
             except ValueError:
                 raise ObjectiveFailure(
-                    f"the result file {self.result_file} is not JSON: {text[:200]!r}", "invalid_result"
+                    f"the result file {self.result_file} is not JSON: {text[:200]!r}",
+                    "invalid_result",
                 ) from None
         stdout = _read_capped(out_path)
         if not stdout.strip():
             raise ObjectiveFailure(
                 f"the command wrote no {self.result_file} and printed nothing; print a JSON "
-                "value (e.g. {\"loss\": 0.1}) as the last line, or write the result file",
+                'value (e.g. {"loss": 0.1}) as the last line, or write the result file',
                 "invalid_result",
             )
         try:
@@ -396,7 +426,8 @@ class CommandObjective(Objective):
         except ValueError:
             last = stdout.strip().splitlines()[-1]
             raise ObjectiveFailure(
-                f"the last line of the command's output is not JSON: {last[:200]!r}", "invalid_result"
+                f"the last line of the command's output is not JSON: {last[:200]!r}",
+                "invalid_result",
             ) from None
 
 
@@ -408,4 +439,7 @@ def as_objective(objective: Objective | Callable[..., Any] | str | Sequence[str]
         return PythonObjective(objective)
     if isinstance(objective, Sequence):
         return CommandObjective(tuple(objective))
-    raise ConfigError(f"expected a callable, 'module:function' or a command list, got {objective!r}", field="objective")
+    raise ConfigError(
+        f"expected a callable, 'module:function' or a command list, got {objective!r}",
+        field="objective",
+    )

@@ -73,25 +73,44 @@ def optimize(
         if cache is not False:
             if cache is True:
                 if study.folder is None:
-                    raise ConfigError("cache=True needs a storage folder; or give the cache folder", field="cache")
+                    raise ConfigError(
+                        "cache=True needs a storage folder; or give the cache folder", field="cache"
+                    )
                 cache = study.folder / "cache"
             options["cache"] = make_cache(obj, Path(cache), cache_key)
-        run_scheduler(study, obj, trials=trials, workers=workers, backend=backend, timeout=timeout,
-                      max_time=max_time, target=target, batch=batch, listener=listener,
-                      backend_options=backend_options, **options)
+        run_scheduler(
+            study,
+            obj,
+            trials=trials,
+            workers=workers,
+            backend=backend,
+            timeout=timeout,
+            max_time=max_time,
+            target=target,
+            batch=batch,
+            listener=listener,
+            backend_options=backend_options,
+            **options,
+        )
     finally:
         study.close()
     return study
 
 
-def minimize(objective: Callable[..., Any] | str | Sequence[str] | Objective,
-             space: Space | Mapping[str, Any], **kwargs: Any) -> Study:
+def minimize(
+    objective: Callable[..., Any] | str | Sequence[str] | Objective,
+    space: Space | Mapping[str, Any],
+    **kwargs: Any,
+) -> Study:
     """:func:`optimize` with ``direction="minimize"``."""
     return optimize(objective, space, direction="minimize", **kwargs)
 
 
-def maximize(objective: Callable[..., Any] | str | Sequence[str] | Objective,
-             space: Space | Mapping[str, Any], **kwargs: Any) -> Study:
+def maximize(
+    objective: Callable[..., Any] | str | Sequence[str] | Objective,
+    space: Space | Mapping[str, Any],
+    **kwargs: Any,
+) -> Study:
     """:func:`optimize` with ``direction="maximize"``."""
     return optimize(objective, space, direction="maximize", **kwargs)
 
@@ -118,8 +137,17 @@ def run_scheduler(
     """
     executor = make_executor(backend, objective, workers, **dict(backend_options or {}))
     try:
-        scheduler = Scheduler(study, executor, trials=trials, max_time=max_time, target=target,
-                              batch=batch, trial_timeout=timeout, listener=listener, **options)
+        scheduler = Scheduler(
+            study,
+            executor,
+            trials=trials,
+            max_time=max_time,
+            target=target,
+            batch=batch,
+            trial_timeout=timeout,
+            listener=listener,
+            **options,
+        )
         return scheduler.run()
     finally:
         executor.close(cancel=True)
@@ -132,7 +160,9 @@ def _backend_options(cfg: StudyConfig) -> dict[str, Any]:
         return {
             "address": run.address,
             "cluster": run.cluster.options() if run.cluster is not None else None,
-            "resources": run.resources.model_dump(exclude_none=True) if run.resources is not None else None,
+            "resources": run.resources.model_dump(exclude_none=True)
+            if run.resources is not None
+            else None,
             "idle_timeout": run.idle_timeout,
         }
     if run.backend == "process":
@@ -141,7 +171,10 @@ def _backend_options(cfg: StudyConfig) -> dict[str, Any]:
         wanted = run.resources.gpus if run.resources is not None else None
         if run.gpus is None and not wanted:
             return {}
-        return {"gpus": run.gpus if run.gpus is not None else detect_gpus(), "gpus_per_trial": wanted or 1}
+        return {
+            "gpus": run.gpus if run.gpus is not None else detect_gpus(),
+            "gpus_per_trial": wanted or 1,
+        }
     if run.backend == "simulated":
         return {"runtime": run.runtime, "seed": cfg.seed}
     return {}
@@ -153,7 +186,9 @@ def make_cache(objective: Objective, folder: Path, cache_key: str | None = None)
     return ResultCache(folder, fingerprint)
 
 
-def _failure_options(cfg: StudyConfig, objective: Objective, study: Study, base_dir: Path) -> dict[str, Any]:
+def _failure_options(
+    cfg: StudyConfig, objective: Objective, study: Study, base_dir: Path
+) -> dict[str, Any]:
     """Retries, failure limits, stop grace and the result cache from the ``run`` section."""
     run = cfg.run
     use_cache = run.cache if run.cache is not None else objective.external
@@ -174,7 +209,9 @@ def _failure_options(cfg: StudyConfig, objective: Objective, study: Study, base_
     }
 
 
-def run_study(cfg: StudyConfig, base_dir: Path, listener: SchedulerListener | None = None) -> tuple[Study, RunSummary]:
+def run_study(
+    cfg: StudyConfig, base_dir: Path, listener: SchedulerListener | None = None
+) -> tuple[Study, RunSummary]:
     """Run a validated study file: open (or resume) its folder and run to a stop."""
     storage = Path(cfg.storage) if cfg.storage else Path("runs") / cfg.name
     if not storage.is_absolute():
@@ -182,13 +219,28 @@ def run_study(cfg: StudyConfig, base_dir: Path, listener: SchedulerListener | No
     storage = storage.resolve()
     objective = cfg.objective.build(base_dir)
     _check(objective)  # a wrong import path fails before the study folder is made
-    study = Study(cfg.build_space(), cfg.direction, cfg.sampler, cfg.seed,
-                  storage=storage, metric=cfg.metric, name=cfg.name)
+    study = Study(
+        cfg.build_space(),
+        cfg.direction,
+        cfg.sampler,
+        cfg.seed,
+        storage=storage,
+        metric=cfg.metric,
+        name=cfg.name,
+    )
     try:
         summary = run_scheduler(
-            study, objective, trials=cfg.run.trials, workers=cfg.run.workers,
-            backend=cfg.run.backend, timeout=cfg.run.timeout, max_time=cfg.run.max_time,
-            target=cfg.run.target, batch=cfg.run.batch, listener=listener, backend_options=_backend_options(cfg),
+            study,
+            objective,
+            trials=cfg.run.trials,
+            workers=cfg.run.workers,
+            backend=cfg.run.backend,
+            timeout=cfg.run.timeout,
+            max_time=cfg.run.max_time,
+            target=cfg.run.target,
+            batch=cfg.run.batch,
+            listener=listener,
+            backend_options=_backend_options(cfg),
             **_failure_options(cfg, objective, study, base_dir),
         )
     finally:

@@ -19,7 +19,14 @@ if TYPE_CHECKING:
     from parabo.scheduler import Scheduler
     from parabo.study import Study
 
-__all__ = ["EXPORT_FORMATS", "FolderWriter", "export_trials", "progress_record", "trials_dataframe", "write_json_atomic"]
+__all__ = [
+    "EXPORT_FORMATS",
+    "FolderWriter",
+    "export_trials",
+    "progress_record",
+    "trials_dataframe",
+    "write_json_atomic",
+]
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
@@ -77,6 +84,7 @@ class FolderWriter:
         if self._error is not None:
             raise StorageError(f"cannot write the study folder: {self._error}") from self._error
 
+
 EXPORT_FORMATS = ("csv", "parquet", "json")
 
 
@@ -107,21 +115,38 @@ def trials_dataframe(trials: Sequence[Trial], space: Space) -> pd.DataFrame:
             error=t.error,
         )
         rows.append(row)
-    columns = ["id", "state", "value", *(f"params_{n}" for n in space), *(f"metrics_{k}" for k in metric_names),
-               "asked_at", "started_at", "finished_at", "duration", "worker", "attempt", "reason", "error"]
+    columns = [
+        "id",
+        "state",
+        "value",
+        *(f"params_{n}" for n in space),
+        *(f"metrics_{k}" for k in metric_names),
+        "asked_at",
+        "started_at",
+        "finished_at",
+        "duration",
+        "worker",
+        "attempt",
+        "reason",
+        "error",
+    ]
     df = pd.DataFrame(rows, columns=columns)
     for col in ("asked_at", "started_at", "finished_at"):
         df[col] = pd.to_datetime(df[col], unit="s", utc=True)
     return df
 
 
-def export_trials(study: Study, fmt: str = "csv", output: str | os.PathLike[str] | None = None) -> Path:
+def export_trials(
+    study: Study, fmt: str = "csv", output: str | os.PathLike[str] | None = None
+) -> Path:
     """Write the trials table as CSV, parquet or JSON; returns the path written.
 
     The default path is ``trials.<fmt>`` in the study folder.
     """
     if fmt not in EXPORT_FORMATS:
-        raise ConfigError(f"unknown format {fmt!r}; use one of: {', '.join(EXPORT_FORMATS)}", field="--format")
+        raise ConfigError(
+            f"unknown format {fmt!r}; use one of: {', '.join(EXPORT_FORMATS)}", field="--format"
+        )
     if output is None:
         if study.folder is None:
             raise ConfigError("an in-memory study needs an output path", field="--output")

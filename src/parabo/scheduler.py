@@ -33,7 +33,9 @@ from parabo.trial import Trial, TrialState
 __all__ = ["RunSummary", "Scheduler", "SchedulerListener"]
 
 _POLL = 0.25
-DEFAULT_RETRY_ON = frozenset({"crashed", "timeout"})  # seconds: how often the loop looks at signals and the clock while waiting
+DEFAULT_RETRY_ON = frozenset(
+    {"crashed", "timeout"}
+)  # seconds: how often the loop looks at signals and the clock while waiting
 
 
 @dataclass(frozen=True)
@@ -177,7 +179,9 @@ class Scheduler:
     def _key(self, trial: Trial) -> str:
         key = self._keys.get(trial.id)
         if key is None:
-            key = self._keys[trial.id] = trial_key(trial.params, self.cache.fingerprint if self.cache else "")
+            key = self._keys[trial.id] = trial_key(
+                trial.params, self.cache.fingerprint if self.cache else ""
+            )
         return key
 
     def _on_process(self, trial_id: int, pgid: int) -> None:
@@ -193,7 +197,9 @@ class Scheduler:
             return False
         now = self.clock()
         result = hit.get("metrics") if self.study.metric is not None else hit["value"]
-        done = self.study.tell(trial, result, started_at=now, finished_at=now, worker="cache", reused=True)
+        done = self.study.tell(
+            trial, result, started_at=now, finished_at=now, worker="cache", reused=True
+        )
         self.n_reused += 1
         self._after_tell(done)
         return True
@@ -208,7 +214,9 @@ class Scheduler:
             # external commands create their folder and params.json themselves before they start
             self._writer.put(Path(trial_dir) / "params.json", dict(trial.params))
         self.inflight[trial.id] = trial
-        self.executor.submit(Task(trial.id, trial.params, trial_dir, trial.attempt, self.trial_timeout))
+        self.executor.submit(
+            Task(trial.id, trial.params, trial_dir, trial.attempt, self.trial_timeout)
+        )
         return True
 
     def _fill(self) -> None:
@@ -226,7 +234,9 @@ class Scheduler:
             # free workers, the first worker does not wait for the suggestions of all the
             # others. Synchronous batches ask for the whole batch.
             if not self.batch:
-                want = min(want, max(1, int(self.study.sampler.batch_size(want, len(self.inflight)))))
+                want = min(
+                    want, max(1, int(self.study.sampler.batch_size(want, len(self.inflight))))
+                )
             new = self.study.ask(want)
             self.study.commit(sync=False)
             started = [self._submit(trial) for trial in new]
@@ -259,10 +269,16 @@ class Scheduler:
         trial_dir = self._trial_dir(trial)
         if trial_dir is not None and self._writer is not None:
             record = {
-                "id": trial.id, "state": trial.state.value, "value": trial.value,
-                "metrics": dict(trial.metrics), "error": trial.error, "reason": trial.reason,
-                "started_at": trial.started_at, "finished_at": trial.finished_at,
-                "worker": trial.worker, "attempt": trial.attempt,
+                "id": trial.id,
+                "state": trial.state.value,
+                "value": trial.value,
+                "metrics": dict(trial.metrics),
+                "error": trial.error,
+                "reason": trial.reason,
+                "started_at": trial.started_at,
+                "finished_at": trial.finished_at,
+                "worker": trial.worker,
+                "attempt": trial.attempt,
             }
             self._writer.put(Path(trial_dir) / "trial.json", record)
         self._after_tell(trial)
@@ -274,16 +290,25 @@ class Scheduler:
             if self.cache is not None and not trial.reused:
                 key = self._key(trial)
                 record = {
-                    "key": key, "value": trial.value, "metrics": dict(trial.metrics),
-                    "params": dict(trial.params), "objective": self.cache.fingerprint,
-                    "study": self.study.name, "trial": trial.id, "at": trial.finished_at,
+                    "key": key,
+                    "value": trial.value,
+                    "metrics": dict(trial.metrics),
+                    "params": dict(trial.params),
+                    "objective": self.cache.fingerprint,
+                    "study": self.study.name,
+                    "trial": trial.id,
+                    "at": trial.finished_at,
                 }
                 self.cache.remember(key, record)
                 if self._writer is not None:
                     self._writer.put(self.cache.path(key), record)
         elif trial.state is TrialState.FAILED and trial.reason not in RERUN_REASONS:
             self._failures_in_a_row += 1
-            if self.max_failures is not None and self._failures_in_a_row >= self.max_failures and not self.message:
+            if (
+                self.max_failures is not None
+                and self._failures_in_a_row >= self.max_failures
+                and not self.message
+            ):
                 first = (trial.error or "").splitlines()[0][:300] if trial.error else ""
                 self._stop = self._stop or "failures"
                 self.message = (
@@ -298,7 +323,11 @@ class Scheduler:
             self._cancel_all()
         if self._stop is not None:
             return
-        if self.target is not None and best is not None and not self.study.better(self.target, best):
+        if (
+            self.target is not None
+            and best is not None
+            and not self.study.better(self.target, best)
+        ):
             self._stop = "target"
         elif self.max_time is not None and self.elapsed >= self.max_time:
             self._stop = "time"
@@ -345,7 +374,12 @@ class Scheduler:
         if best is not None:
             self._writer.put(
                 self.study.folder / "best.json",
-                {"id": best.id, "value": best.value, "params": dict(best.params), "metrics": dict(best.metrics)},
+                {
+                    "id": best.id,
+                    "value": best.value,
+                    "params": dict(best.params),
+                    "metrics": dict(best.metrics),
+                },
             )
 
     # ------------------------------------------------------------------ the loop
@@ -367,7 +401,9 @@ class Scheduler:
                 self._check_stop()
                 if self._stop is None:
                     self._fill()
-                if not self.inflight and (self._stop is not None or (self._remaining() <= 0 and not self._rerun)):
+                if not self.inflight and (
+                    self._stop is not None or (self._remaining() <= 0 and not self._rerun)
+                ):
                     break
                 outcomes = self.executor.collect(timeout=self._wait())
                 if not outcomes:
@@ -423,7 +459,9 @@ class Scheduler:
         me = host()
         for trial in self._rerun:
             for proc in self.study.processes(trial):
-                if proc.get("host") == me and kill_orphan_group(int(proc["pgid"]), proc.get("start")):
+                if proc.get("host") == me and kill_orphan_group(
+                    int(proc["pgid"]), proc.get("start")
+                ):
                     self.n_orphans_killed += 1
 
     def _abort(self) -> None:
@@ -433,7 +471,11 @@ class Scheduler:
             self.executor.close(cancel=True)
         finally:
             for tid in list(self.inflight):
-                self.study.tell(tid, error="the coordinator stopped before the trial finished", reason="interrupted")
+                self.study.tell(
+                    tid,
+                    error="the coordinator stopped before the trial finished",
+                    reason="interrupted",
+                )
             self.inflight.clear()
             self.study.commit(sync=True)
             self._progress()

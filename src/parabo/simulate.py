@@ -148,19 +148,21 @@ def summarize_runs(runs: Sequence[SimulationRun], draws: int = 2000) -> list[Wor
             lo, hi = np.percentile(base / meds, [2.5, 97.5])  # an unreached median gives 0x
             interval = (float(lo), float(hi))
         bests = [r.best for r in group if r.best is not None]
-        rows.append(WorkerSummary(
-            workers=n,
-            runs=len(group),
-            reached=int(np.sum(np.isfinite(times))),
-            trials=int(np.median([r.trials for r in group])),
-            elapsed=float(np.median([r.elapsed for r in group])),
-            time_to_target=t if math.isfinite(t) else None,
-            speedup=speedup,
-            speedup_interval=interval,
-            best=float(np.median(bests)) if bests else None,
-            utilization=float(np.median([r.utilization for r in group])),
-            coordinator_share=float(np.median([r.coordinator_share for r in group])),
-        ))
+        rows.append(
+            WorkerSummary(
+                workers=n,
+                runs=len(group),
+                reached=int(np.sum(np.isfinite(times))),
+                trials=int(np.median([r.trials for r in group])),
+                elapsed=float(np.median([r.elapsed for r in group])),
+                time_to_target=t if math.isfinite(t) else None,
+                speedup=speedup,
+                speedup_interval=interval,
+                best=float(np.median(bests)) if bests else None,
+                utilization=float(np.median([r.utilization for r in group])),
+                coordinator_share=float(np.median([r.coordinator_share for r in group])),
+            )
+        )
     return rows
 
 
@@ -172,14 +174,19 @@ def parse_workers(text: str, field_name: str = "--workers") -> list[int]:
         if not part:
             continue
         if not part.isdigit() or int(part) < 1:
-            raise ConfigError(f"expected positive whole numbers separated by commas, got {text!r}", field=field_name)
+            raise ConfigError(
+                f"expected positive whole numbers separated by commas, got {text!r}",
+                field=field_name,
+            )
         out.append(int(part))
     if not out:
         raise ConfigError("give at least one worker count, e.g. 1,4,16", field=field_name)
     return sorted(set(out))
 
 
-def synthetic_objective(space: Space, direction: str, seed: int = 0) -> Callable[[Mapping[str, Any]], float]:
+def synthetic_objective(
+    space: Space, direction: str, seed: int = 0
+) -> Callable[[Mapping[str, Any]], float]:
     """A cheap, smooth, mildly multimodal function of the unit-cube image of the parameters.
 
     Its optimum is at a random point of the cube (fixed by ``seed``); the value
@@ -206,17 +213,23 @@ class _Replay:
         try:
             self.space = recorded.space
             self.direction = recorded.direction
-            done = [t for t in recorded.trials if t.state is TrialState.COMPLETE and t.value is not None]
+            done = [
+                t for t in recorded.trials if t.state is TrialState.COMPLETE and t.value is not None
+            ]
         finally:
             recorded.close()
         if not done:
-            raise ConfigError(f"the study in {folder} has no completed trial to replay", field="--from-study")
+            raise ConfigError(
+                f"the study in {folder} has no completed trial to replay", field="--from-study"
+            )
         self.points = self.space.to_unit_array([t.params for t in done])
         self.values = np.array([float(t.value) for t in done])  # type: ignore[arg-type]
         self.durations = np.array(
             [
                 (t.finished_at - t.started_at)
-                if t.finished_at is not None and t.started_at is not None and t.finished_at > t.started_at
+                if t.finished_at is not None
+                and t.started_at is not None
+                and t.finished_at > t.started_at
                 else math.nan
                 for t in done
             ]
@@ -302,7 +315,8 @@ def simulate_study(
         if spec is None:
             if not replay.has_durations:
                 raise ConfigError(
-                    f"the study in {from_study} lacks start or end times; give --duration", field="--duration"
+                    f"the study in {from_study} lacks start or end times; give --duration",
+                    field="--duration",
                 )
             spec = replay.duration
     else:
@@ -322,13 +336,17 @@ def simulate_study(
             objective = synthetic_objective(space, direction, seed)
             source = "synthetic stand-in (smooth, random optimum)"
         else:
-            raise ConfigError(f"must be 'objective' or 'synthetic', got {kind!r}", field="--stand-in")
+            raise ConfigError(
+                f"must be 'objective' or 'synthetic', got {kind!r}", field="--stand-in"
+            )
     if spec is None:
         raise ConfigError(
             "give trial durations, e.g. --duration 'lognormal(60s, 0.5)' (or run.runtime in the study file)",
             field="--duration",
         )
-    runtime: RuntimeModel = parse_runtime(spec, "--duration" if duration is not None else "run.runtime")
+    runtime: RuntimeModel = parse_runtime(
+        spec, "--duration" if duration is not None else "run.runtime"
+    )
     if target is not None and not math.isfinite(target):
         raise ConfigError("must be a finite number", field="--target")
 
@@ -338,12 +356,23 @@ def simulate_study(
             if progress is not None:
                 of = f" (run {k + 1} of {repeats})" if repeats > 1 else ""
                 progress(f"simulating {n} worker{'s' if n > 1 else ''}{of} ...")
-            runs.append(_run_once(cfg, space, direction, objective, runtime, n, n_trials, seed + k, overhead))
+            runs.append(
+                _run_once(
+                    cfg, space, direction, objective, runtime, n, n_trials, seed + k, overhead
+                )
+            )
     goal = target if target is not None else _majority_best(runs, direction)
     runs = [_with_target(r, goal, direction) for r in runs]
     return SimulationReport(
-        cfg.name, direction, _sampler_name(cfg.sampler), str(runtime), source, goal,
-        [r for r in runs if r.workers in workers], repeats, target is not None,
+        cfg.name,
+        direction,
+        _sampler_name(cfg.sampler),
+        str(runtime),
+        source,
+        goal,
+        [r for r in runs if r.workers in workers],
+        repeats,
+        target is not None,
     )
 
 
@@ -361,12 +390,27 @@ def _majority_best(runs: Sequence[SimulationRun], direction: str) -> float | Non
     return finals[k] if k < len(finals) else None
 
 
-def _run_once(cfg: StudyConfig, space: Space, direction: str, objective: Any, runtime: RuntimeModel,
-              workers: int, trials: int, seed: int, overhead: float | None) -> SimulationRun:
+def _run_once(
+    cfg: StudyConfig,
+    space: Space,
+    direction: str,
+    objective: Any,
+    runtime: RuntimeModel,
+    workers: int,
+    trials: int,
+    seed: int,
+    overhead: float | None,
+) -> SimulationRun:
     study = Study(space, direction, cfg.sampler, seed, metric=cfg.metric)  # type: ignore[arg-type]
     executor = SimulatedExecutor(objective, workers, runtime=runtime, seed=seed, overhead=overhead)
-    scheduler = Scheduler(study, executor, trials=trials, batch=cfg.run.batch,
-                          trial_timeout=cfg.run.timeout, handle_signals=False)
+    scheduler = Scheduler(
+        study,
+        executor,
+        trials=trials,
+        batch=cfg.run.batch,
+        trial_timeout=cfg.run.timeout,
+        handle_signals=False,
+    )
     summary = scheduler.run()
     start = scheduler.started_at
     end = start + summary.elapsed
@@ -382,7 +426,9 @@ def _run_once(cfg: StudyConfig, space: Space, direction: str, objective: Any, ru
         elapsed=summary.elapsed,
         best=best,
         utilization=executor.utilization(until=end),
-        coordinator_share=executor.coordinator_time / summary.elapsed if summary.elapsed > 0 else 0.0,
+        coordinator_share=executor.coordinator_time / summary.elapsed
+        if summary.elapsed > 0
+        else 0.0,
         curve=curve,
         seed=seed,
     )
@@ -395,8 +441,17 @@ def _with_target(run: SimulationRun, target: float | None, direction: str) -> Si
             if value <= target if direction == "minimize" else value >= target:
                 reached = t
                 break
-    return SimulationRun(run.workers, run.trials, run.elapsed, run.best, run.utilization,
-                         run.coordinator_share, reached, run.curve, run.seed)
+    return SimulationRun(
+        run.workers,
+        run.trials,
+        run.elapsed,
+        run.best,
+        run.utilization,
+        run.coordinator_share,
+        reached,
+        run.curve,
+        run.seed,
+    )
 
 
 def _clock(seconds: float | None) -> str:
@@ -417,27 +472,38 @@ def format_report(report: SimulationReport) -> str:
     lines = [
         f"study {report.study} ({report.direction}), sampler {report.sampler}, durations {report.runtime}",
         f"values from {report.stand_in}",
-        "target " + ("none" if report.target is None else f"{report.target:.6g}")
+        "target "
+        + ("none" if report.target is None else f"{report.target:.6g}")
         + (" (given)" if report.target_given else f" (default: {default})"),
     ]
     if many:
         first = report.runs[0].seed
-        lines.append(f"runs per worker count: {report.repeats} (seeds {first}..{first + report.repeats - 1}); "
-                     "medians, a run that misses the target counts as never; interval: 95% bootstrap")
+        lines.append(
+            f"runs per worker count: {report.repeats} (seeds {first}..{first + report.repeats - 1}); "
+            "medians, a run that misses the target counts as never; interval: 95% bootstrap"
+        )
     head = f"{'workers':>7}  {'trials':>6}  {'to target':>11}  {'speed-up':>8}  "
     if many:
         head += f"{'interval':>13}  {'reached':>7}  "
-    lines += ["", head + f"{'final best':>12}  {'total':>9}  {'utilization':>11}  {'coordinator':>11}"]
+    lines += [
+        "",
+        head + f"{'final best':>12}  {'total':>9}  {'utilization':>11}  {'coordinator':>11}",
+    ]
     for row in report.summary():
         speed = "-" if row.speedup is None else f"{row.speedup:.1f}x"
         best = "-" if row.best is None else f"{row.best:.6g}"
         line = f"{row.workers:>7}  {row.trials:>6}  {_clock(row.time_to_target):>11}  {speed:>8}  "
         if many:
-            iv = "-" if row.speedup_interval is None else (
-                f"{row.speedup_interval[0]:.1f}-{row.speedup_interval[1]:.1f}x")
+            iv = (
+                "-"
+                if row.speedup_interval is None
+                else (f"{row.speedup_interval[0]:.1f}-{row.speedup_interval[1]:.1f}x")
+            )
             line += f"{iv:>13}  {f'{row.reached}/{row.runs}':>7}  "
-        lines.append(line + f"{best:>12}  {_clock(row.elapsed):>9}  "
-                     f"{row.utilization:>10.1%}  {row.coordinator_share:>10.2%}")
+        lines.append(
+            line + f"{best:>12}  {_clock(row.elapsed):>9}  "
+            f"{row.utilization:>10.1%}  {row.coordinator_share:>10.2%}"
+        )
     return "\n".join(lines)
 
 
@@ -462,9 +528,17 @@ def plot_report(report: SimulationReport, path: str | Path) -> Path:
         times = [t / per for t, _ in r.curve] + [r.elapsed / per]
         values = [v for _, v in r.curve] + [r.curve[-1][1]]
         all_values += values
-        label = None if r.workers in colours else f"{r.workers} worker{'s' if r.workers > 1 else ''}"
-        (line,) = left.step(times, values, where="post", label=label, color=colours.get(r.workers),
-                            alpha=0.5 if report.repeats > 1 else 1.0)
+        label = (
+            None if r.workers in colours else f"{r.workers} worker{'s' if r.workers > 1 else ''}"
+        )
+        (line,) = left.step(
+            times,
+            values,
+            where="post",
+            label=label,
+            color=colours.get(r.workers),
+            alpha=0.5 if report.repeats > 1 else 1.0,
+        )
         colours.setdefault(r.workers, line.get_color())
     if report.target is not None:
         left.axhline(report.target, color="grey", linestyle=":", linewidth=1, label="target")

@@ -321,7 +321,9 @@ class Fixed(Param):
 
     def validate(self, value: Any) -> Any:
         if not _same_choice(value, self.value) and value != self.value:
-            raise SpaceError(f"expected the fixed value {self.value!r}, got {value!r}", field=self.name)
+            raise SpaceError(
+                f"expected the fixed value {self.value!r}, got {value!r}", field=self.name
+            )
         return self.value
 
     def to_dict(self) -> dict[str, Any]:
@@ -408,7 +410,9 @@ class Space(Mapping[str, Param]):
         built: dict[str, Param] = {}
         for name, spec in params.items():
             if not isinstance(name, str) or not name or not name.isprintable():
-                raise SpaceError(f"parameter names must be non-empty strings, got {name!r}", field="space")
+                raise SpaceError(
+                    f"parameter names must be non-empty strings, got {name!r}", field="space"
+                )
             built[name] = param_from_dict(name, spec)
         self._params = built
         self._free = tuple(p for p in built.values() if p.kind != "fixed")
@@ -462,7 +466,9 @@ class Space(Mapping[str, Param]):
             raise SpaceError(f"parameters must be a mapping, got {type(params).__name__}")
         unknown = set(params) - set(self._params)
         if unknown:
-            raise SpaceError(f"unknown parameter(s) {sorted(unknown)!r}; the space has {list(self._params)!r}")
+            raise SpaceError(
+                f"unknown parameter(s) {sorted(unknown)!r}; the space has {list(self._params)!r}"
+            )
         out: dict[str, Any] = {}
         for name, p in self._params.items():
             if name not in params:

@@ -93,7 +93,9 @@ def interpret_result(result: Any, metric: str | None) -> tuple[float, dict[str, 
     else:
         value = _number(result)
         if value is None:
-            kind = "nothing (None)" if result is None else f"{type(result).__name__} {result!r:.200}"
+            kind = (
+                "nothing (None)" if result is None else f"{type(result).__name__} {result!r:.200}"
+            )
             raise InvalidResult(f"the objective returned {kind}, not a number")
         metrics = {}
     if not math.isfinite(value):
@@ -178,14 +180,24 @@ class Study:
         path = Path(folder)
         journal_path = path / JOURNAL_FILE
         if not journal_path.exists():
-            raise ConfigError(f"{path} is not a study folder (it has no {JOURNAL_FILE})", field="STUDY_DIR")
+            raise ConfigError(
+                f"{path} is not a study folder (it has no {JOURNAL_FILE})", field="STUDY_DIR"
+            )
         journal = FileJournal(journal_path, writable=False)
         events = journal.read().events
         if not events or events[0].get("e") != "study":
-            raise StorageError(f"{journal_path} has no study header; is this a parabo study folder?")
+            raise StorageError(
+                f"{journal_path} has no study header; is this a parabo study folder?"
+            )
         head = events[0]
-        study = cls(head["space"], head["direction"], "random", storage=journal, metric=head.get("metric"),
-                    name=head.get("name"))
+        study = cls(
+            head["space"],
+            head["direction"],
+            "random",
+            storage=journal,
+            metric=head.get("metric"),
+            name=head.get("name"),
+        )
         study.folder = path
         return study
 
@@ -224,7 +236,9 @@ class Study:
             return
         head = events[0]
         if head.get("e") != "study":
-            raise StorageError("the journal does not start with a study header; is this a parabo study folder?")
+            raise StorageError(
+                "the journal does not start with a study header; is this a parabo study folder?"
+            )
         where = f" in {self.folder}" if self.folder else ""
         if Space(head["space"]) != self.space:
             raise ConfigError(
@@ -354,7 +368,9 @@ class Study:
                 try:
                     rows.append(self.space.validate(params))
                 except SpaceError as exc:
-                    raise TrialError(f"sampler {self.sampler!r} suggested invalid parameters: {exc}") from exc
+                    raise TrialError(
+                        f"sampler {self.sampler!r} suggested invalid parameters: {exc}"
+                    ) from exc
         now = self.clock()
         trials = []
         for params in rows:
@@ -385,12 +401,16 @@ class Study:
             raise TrialError(f"trial {tid} is already {current.state.value}; a trial is told once")
         return current
 
-    def mark_started(self, trial: Trial | int, worker: str | None = None, t: float | None = None) -> Trial:
+    def mark_started(
+        self, trial: Trial | int, worker: str | None = None, t: float | None = None
+    ) -> Trial:
         """Record that a worker started running a pending trial (a new attempt on reruns)."""
         current = self._resolve(trial)
         attempt = current.attempt + 1 if current.started_at is not None else current.attempt
         when = self.clock() if t is None else t
-        self.journal.append({"e": "start", "id": current.id, "t": when, "worker": worker, "attempt": attempt})
+        self.journal.append(
+            {"e": "start", "id": current.id, "t": when, "worker": worker, "attempt": attempt}
+        )
         updated = current.evolve(started_at=when, worker=worker, attempt=attempt)
         self._trials[current.id] = updated
         self._pending[current.id] = updated
@@ -412,8 +432,16 @@ class Study:
     def record_retry(self, trial: Trial | int, error: str, reason: str) -> Trial:
         """Journal a failed attempt that will be run again (the trial stays pending)."""
         current = self._resolve(trial)
-        self.journal.append({"e": "retry", "id": current.id, "attempt": current.attempt, "error": error,
-                             "reason": reason, "t": self.clock()})
+        self.journal.append(
+            {
+                "e": "retry",
+                "id": current.id,
+                "attempt": current.attempt,
+                "error": error,
+                "reason": reason,
+                "t": self.clock(),
+            }
+        )
         return current
 
     def tell(
@@ -453,22 +481,45 @@ class Study:
         if error is not None:
             reason = reason or "told"
             self.journal.append(
-                {"e": "fail", "id": current.id, "error": str(error), "reason": reason,
-                 "t": now, "started": started, "worker": who}
+                {
+                    "e": "fail",
+                    "id": current.id,
+                    "error": str(error),
+                    "reason": reason,
+                    "t": now,
+                    "started": started,
+                    "worker": who,
+                }
             )
             done = current.evolve(
-                state=TrialState.FAILED, error=str(error), reason=reason,
-                finished_at=now, started_at=started, worker=who,
+                state=TrialState.FAILED,
+                error=str(error),
+                reason=reason,
+                finished_at=now,
+                started_at=started,
+                worker=who,
             )
         else:
-            event = {"e": "done", "id": current.id, "value": val, "metrics": metrics,
-                     "t": now, "started": started, "worker": who}
+            event = {
+                "e": "done",
+                "id": current.id,
+                "value": val,
+                "metrics": metrics,
+                "t": now,
+                "started": started,
+                "worker": who,
+            }
             if reused:
                 event["reused"] = True
             self.journal.append(event)
             done = current.evolve(
-                state=TrialState.COMPLETE, value=val, metrics=metrics,
-                finished_at=now, started_at=started, worker=who, reused=reused,
+                state=TrialState.COMPLETE,
+                value=val,
+                metrics=metrics,
+                finished_at=now,
+                started_at=started,
+                worker=who,
+                reused=reused,
             )
         self._trials[current.id] = done
         del self._pending[current.id]
@@ -481,7 +532,9 @@ class Study:
     def _record_finished(self, trial: Trial) -> None:
         self._history.append(trial)
         self._n_complete += trial.state is TrialState.COMPLETE
-        if trial.state is TrialState.COMPLETE and (self._best is None or self.better(trial.value, self._best.value)):
+        if trial.state is TrialState.COMPLETE and (
+            self._best is None or self.better(trial.value, self._best.value)
+        ):
             self._best = trial
 
     def better(self, a: float | None, b: float | None) -> bool:

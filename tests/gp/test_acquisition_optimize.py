@@ -180,7 +180,9 @@ def test_optimizer_stays_in_a_box() -> None:
     dom = Domain.continuous(2)
     cand = np.random.default_rng(0).random((64, 2))  # most of them outside the box
     box = (np.array([0.1, 0.2]), np.array([0.4, 0.5]))
-    F, _ = maximize_acquisition(_quadratic(np.array([0.9, 0.9])), dom, cand, np.empty((0, 2)), box=box)
+    F, _ = maximize_acquisition(
+        _quadratic(np.array([0.9, 0.9])), dom, cand, np.empty((0, 2)), box=box
+    )
     assert (F - box[0]).min() >= -1e-12 and (box[1] - F).min() >= -1e-12
     np.testing.assert_allclose(F[0], [0.4, 0.5], atol=1e-6)
 

@@ -31,8 +31,9 @@ print(json.dumps({"loss": (p["k"] - 3) ** 2}))
 """
 
 
-def test_cache_reuses_results_across_studies_and_reruns_are_idempotent(tmp_path: Path,
-                                                                       monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_cache_reuses_results_across_studies_and_reruns_are_idempotent(
+    tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     script = tmp_path / "count.py"
     script.write_text(COUNTING)
     log = tmp_path / "runs.log"
@@ -44,8 +45,14 @@ def test_cache_reuses_results_across_studies_and_reruns_are_idempotent(tmp_path:
     def run(folder: str, trials: int) -> Study:
         study = Study(space, sampler="sobol", seed=0, storage=tmp_path / folder, metric="loss")
         ex = ThreadExecutor(objective, 2)
-        Scheduler(study, ex, trials=trials, cache=make_cache(objective, cache_dir), trial_folders="key",
-                  handle_signals=False).run()
+        Scheduler(
+            study,
+            ex,
+            trials=trials,
+            cache=make_cache(objective, cache_dir),
+            trial_folders="key",
+            handle_signals=False,
+        ).run()
         ex.close()
         study.close()
         return study
@@ -53,7 +60,9 @@ def test_cache_reuses_results_across_studies_and_reruns_are_idempotent(tmp_path:
     first = run("a", 12)  # 6 distinct values: at least 6 of 12 trials come from the cache
     runs_first = len(log.read_text().split())
     reused = [t for t in first.trials if t.reused]
-    assert runs_first + len(reused) == 12 and runs_first <= 6 + 2  # two may run at once before a hit
+    assert (
+        runs_first + len(reused) == 12 and runs_first <= 6 + 2
+    )  # two may run at once before a hit
     assert all(t.state is TrialState.COMPLETE and t.worker == "cache" for t in reused)
     second = run("b", 12)  # another study sharing the cache: nothing runs again
     assert len(log.read_text().split()) == runs_first
@@ -72,8 +81,15 @@ def test_python_cache_with_minimize(tmp_path: Path) -> None:
         calls.append(p["c"])
         return float(len(p["c"]))
 
-    parabo.minimize(f, {"c": ["a", "bb", "ccc"]}, trials=9, backend="inline", seed=0, storage=tmp_path / "s",
-                    cache=True)
+    parabo.minimize(
+        f,
+        {"c": ["a", "bb", "ccc"]},
+        trials=9,
+        backend="inline",
+        seed=0,
+        storage=tmp_path / "s",
+        cache=True,
+    )
     assert len(calls) == 3
 
 
@@ -89,7 +105,9 @@ storage: out
 
 
 def _sleepers() -> set[int]:
-    return {p.pid for p in psutil.process_iter(["cmdline"]) if p.info["cmdline"] == ["sleep", "300"]}
+    return {
+        p.pid for p in psutil.process_iter(["cmdline"]) if p.info["cmdline"] == ["sleep", "300"]
+    }
 
 
 def _wait_for(cond, limit: float = 30.0) -> None:  # type: ignore[no-untyped-def]
@@ -99,12 +117,19 @@ def _wait_for(cond, limit: float = 30.0) -> None:  # type: ignore[no-untyped-def
     assert cond()
 
 
-def _start_study(tmp_path: Path, backend: str, before: set[int]) -> tuple[Path, subprocess.Popen[str]]:
+def _start_study(
+    tmp_path: Path, backend: str, before: set[int]
+) -> tuple[Path, subprocess.Popen[str]]:
     """Start `parabo run` on a study of two never-ending commands; return once both are running."""
     study = tmp_path / "study.yaml"
     study.write_text(STUDY.replace("BACKEND", backend))
-    proc = subprocess.Popen([sys.executable, "-m", "parabo.cli", "run", str(study), "-q"], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "parabo.cli", "run", str(study), "-q"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     _wait_for(lambda: len(_sleepers() - before) >= 4)
     return study, proc
 
@@ -119,8 +144,14 @@ def test_sigterm_stops_with_grace_and_exit_143_leaving_no_process(tmp_path: Path
     assert time.monotonic() - t0 < 10  # 1 s grace, then killed
     time.sleep(0.5)
     assert _sleepers() - before == set()
-    status = json.loads(subprocess.run([sys.executable, "-m", "parabo.cli", "status", str(tmp_path / "out"), "--json"],
-                                       capture_output=True, text=True, cwd=ROOT).stdout)
+    status = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "parabo.cli", "status", str(tmp_path / "out"), "--json"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        ).stdout
+    )
     assert status["completed"] == 0 and status["running"] == 2  # recorded, and run again on resume
 
 
@@ -133,8 +164,13 @@ def test_resume_kills_orphans_of_a_killed_coordinator(tmp_path: Path) -> None:
     orphans = _sleepers() - before
     assert len(orphans) >= 4  # the commands outlived their coordinator
     study.write_text(STUDY.replace("BACKEND", "thread").replace("trials: 50", "trials: 0"))
-    r = subprocess.run([sys.executable, "-m", "parabo.cli", "run", str(study), "-q", "--max-time", "3"], cwd=ROOT,
-                       capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "parabo.cli", "run", str(study), "-q", "--max-time", "3"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 0, r.stderr
     _wait_for(lambda: not (orphans & _sleepers()), limit=10)
     for pid in _sleepers() - before:
@@ -144,9 +180,16 @@ def test_resume_kills_orphans_of_a_killed_coordinator(tmp_path: Path) -> None:
 def test_workers_of_a_killed_coordinator_take_their_trials_down(tmp_path: Path) -> None:
     before = _sleepers()
     study, proc = _start_study(tmp_path, "process", before)
-    workers = [c.pid for c in psutil.Process(proc.pid).children() if "parabo.executors._worker" in " ".join(c.cmdline())]
+    workers = [
+        c.pid
+        for c in psutil.Process(proc.pid).children()
+        if "parabo.executors._worker" in " ".join(c.cmdline())
+    ]
     assert len(workers) == 2
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     # no resume here: the workers notice they were orphaned and stop their trials themselves
-    _wait_for(lambda: not (_sleepers() - before) and not any(psutil.pid_exists(w) for w in workers), limit=10)
+    _wait_for(
+        lambda: not (_sleepers() - before) and not any(psutil.pid_exists(w) for w in workers),
+        limit=10,
+    )

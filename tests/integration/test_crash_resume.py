@@ -31,17 +31,28 @@ storage: out
 """
 
 
-@pytest.mark.parametrize("backend, trials, sleep, kills", [("process", 150, 0.02, 8), ("thread", 400, 0.05, 8)])
-def test_sigkill_at_random_moments_then_resume(tmp_path: Path, backend: str, trials: int, sleep: float,
-                                              kills: int) -> None:
-    (tmp_path / "helpers_objectives.py").write_text((ROOT / "tests" / "helpers_objectives.py").read_text())
+@pytest.mark.parametrize(
+    "backend, trials, sleep, kills", [("process", 150, 0.02, 8), ("thread", 400, 0.05, 8)]
+)
+def test_sigkill_at_random_moments_then_resume(
+    tmp_path: Path, backend: str, trials: int, sleep: float, kills: int
+) -> None:
+    (tmp_path / "helpers_objectives.py").write_text(
+        (ROOT / "tests" / "helpers_objectives.py").read_text()
+    )
     study = tmp_path / "study.yaml"
-    study.write_text(STUDY.replace("TRIALS", str(trials)).replace("BACKEND", backend).replace("SLEEP", str(sleep)))
+    study.write_text(
+        STUDY.replace("TRIALS", str(trials))
+        .replace("BACKEND", backend)
+        .replace("SLEEP", str(sleep))
+    )
     rng = random.Random(1234)
     cmd = [sys.executable, "-m", "parabo.cli", "run", str(study), "-q"]
     killed = 0
     for _ in range(kills + 20):
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         if killed < kills:
             time.sleep(rng.uniform(0.3, 1.5))
             if proc.poll() is None:
@@ -55,13 +66,20 @@ def test_sigkill_at_random_moments_then_resume(tmp_path: Path, backend: str, tri
     else:
         pytest.fail("the study never finished")
     assert killed >= 3  # kills landed mid-study (each run resumes the previous one)
-    events = [decode_line(line) for line in (tmp_path / "out" / "journal.jsonl").read_bytes().splitlines(keepends=True)]
+    events = [
+        decode_line(line)
+        for line in (tmp_path / "out" / "journal.jsonl").read_bytes().splitlines(keepends=True)
+    ]
     assert all(e is not None for e in events)
     done = Counter(e["id"] for e in events if e["e"] == "done")
     asked = [e["id"] for e in events if e["e"] == "ask"]
     assert len(done) == trials and max(done.values()) == 1  # none lost, none counted twice
     assert sorted(asked) == list(range(len(asked))) and len(asked) == trials
-    status = subprocess.run([sys.executable, "-m", "parabo.cli", "status", str(tmp_path / "out"), "--json"],
-                            capture_output=True, text=True, cwd=ROOT)
+    status = subprocess.run(
+        [sys.executable, "-m", "parabo.cli", "status", str(tmp_path / "out"), "--json"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     record = json.loads(status.stdout)
     assert record["completed"] == trials and record["running"] == 0 and record["failed"] == 0

@@ -64,17 +64,38 @@ class LoopbackCluster:
         self.env = env
         self.procs: list[subprocess.Popen[bytes]] = []
         self.workers: list[subprocess.Popen[bytes]] = []
-        self.scheduler = self._start(DASK + ["--host", "127.0.0.1", "--port", "0", "--no-dashboard"])
+        self.scheduler = self._start(
+            DASK + ["--host", "127.0.0.1", "--port", "0", "--no-dashboard"]
+        )
         self.address = self._read_address(self.scheduler)
         for _ in range(workers):
-            self.workers.append(self._start(
-                WORKER + [self.address, "--no-nanny", "--nthreads", "1", "--no-dashboard",
-                          "--host", "127.0.0.1", "--death-timeout", "30"]))
+            self.workers.append(
+                self._start(
+                    WORKER
+                    + [
+                        self.address,
+                        "--no-nanny",
+                        "--nthreads",
+                        "1",
+                        "--no-dashboard",
+                        "--host",
+                        "127.0.0.1",
+                        "--death-timeout",
+                        "30",
+                    ]
+                )
+            )
         self.wait_for_workers(workers)
 
     def _start(self, argv: list[str]) -> subprocess.Popen[bytes]:
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, env=self.env, start_new_session=True)
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=self.env,
+            start_new_session=True,
+        )
         self.procs.append(proc)
         return proc
 
@@ -147,7 +168,11 @@ def marks(tmp_path: Path) -> Path:
 
 def _env(marks: Path, sleep: float = 1.0) -> dict[str, str]:
     env = dict(os.environ)
-    env.update(PARABO_TEST_MARKS=str(marks), PARABO_TEST_SLEEP=str(sleep), PARABO_TEST_OWNER=str(os.getpid()))
+    env.update(
+        PARABO_TEST_MARKS=str(marks),
+        PARABO_TEST_SLEEP=str(sleep),
+        PARABO_TEST_OWNER=str(os.getpid()),
+    )
     here = str(Path(__file__).parent)
     env["PYTHONPATH"] = os.pathsep.join([here, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     return env
@@ -175,14 +200,21 @@ def test_a_study_against_a_cli_started_scheduler_completes_with_the_right_counts
 ) -> None:
     study = Study(SPACE, "minimize", "random", 0, storage=tmp_path / "study")
     try:
-        summary = run_scheduler(study, PythonObjective(square), trials=10, workers=2, backend="dask",
-                                backend_options={"address": cluster.address})
+        summary = run_scheduler(
+            study,
+            PythonObjective(square),
+            trials=10,
+            workers=2,
+            backend="dask",
+            backend_options={"address": cluster.address},
+        )
         assert summary.stop_reason == "trials"
         assert (summary.n_complete, summary.n_failed) == (10, 0)
         ids = [t.id for t in study.trials]
         assert len(ids) == len(set(ids)) == 10
         assert {t.worker.split("#")[0] for t in study.trials if t.worker} <= set(
-            cluster_workers(cluster.address))
+            cluster_workers(cluster.address)
+        )
         for t in study.trials:
             assert t.value == pytest.approx(float(t.params["x"]) ** 2)
     finally:
@@ -295,8 +327,14 @@ def test_a_worker_killed_mid_trial_fails_only_its_trial_and_no_worker_left_stops
         thread.start()
         study = Study(SPACE, "minimize", "random", 1, storage=tmp_path / "study")
         try:
-            summary = run_scheduler(study, PythonObjective(marked_sleep), trials=6, workers=2,
-                                    backend="dask", backend_options={"address": cl.address})
+            summary = run_scheduler(
+                study,
+                PythonObjective(marked_sleep),
+                trials=6,
+                workers=2,
+                backend="dask",
+                backend_options={"address": cl.address},
+            )
             thread.join(5)
             assert killed, "no trial started"
             assert summary.stop_reason == "trials"
@@ -308,7 +346,11 @@ def test_a_worker_killed_mid_trial_fails_only_its_trial_and_no_worker_left_stops
             ids = [t.id for t in study.trials]
             assert len(ids) == len(set(ids)) == 6
             # the killed worker's trial process did not outlive it
-            orphan = [int(m.name.split("-")[1]) for m in marks.iterdir() if int(m.name.split("-")[0]) in killed]
+            orphan = [
+                int(m.name.split("-")[1])
+                for m in marks.iterdir()
+                if int(m.name.split("-")[0]) in killed
+            ]
             for pid in orphan:
                 assert _wait_gone(lambda pid=pid: _alive(pid), 10) == []
         finally:
@@ -321,8 +363,14 @@ def test_a_worker_killed_mid_trial_fails_only_its_trial_and_no_worker_left_stops
         study = Study(SPACE, "minimize", "random", 2, storage=tmp_path / "study2")
         try:
             with pytest.raises(ExecutorError, match="no Dask worker has been connected"):
-                run_scheduler(study, PythonObjective(square), trials=2, workers=1, backend="dask",
-                              backend_options={"address": cl.address, "idle_timeout": 2.0})
+                run_scheduler(
+                    study,
+                    PythonObjective(square),
+                    trials=2,
+                    workers=1,
+                    backend="dask",
+                    backend_options={"address": cl.address, "idle_timeout": 2.0},
+                )
             assert not [t for t in study.trials if t.state is TrialState.COMPLETE]
             assert all(t.reason == "interrupted" for t in study.trials)
         finally:
@@ -336,14 +384,22 @@ def test_a_study_file_with_a_local_cluster_runs(tmp_path: Path) -> None:
     from parabo.config import parse_study
     from parabo.optimize import run_study
 
-    cfg = parse_study({
-        "name": "dask-local",
-        "space": SPACE,
-        "objective": {"python": "helpers_objectives:quadratic"},
-        "seed": 3,
-        "storage": str(tmp_path / "study"),
-        "run": {"trials": 6, "workers": 2, "backend": "dask", "cluster": "local", "timeout": "30s"},
-    })
+    cfg = parse_study(
+        {
+            "name": "dask-local",
+            "space": SPACE,
+            "objective": {"python": "helpers_objectives:quadratic"},
+            "seed": 3,
+            "storage": str(tmp_path / "study"),
+            "run": {
+                "trials": 6,
+                "workers": 2,
+                "backend": "dask",
+                "cluster": "local",
+                "timeout": "30s",
+            },
+        }
+    )
     study, summary = run_study(cfg, tmp_path)
     assert (summary.n_complete, summary.n_failed) == (6, 0)
     assert summary.best is not None
@@ -351,33 +407,70 @@ def test_a_study_file_with_a_local_cluster_runs(tmp_path: Path) -> None:
 
 
 def test_a_study_that_cannot_reach_its_scheduler_says_so() -> None:
-    with pytest.raises(ExecutorError, match="cannot connect to the Dask scheduler at tcp://127.0.0.1:9"):
-        make_executor("dask", PythonObjective(square), 1, address="tcp://127.0.0.1:9", connect_timeout=2)
+    with pytest.raises(
+        ExecutorError, match="cannot connect to the Dask scheduler at tcp://127.0.0.1:9"
+    ):
+        make_executor(
+            "dask", PythonObjective(square), 1, address="tcp://127.0.0.1:9", connect_timeout=2
+        )
 
 
-def test_without_dask_installed_the_message_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_dask_installed_the_message_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setitem(sys.modules, "distributed", None)
     with pytest.raises(ExecutorError, match=r"pip install 'parabo\[dask\]'"):
         make_executor("dask", PythonObjective(square), 1)
 
 
 # ---------------------------------------------------------------- batch clusters (no batch system needed)
-@pytest.mark.parametrize("kind,directives", [
-    ("slurm", ["#SBATCH -p gpu", "#SBATCH -A proj42", "#SBATCH --cpus-per-task=8", "#SBATCH --mem=30G",
-               "#SBATCH -t 02:00:00", "#SBATCH --gres=gpu:2"]),
-    ("pbs", ["#PBS -q gpu", "#PBS -A proj42", "#PBS -l select=1:ncpus=8:mem=30GB", "#PBS -l walltime=02:00:00",
-             "#PBS -l ngpus=2"]),
-])
-def test_a_generated_job_script_holds_the_configured_resources(kind: str, directives: list[str]) -> None:
+@pytest.mark.parametrize(
+    "kind,directives",
+    [
+        (
+            "slurm",
+            [
+                "#SBATCH -p gpu",
+                "#SBATCH -A proj42",
+                "#SBATCH --cpus-per-task=8",
+                "#SBATCH --mem=30G",
+                "#SBATCH -t 02:00:00",
+                "#SBATCH --gres=gpu:2",
+            ],
+        ),
+        (
+            "pbs",
+            [
+                "#PBS -q gpu",
+                "#PBS -A proj42",
+                "#PBS -l select=1:ncpus=8:mem=30GB",
+                "#PBS -l walltime=02:00:00",
+                "#PBS -l ngpus=2",
+            ],
+        ),
+    ],
+)
+def test_a_generated_job_script_holds_the_configured_resources(
+    kind: str, directives: list[str]
+) -> None:
     pytest.importorskip("dask_jobqueue")
     from parabo.executors.dask_cluster import jobqueue_cluster
 
     extra = ["--gres=gpu:2"] if kind == "slurm" else ["-l ngpus=2"]
     cluster, jobs = jobqueue_cluster(
-        {"type": kind, "cores": 8, "memory": "32GB", "walltime": "02:00:00", "queue": "gpu",
-         "account": "proj42", "gpus": 2, "job_extra": extra,
-         "scheduler_options": {"dashboard_address": None, "host": "127.0.0.1"}},
-        workers=6, resources={"cpus": 4},
+        {
+            "type": kind,
+            "cores": 8,
+            "memory": "32GB",
+            "walltime": "02:00:00",
+            "queue": "gpu",
+            "account": "proj42",
+            "gpus": 2,
+            "job_extra": extra,
+            "scheduler_options": {"dashboard_address": None, "host": "127.0.0.1"},
+        },
+        workers=6,
+        resources={"cpus": 4},
     )
     try:
         script = cluster.job_script()
@@ -404,7 +497,9 @@ def _slurm_up() -> bool:
 
     if shutil.which("sinfo") is None:
         return False
-    out = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True, timeout=10, check=False)
+    out = subprocess.run(
+        ["sinfo", "-h", "-o", "%T"], capture_output=True, text=True, timeout=10, check=False
+    )
     return out.returncode == 0 and "idle" in out.stdout
 
 
@@ -414,15 +509,28 @@ def test_a_real_slurm_study_completes(tmp_path: Path) -> None:
     from parabo.config import parse_study
     from parabo.optimize import run_study
 
-    cfg = parse_study({
-        "name": "dask-slurm",
-        "space": SPACE,
-        "objective": {"python": "helpers_objectives:quadratic"},
-        "seed": 4,
-        "storage": str(tmp_path / "study"),
-        "run": {"trials": 6, "workers": 2, "backend": "dask", "idle_timeout": "2m",
-                "cluster": {"type": "slurm", "cores": 1, "memory": "1GB", "walltime": "00:10:00", "jobs": 2,
-                            "log_directory": str(tmp_path / "logs")}},
-    })
+    cfg = parse_study(
+        {
+            "name": "dask-slurm",
+            "space": SPACE,
+            "objective": {"python": "helpers_objectives:quadratic"},
+            "seed": 4,
+            "storage": str(tmp_path / "study"),
+            "run": {
+                "trials": 6,
+                "workers": 2,
+                "backend": "dask",
+                "idle_timeout": "2m",
+                "cluster": {
+                    "type": "slurm",
+                    "cores": 1,
+                    "memory": "1GB",
+                    "walltime": "00:10:00",
+                    "jobs": 2,
+                    "log_directory": str(tmp_path / "logs"),
+                },
+            },
+        }
+    )
     study, summary = run_study(cfg, tmp_path)
     assert (summary.n_complete, summary.n_failed) == (6, 0)

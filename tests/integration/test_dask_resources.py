@@ -22,7 +22,9 @@ def test_n_workers_share_m_gpus_evenly_and_without_collisions_when_n_is_at_most_
     assigned = [gpu_env(i, gpus)["CUDA_VISIBLE_DEVICES"] for i in range(6)]
     assert assigned == ["0", "1", "2", "0", "1", "2"]
     assert len(set(assigned[:3])) == 3
-    pairs = [gpu_env(i, ["0", "1", "2", "3"], per_trial=2)["CUDA_VISIBLE_DEVICES"] for i in range(2)]
+    pairs = [
+        gpu_env(i, ["0", "1", "2", "3"], per_trial=2)["CUDA_VISIBLE_DEVICES"] for i in range(2)
+    ]
     assert pairs == ["0,1", "2,3"]
 
 
@@ -34,7 +36,11 @@ def test_gpus_are_detected_from_cuda_visible_devices(monkeypatch: pytest.MonkeyP
 
 
 def test_resources_become_dask_resources() -> None:
-    assert to_dask({"cpus": 4, "gpus": 1, "memory": "8GB"}) == {"cpus": 4.0, "gpus": 1.0, "memory": 8e9}
+    assert to_dask({"cpus": 4, "gpus": 1, "memory": "8GB"}) == {
+        "cpus": 4.0,
+        "gpus": 1.0,
+        "memory": 8e9,
+    }
     assert to_dask({"gpus": 0, "cpus": None}) == {}
     with pytest.raises(ConfigError, match="resources.memory"):
         parse_memory("lots")
@@ -43,7 +49,10 @@ def test_resources_become_dask_resources() -> None:
 def test_run_section_validates_the_dask_keys_naming_the_field() -> None:
     from parabo.config import parse_study
 
-    base: dict[str, Any] = {"space": {"x": {"type": "float", "low": 0, "high": 1}}, "objective": {"python": "m:f"}}
+    base: dict[str, Any] = {
+        "space": {"x": {"type": "float", "low": 0, "high": 1}},
+        "objective": {"python": "m:f"},
+    }
     cases = {
         "run.address": {"backend": "process", "address": "tcp://127.0.0.1:8786"},
         "run.cluster": {"backend": "dask", "address": "tcp://h:1", "cluster": "local"},
@@ -56,10 +65,22 @@ def test_run_section_validates_the_dask_keys_naming_the_field() -> None:
         with pytest.raises(ConfigError) as info:
             parse_study({**base, "run": run})
         assert info.value.field == field, (field, info.value)
-    run = parse_study({**base, "run": {"backend": "dask", "cluster": {"type": "slurm", "cores": 4, "memory": "8GB",
-                                                                      "interface": "ib0"}}}).run
+    run = parse_study(
+        {
+            **base,
+            "run": {
+                "backend": "dask",
+                "cluster": {"type": "slurm", "cores": 4, "memory": "8GB", "interface": "ib0"},
+            },
+        }
+    ).run
     assert run.cluster is not None
-    assert run.cluster.options() == {"type": "slurm", "cores": 4, "memory": "8GB", "interface": "ib0"}
+    assert run.cluster.options() == {
+        "type": "slurm",
+        "cores": 4,
+        "memory": "8GB",
+        "interface": "ib0",
+    }
 
 
 class _FakeBatchCluster:

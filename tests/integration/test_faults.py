@@ -49,7 +49,9 @@ def test_python_faults_with_healthy_trials_around(tmp_path: Path) -> None:
         study.enqueue({"mode": m})
     ex = ProcessExecutor(PythonObjective("helpers_objectives:misbehave"), 3, kill_grace=0.5)
     t0 = time.monotonic()
-    summary = Scheduler(study, ex, trials=len(modes), trial_timeout=TIMEOUT, handle_signals=False).run()
+    summary = Scheduler(
+        study, ex, trials=len(modes), trial_timeout=TIMEOUT, handle_signals=False
+    ).run()
     ex.close()
     assert summary.stop_reason == "trials" and time.monotonic() - t0 < 90
     trials = study.trials
@@ -64,15 +66,30 @@ def test_python_faults_with_healthy_trials_around(tmp_path: Path) -> None:
         assert t.state is TrialState.FAILED and t.reason == reason, (mode, t.reason, t.error)
         assert words in (t.error or ""), (mode, t.error)
         if reason == "timeout":  # enforced within a second of the limit (plus the kill grace)
-            assert t.duration is not None and TIMEOUT <= t.duration < TIMEOUT + 0.5 + 1.0, (mode, t.duration)
+            assert t.duration is not None and TIMEOUT <= t.duration < TIMEOUT + 0.5 + 1.0, (
+                mode,
+                t.duration,
+            )
         if mode in ("sigkill", "exit", "segfault"):  # a dead worker is seen in well under a second
             assert t.duration is not None and t.duration < 1.0, (mode, t.duration)
     time.sleep(0.3)
     assert descendants() - before == set()  # no worker, grandchild or sleeper left
 
 
-HOSTILE = ["; rm -rf ~", "$(touch pwned)", "`touch pwned2`", "a'b\"c", "line1\nline2", "ünïcødé ✓ 日本",
-           "x" * 10_000, "--help", "{params_file}", "$HOME", "*", "-rf /"]
+HOSTILE = [
+    "; rm -rf ~",
+    "$(touch pwned)",
+    "`touch pwned2`",
+    "a'b\"c",
+    "line1\nline2",
+    "ünïcødé ✓ 日本",
+    "x" * 10_000,
+    "--help",
+    "{params_file}",
+    "$HOME",
+    "*",
+    "-rf /",
+]
 
 ECHO = """
 import json, os, sys
@@ -88,14 +105,17 @@ def test_hostile_values_reach_the_command_verbatim_as_data(tmp_path: Path) -> No
     study = Study({"s": HOSTILE}, storage=work, seed=0, metric="loss")
     for v in HOSTILE:
         study.enqueue({"s": v})
-    objective = CommandObjective((sys.executable, str(script), "{params.s}", "--dir", "{trial_dir}"),
-                                 cwd=str(tmp_path))
+    objective = CommandObjective(
+        (sys.executable, str(script), "{params.s}", "--dir", "{trial_dir}"), cwd=str(tmp_path)
+    )
     ex = ThreadExecutor(objective, 2)
     Scheduler(study, ex, trials=len(HOSTILE), handle_signals=False).run()
     ex.close()
     for t in study.trials:
         assert t.state is TrialState.COMPLETE, t.error
-        out = json.loads((work / "trials" / f"{t.id:06d}" / "stdout.txt").read_text().splitlines()[-1])
+        out = json.loads(
+            (work / "trials" / f"{t.id:06d}" / "stdout.txt").read_text().splitlines()[-1]
+        )
         value = t.params["s"]
         assert out["argv"][0] == value and out["params"]["s"] == value and out["env"] == value
         assert out["argv"][1:] == ["--dir", str(work / "trials" / f"{t.id:06d}")]
@@ -119,8 +139,8 @@ COMMAND_FAULTS = {
     "sleep 1000 & sleep 1000": ("timeout", "time limit"),
     "trap '' TERM; sleep 1000": ("timeout", "time limit"),
     "kill -SEGV $$": ("crashed", "signal 11"),
-    'echo \'{"loss": 2.5}\'': (None, None),
-    'echo \'{"loss": 3.5}\' > result.json; echo ignored': (None, None),
+    "echo '{\"loss\": 2.5}'": (None, None),
+    "echo '{\"loss\": 3.5}' > result.json; echo ignored": (None, None),
 }
 
 
@@ -132,7 +152,11 @@ def test_command_faults(tmp_path: Path, backend: str) -> None:
     for sn in snippets:
         study.enqueue({"snippet": sn})
     objective = CommandObjective(("sh", "-c", "{params.snippet}"), kill_grace=0.5)
-    ex = ThreadExecutor(objective, 3) if backend == "thread" else ProcessExecutor(objective, 3, kill_grace=0.5)
+    ex = (
+        ThreadExecutor(objective, 3)
+        if backend == "thread"
+        else ProcessExecutor(objective, 3, kill_grace=0.5)
+    )
     Scheduler(study, ex, trials=len(snippets), trial_timeout=TIMEOUT, handle_signals=False).run()
     ex.close()
     for t in study.trials:
@@ -152,8 +176,13 @@ def test_output_is_captured_and_capped(tmp_path: Path, monkeypatch: pytest.Monke
 
     monkeypatch.setattr(objectives, "OUTPUT_CAP", 1000)
     study = Study({"n": [5000]}, storage=tmp_path / "s", seed=0)
-    objective = CommandObjective((sys.executable, "-c",
-                                  "import sys; sys.stderr.write('e' * 5000); print('y' * 5000); print(1.5)"))
+    objective = CommandObjective(
+        (
+            sys.executable,
+            "-c",
+            "import sys; sys.stderr.write('e' * 5000); print('y' * 5000); print(1.5)",
+        )
+    )
     ex = ThreadExecutor(objective, 1)
     Scheduler(study, ex, trials=1, handle_signals=False).run()
     ex.close()
@@ -192,7 +221,9 @@ def test_consecutive_failures_stop_the_study(tmp_path: Path) -> None:
     ex = ThreadExecutor(PythonObjective("helpers_objectives:misbehave"), 2)
     summary = Scheduler(study, ex, trials=100, max_failures=5, handle_signals=False).run()
     ex.close()
-    assert summary.stop_reason == "failures" and "5 trials in a row failed" in (summary.message or "")
+    assert summary.stop_reason == "failures" and "5 trials in a row failed" in (
+        summary.message or ""
+    )
     assert "RuntimeError: boom" in (summary.message or "")
     assert 5 <= len(study.trials) <= 7
     study.close()

@@ -179,7 +179,10 @@ def test_large_study_path_uses_a_bounded_subset() -> None:
 def test_random_initial_design_option_is_seeded() -> None:
     from parabo import Study
 
-    space = {"x": {"type": "float", "low": 0, "high": 1}, "y": {"type": "float", "low": 0, "high": 1}}
+    space = {
+        "x": {"type": "float", "low": 0, "high": 1},
+        "y": {"type": "float", "low": 0, "high": 1},
+    }
     runs = []
     for _ in range(2):
         study = Study(space, sampler={"name": "gp", "init": "random", "roulette": True, "seed": 3})
@@ -238,7 +241,9 @@ def test_trust_radius_follows_successes_and_failures() -> None:
     assert trust_radius(start, 3, 0.2, 4) == 0.2
     assert trust_radius(start + [2, 1], 3, 0.2, 4) == pytest.approx(0.4)  # two wins: doubled
     assert trust_radius(start + list(range(2, -30, -1)), 3, 0.2, 4) == pytest.approx(0.8)  # capped
-    assert trust_radius(start + [9] * 4, 3, 0.2, 4) == pytest.approx(0.1)  # `patience` losses: halved
+    assert trust_radius(start + [9] * 4, 3, 0.2, 4) == pytest.approx(
+        0.1
+    )  # `patience` losses: halved
     assert trust_radius(start + [9] * 3 + [0] + [9] * 3, 3, 0.2, 4) == 0.2  # a win resets the count
     assert trust_radius(start + [9] * 16, 3, 0.2, 4) == pytest.approx(0.0125)
     assert trust_radius(start + [9] * 20, 3, 0.2, 4) == 0.2  # below initial/16: starts again
@@ -295,7 +300,9 @@ def test_batch_size_is_one_until_pending_cap_trials_are_in_flight() -> None:
     assert GPSampler(seed=0, pending_cap=8, acquisition="ucb").batch_size(5, 8) == 1
 
 
-def test_with_many_trials_in_flight_one_search_serves_a_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_with_many_trials_in_flight_one_search_serves_a_batch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Over pending_cap in flight, ask(n) runs the acquisition optimizer once; the points spread."""
     import parabo.samplers.gp as gp_module
 
@@ -347,7 +354,9 @@ def test_mean_incumbent_reads_noise_out_of_the_best_value() -> None:
     rng = np.random.default_rng(0)
     space = Space({"x": {"type": "float", "low": -1, "high": 1}})
     history = [
-        Trial(i, {"x": float(x)}, TrialState.COMPLETE, value=float(x**2 + 0.3 * rng.standard_normal()))
+        Trial(
+            i, {"x": float(x)}, TrialState.COMPLETE, value=float(x**2 + 0.3 * rng.standard_normal())
+        )
         for i, x in enumerate(np.linspace(-1, 1, 30))
     ]
     domain = space_domain(space)
@@ -355,7 +364,9 @@ def test_mean_incumbent_reads_noise_out_of_the_best_value() -> None:
     bests = {}
     for incumbent in ("observed", "mean"):
         sampler = GPSampler(seed=0, incumbent=incumbent)
-        _, bests[incumbent] = sampler._model(space, domain, complete, complete, 1.0, "minimize", 1000)
+        _, bests[incumbent] = sampler._model(
+            space, domain, complete, complete, 1.0, "minimize", 1000
+        )
     # noisy data: the model's noise is well above its floor, and the incumbent rises by it
     assert bests["mean"] > bests["observed"] + 0.1
     # noise-free data: the two agree

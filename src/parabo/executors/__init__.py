@@ -44,4 +44,6 @@ def make_executor(backend: str, objective: Objective, workers: int = 1, **option
         from parabo.executors.dask import DaskExecutor
 
         return DaskExecutor(objective, workers, **options)
-    raise ConfigError(f"unknown backend {backend!r}; use one of: {', '.join(BACKENDS)}", field="run.backend")
+    raise ConfigError(
+        f"unknown backend {backend!r}; use one of: {', '.join(BACKENDS)}", field="run.backend"
+    )

@@ -88,10 +88,18 @@ def run_task(
     except ObjectiveFailure as exc:
         return Outcome(task.trial_id, None, str(exc), exc.reason, start, clock(), worker)
     except Exception as exc:
-        return Outcome(task.trial_id, None, format_exception(exc), "exception", start, clock(), worker)
+        return Outcome(
+            task.trial_id, None, format_exception(exc), "exception", start, clock(), worker
+        )
     except SystemExit as exc:
         return Outcome(
-            task.trial_id, None, f"the objective called sys.exit({exc.code!r})", "exception", start, clock(), worker
+            task.trial_id,
+            None,
+            f"the objective called sys.exit({exc.code!r})",
+            "exception",
+            start,
+            clock(),
+            worker,
         )
     return Outcome(task.trial_id, result, None, None, start, clock(), worker)
 

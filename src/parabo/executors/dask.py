@@ -46,7 +46,9 @@ log = logging.getLogger("parabo")
 
 IDLE_TIMEOUT = 600.0  # seconds without any connected worker before the study stops
 _CHECK_EVERY = 1.0  # seconds between looks at the scheduler's list of workers
-_BACKSTOP = 30.0  # seconds past a trial's time limit (+ grace) before the coordinator gives up on it
+_BACKSTOP = (
+    30.0  # seconds past a trial's time limit (+ grace) before the coordinator gives up on it
+)
 
 
 def _need_distributed() -> Any:
@@ -121,7 +123,9 @@ class DaskExecutor(Executor):
             self.client = client
         elif address is not None:
             try:
-                self.client = distributed.Client(address, timeout=connect_timeout, set_as_default=False)
+                self.client = distributed.Client(
+                    address, timeout=connect_timeout, set_as_default=False
+                )
             except (OSError, TimeoutError) as exc:
                 raise ExecutorError(
                     f"cannot connect to the Dask scheduler at {address} (run.address): {exc}. "
@@ -199,27 +203,59 @@ class DaskExecutor(Executor):
             from distributed import KilledWorker
 
             if isinstance(exc, KilledWorker):
-                self._done.append(Outcome(
-                    tid, None, f"the trial's Dask workers kept dying (KilledWorker): {exc}", "crashed",
-                    where[1], now, where[0]))
+                self._done.append(
+                    Outcome(
+                        tid,
+                        None,
+                        f"the trial's Dask workers kept dying (KilledWorker): {exc}",
+                        "crashed",
+                        where[1],
+                        now,
+                        where[0],
+                    )
+                )
             else:
-                self._done.append(Outcome(
-                    tid, None, f"the trial's Dask task failed: {type(exc).__name__}: {exc}", "exception",
-                    where[1], now, where[0]))
+                self._done.append(
+                    Outcome(
+                        tid,
+                        None,
+                        f"the trial's Dask task failed: {type(exc).__name__}: {exc}",
+                        "exception",
+                        where[1],
+                        now,
+                        where[0],
+                    )
+                )
         else:  # cancelled by the scheduler, e.g. its data was lost
-            self._done.append(Outcome(
-                tid, None, f"the Dask scheduler dropped the trial's task ({status})", "crashed",
-                where[1], now, where[0]))
+            self._done.append(
+                Outcome(
+                    tid,
+                    None,
+                    f"the Dask scheduler dropped the trial's task ({status})",
+                    "crashed",
+                    where[1],
+                    now,
+                    where[0],
+                )
+            )
 
     def _fail_lost(self, tid: int, where: str) -> None:
         future = self._futures.pop(tid)
         self._tasks.pop(tid)
         _, started = self._where.pop(tid, (where, None))
         future.cancel()
-        self._done.append(Outcome(
-            tid, None,
-            f"the Dask worker running the trial ({where}) was lost: killed, out of memory, "
-            "or its batch job ended", "crashed", started, time.time(), where))
+        self._done.append(
+            Outcome(
+                tid,
+                None,
+                f"the Dask worker running the trial ({where}) was lost: killed, out of memory, "
+                "or its batch job ended",
+                "crashed",
+                started,
+                time.time(),
+                where,
+            )
+        )
 
     # ------------------------------------------------------------------ cluster health
     def _check_cluster(self) -> None:
@@ -251,21 +287,38 @@ class DaskExecutor(Executor):
             have = set().union(*(w.get("resources", {}) for w in workers.values()))
             missing = sorted(set(self._resources) - have)
             if missing and not self._where:
-                log.warning("no connected Dask worker declares the resource(s) %s that each trial needs "
-                            "(start workers with --resources); trials wait", ", ".join(missing))
+                log.warning(
+                    "no connected Dask worker declares the resource(s) %s that each trial needs "
+                    "(start workers with --resources); trials wait",
+                    ", ".join(missing),
+                )
 
     def _backstop(self) -> None:
         """Fail a trial whose worker never came back past its time limit (the worker enforces it first)."""
         now = time.time()
         for tid, (where, started) in list(self._where.items()):
             task = self._tasks.get(tid)
-            if task is not None and task.timeout is not None and now > started + task.timeout + self.kill_grace + _BACKSTOP:
+            if (
+                task is not None
+                and task.timeout is not None
+                and now > started + task.timeout + self.kill_grace + _BACKSTOP
+            ):
                 future = self._futures.pop(tid)
                 self._tasks.pop(tid)
                 self._where.pop(tid)
                 future.cancel()
-                self._done.append(Outcome(tid, None, f"ran over its time limit of {task.timeout:g} s and its "
-                                          f"Dask worker {where} did not stop it", "timeout", started, now, where))
+                self._done.append(
+                    Outcome(
+                        tid,
+                        None,
+                        f"ran over its time limit of {task.timeout:g} s and its "
+                        f"Dask worker {where} did not stop it",
+                        "timeout",
+                        started,
+                        now,
+                        where,
+                    )
+                )
 
     # ------------------------------------------------------------------ protocol
     def submit(self, task: Task) -> None:
@@ -274,9 +327,15 @@ class DaskExecutor(Executor):
         from parabo.executors.dask_worker import run_trial
 
         future = self.client.submit(
-            run_trial, self._token, task, self.kill_grace, self._gpus,
+            run_trial,
+            self._token,
+            task,
+            self.kill_grace,
+            self._gpus,
             key=f"parabo-trial-{task.trial_id}-{task.attempt}-{self._token}",
-            pure=False, retries=0, resources=self._resources or None,
+            pure=False,
+            retries=0,
+            resources=self._resources or None,
         )
         self._futures[task.trial_id] = future
         self._tasks[task.trial_id] = task
@@ -313,7 +372,9 @@ class DaskExecutor(Executor):
         self._tasks.pop(trial_id)
         where, started = self._where.pop(trial_id, (None, None))
         future.cancel()  # the worker sees its task cancelled and kills the trial's process group
-        self._done.append(Outcome(trial_id, None, "cancelled", "cancelled", started, time.time(), where))
+        self._done.append(
+            Outcome(trial_id, None, "cancelled", "cancelled", started, time.time(), where)
+        )
 
     def close(self, cancel: bool = True) -> None:
         """Stop: cancel (or wait for) the trials in flight, stop the sandboxes, close what parabo started."""

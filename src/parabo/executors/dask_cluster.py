@@ -56,8 +56,11 @@ def _need_jobqueue() -> Any:
     return dask_jobqueue
 
 
-def local_cluster(workers: int, options: Mapping[str, Any] | None = None,
-                  resources: Mapping[str, float] | None = None) -> Any:
+def local_cluster(
+    workers: int,
+    options: Mapping[str, Any] | None = None,
+    resources: Mapping[str, float] | None = None,
+) -> Any:
     """A ``LocalCluster`` with room for ``workers`` trials at once (one process, one thread per trial)."""
     from distributed import LocalCluster
 
@@ -75,11 +78,14 @@ def local_cluster(workers: int, options: Mapping[str, Any] | None = None,
     try:
         return LocalCluster(**kwargs)  # type: ignore[no-untyped-call]
     except TypeError as exc:
-        raise ConfigError(f"LocalCluster does not accept these options: {exc}", field="run.cluster") from None
+        raise ConfigError(
+            f"LocalCluster does not accept these options: {exc}", field="run.cluster"
+        ) from None
 
 
-def jobqueue_cluster(spec: Mapping[str, Any], workers: int = 1,
-                     resources: Mapping[str, float] | None = None) -> tuple[Any, int]:
+def jobqueue_cluster(
+    spec: Mapping[str, Any], workers: int = 1, resources: Mapping[str, float] | None = None
+) -> tuple[Any, int]:
     """A dask-jobqueue cluster from ``run.cluster`` (not scaled yet) and the number of jobs to ask for.
 
     Raises ConfigError naming ``run.cluster.<key>`` for a bad type or argument.
@@ -97,14 +103,18 @@ def jobqueue_cluster(spec: Mapping[str, Any], workers: int = 1,
     gpus = options.pop("gpus", None)
     extra = options.pop("job_extra", None)
     if extra is not None:
-        options["job_extra_directives"] = [str(e) for e in ([extra] if isinstance(extra, str) else extra)]
+        options["job_extra_directives"] = [
+            str(e) for e in ([extra] if isinstance(extra, str) else extra)
+        ]
     options.setdefault("cores", 1)
     # one Dask worker per job, one thread per core: trials run in child processes, so the GIL is
     # no reason to split a job into processes (dask-jobqueue's default), and GPUs stay together
     options.setdefault("processes", 1)
     if "memory" not in options:
-        raise ConfigError("a batch cluster needs the memory of one job, e.g. memory: 16GB",
-                          field="run.cluster.memory")
+        raise ConfigError(
+            "a batch cluster needs the memory of one job, e.g. memory: 16GB",
+            field="run.cluster.memory",
+        )
     cores = int(options["cores"])
     processes = int(options.get("processes") or 1)
     declared = worker_resources_arg(cores, options["memory"], gpus, processes)
@@ -116,7 +126,9 @@ def jobqueue_cluster(spec: Mapping[str, Any], workers: int = 1,
     try:
         cluster = cls(**options)
     except TypeError as exc:
-        raise ConfigError(f"{cls.__name__} does not accept these options: {exc}", field="run.cluster") from None
+        raise ConfigError(
+            f"{cls.__name__} does not accept these options: {exc}", field="run.cluster"
+        ) from None
     except ValueError as exc:
         raise ConfigError(str(exc), field="run.cluster") from None
     if jobs is None:
@@ -129,8 +141,9 @@ def jobqueue_cluster(spec: Mapping[str, Any], workers: int = 1,
     return cluster, jobs
 
 
-def make_cluster(spec: str | Mapping[str, Any], workers: int,
-                 resources: Mapping[str, float] | None = None) -> tuple[Any, int | None]:
+def make_cluster(
+    spec: str | Mapping[str, Any], workers: int, resources: Mapping[str, float] | None = None
+) -> tuple[Any, int | None]:
     """The cluster of ``run.cluster`` (``"local"`` or a mapping), scaled; and the jobs to keep (None: local)."""
     if isinstance(spec, str):
         if spec.lower() == "local":
@@ -180,7 +193,11 @@ class Replenisher:
             specs.pop(spec_name, None)
             getattr(self.cluster, "workers", {}).pop(spec_name, None)
             self.seen.discard(str(spec_name))
-        log.warning("%d Dask job(s) ended; asking %s for replacements", len(gone), type(self.cluster).__name__)
+        log.warning(
+            "%d Dask job(s) ended; asking %s for replacements",
+            len(gone),
+            type(self.cluster).__name__,
+        )
         if hasattr(self.cluster, "job_cls"):
             self.cluster.scale(jobs=self.jobs)
         else:

@@ -25,9 +25,20 @@ from parabo.exceptions import ConfigError
 __all__ = ["dask_resources", "detect_gpus", "gpu_env", "parse_memory", "worker_resources_arg"]
 
 _MEMORY_UNITS = {
-    "": 1, "b": 1,
-    "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9, "gb": 10**9, "t": 10**12, "tb": 10**12,
-    "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
+    "": 1,
+    "b": 1,
+    "k": 10**3,
+    "kb": 10**3,
+    "m": 10**6,
+    "mb": 10**6,
+    "g": 10**9,
+    "gb": 10**9,
+    "t": 10**12,
+    "tb": 10**12,
+    "kib": 2**10,
+    "mib": 2**20,
+    "gib": 2**30,
+    "tib": 2**40,
 }
 
 
@@ -44,7 +55,9 @@ def parse_memory(value: Any, field: str = "resources.memory") -> int:
     elif isinstance(value, str):
         m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([A-Za-z]*)\s*", value)
         if not m or m.group(2).lower() not in _MEMORY_UNITS:
-            raise ConfigError(f"cannot read {value!r} as a size; use e.g. '8GB' or '512MiB'", field=field)
+            raise ConfigError(
+                f"cannot read {value!r} as a size; use e.g. '8GB' or '512MiB'", field=field
+            )
         size = float(m.group(1)) * _MEMORY_UNITS[m.group(2).lower()]
     else:
         raise ConfigError(f"expected bytes or a size like '8GB', got {value!r}", field=field)
@@ -69,7 +82,9 @@ def dask_resources(resources: Mapping[str, Any] | None) -> dict[str, float]:
     return out
 
 
-def worker_resources_arg(cores: int | None, memory: Any, gpus: int | None, processes: int = 1) -> str:
+def worker_resources_arg(
+    cores: int | None, memory: Any, gpus: int | None, processes: int = 1
+) -> str:
     """What one Dask worker of a job declares, as the value of ``dask worker --resources``.
 
     A job's cores, memory and GPUs are split evenly between its worker processes.
@@ -100,7 +115,10 @@ def detect_gpus() -> list[str]:
     try:
         out = subprocess.run(
             [smi, "--query-gpu=index", "--format=csv,noheader"],
-            capture_output=True, text=True, timeout=10, check=False,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired):
         return []

@@ -33,7 +33,9 @@ def _watch_parent(parent: int) -> None:
 def main(fd: int, parent: int) -> None:
     if os.getppid() != parent:
         return
-    threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="parabo-parent-watch").start()
+    threading.Thread(
+        target=_watch_parent, args=(parent,), daemon=True, name="parabo-parent-watch"
+    ).start()
     from parabo.executors._worker import main as worker_main
 
     worker_main(fd)

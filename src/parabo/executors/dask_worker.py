@@ -120,8 +120,17 @@ def _start_sandbox(token: str, worker_name: str, gpus_per_trial: int) -> _Sandbo
     parent, child = socket.socketpair()
     try:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "parabo.executors.dask_sandbox", str(child.fileno()), str(os.getpid())],
-            pass_fds=(child.fileno(),), start_new_session=True, stdin=subprocess.DEVNULL, env=env,
+            [
+                sys.executable,
+                "-m",
+                "parabo.executors.dask_sandbox",
+                str(child.fileno()),
+                str(os.getpid()),
+            ],
+            pass_fds=(child.fileno(),),
+            start_new_session=True,
+            stdin=subprocess.DEVNULL,
+            env=env,
         )
     except OSError as exc:
         parent.close()
@@ -162,16 +171,23 @@ def _take_sandbox(token: str, worker_name: str, gpus_per_trial: int) -> _Sandbox
     return _start_sandbox(token, worker_name, gpus_per_trial)
 
 
-def run_trial(token: str, task: Task, kill_grace: float = 2.0, gpus_per_trial: int = 0) -> tuple[str, Any]:
+def run_trial(
+    token: str, task: Task, kill_grace: float = 2.0, gpus_per_trial: int = 0
+) -> tuple[str, Any]:
     """The Dask task of one trial: ``("done", Outcome)``, or ``("fatal", message)`` if the objective cannot load."""
     worker = get_worker()
     key = worker.get_current_task()
     address = worker.address
     if token not in _payloads:
-        return ("fatal", "the study's objective is not registered on this Dask worker (was the study closed?)")
+        return (
+            "fatal",
+            "the study's objective is not registered on this Dask worker (was the study closed?)",
+        )
     start = time.time()
-    worker.log_event(f"parabo-{token}", {"trial": task.trial_id, "attempt": task.attempt,
-                                         "worker": address, "t": start})
+    worker.log_event(
+        f"parabo-{token}",
+        {"trial": task.trial_id, "attempt": task.attempt, "worker": address, "t": start},
+    )
 
     def cancelled() -> bool:
         ts = worker.state.tasks.get(key)
@@ -187,8 +203,18 @@ def run_trial(token: str, task: Task, kill_grace: float = 2.0, gpus_per_trial: i
         sandbox.conn.send(("run", task))
     except OSError:
         sandbox.discard(0.5)
-        return ("done", Outcome(task.trial_id, None, "the trial process died before the trial began",
-                                "crashed", start, time.time(), name))
+        return (
+            "done",
+            Outcome(
+                task.trial_id,
+                None,
+                "the trial process died before the trial began",
+                "crashed",
+                start,
+                time.time(),
+                name,
+            ),
+        )
     started_at = time.time()
     deadline = None if task.timeout is None else started_at + task.timeout
     kill_reason: str | None = None
@@ -215,12 +241,18 @@ def run_trial(token: str, task: Task, kill_grace: float = 2.0, gpus_per_trial: i
         if code is not None:
             sandbox.discard(0.1)
             if kill_reason == "timeout":
-                error, reason = f"ran over its time limit of {task.timeout:g} s and was killed", "timeout"
+                error, reason = (
+                    f"ran over its time limit of {task.timeout:g} s and was killed",
+                    "timeout",
+                )
             elif kill_reason == "cancelled":
                 error, reason = "cancelled", "cancelled"
             else:
                 how = f"killed by signal {-code}" if code < 0 else f"exited with code {code}"
-                error, reason = f"the process running the trial on Dask worker {address} died: {how}", "crashed"
+                error, reason = (
+                    f"the process running the trial on Dask worker {address} died: {how}",
+                    "crashed",
+                )
             return ("done", Outcome(task.trial_id, None, error, reason, started_at, now, name))
         if kill_reason is None:
             if deadline is not None and now >= deadline:

@@ -193,11 +193,17 @@ class ProcessExecutor(Executor):
             elif worker.kill_reason == "cancelled":
                 error, reason = "cancelled", "cancelled"
             else:
-                how = f"killed by {_signal_name(-code)}" if code is not None and code < 0 else f"exited with code {code}"
+                how = (
+                    f"killed by {_signal_name(-code)}"
+                    if code is not None and code < 0
+                    else f"exited with code {code}"
+                )
                 if code == -signal.SIGKILL:
                     how += " (killed by the system, e.g. out of memory, or by a user)"
                 error, reason = f"the worker process running the trial died: {how}", "crashed"
-            self._done.append(Outcome(task.trial_id, None, error, reason, worker.started_at, now, worker.name))
+            self._done.append(
+                Outcome(task.trial_id, None, error, reason, worker.started_at, now, worker.name)
+            )
         if not self._closed:
             if self._fast_deaths >= _MAX_FAST_DEATHS:
                 raise ExecutorError(
@@ -234,7 +240,11 @@ class ProcessExecutor(Executor):
             outcome = msg[1]
             assert isinstance(outcome, Outcome)
             task = worker.task
-            if task is not None and outcome.trial_id == task.trial_id and worker.kill_reason is None:
+            if (
+                task is not None
+                and outcome.trial_id == task.trial_id
+                and worker.kill_reason is None
+            ):
                 self._done.append(outcome)
                 worker.task = None
                 worker.children.clear()
@@ -260,7 +270,12 @@ class ProcessExecutor(Executor):
                     left = worker.kill_at - now_mono
                     soonest = left if soonest is None else min(soonest, left)
             task = worker.task
-            if task is not None and task.timeout is not None and worker.kill_reason is None and worker.started_at:
+            if (
+                task is not None
+                and task.timeout is not None
+                and worker.kill_reason is None
+                and worker.started_at
+            ):
                 left = worker.started_at + task.timeout - now_wall
                 if left <= 0:
                     self._stop_trial(worker, "timeout")
@@ -280,7 +295,9 @@ class ProcessExecutor(Executor):
         while not self._done:
             soonest = self._deadlines()
             left = None if end is None else max(0.0, end - time.monotonic())
-            wait_for = left if soonest is None else (soonest if left is None else min(left, soonest))
+            wait_for = (
+                left if soonest is None else (soonest if left is None else min(left, soonest))
+            )
             # the poll below is the last resort if neither pidfd nor channel tells of a death
             wait_for = 1.0 if wait_for is None else min(wait_for, 1.0)
             handles: dict[object, _Worker] = {}

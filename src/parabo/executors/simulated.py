@@ -127,7 +127,8 @@ def parse_runtime(spec: Any, field: str = "run.runtime") -> RuntimeModel:
             }
             if kind not in usage:
                 raise ConfigError(
-                    f"unknown runtime distribution {kind!r}; use one of: {', '.join(usage.values())}", field=field
+                    f"unknown runtime distribution {kind!r}; use one of: {', '.join(usage.values())}",
+                    field=field,
                 )
             want = {"constant": 1, "lognormal": 2, "uniform": 2, "exponential": 1}[kind]
             if len(args) != want:
@@ -311,13 +312,19 @@ class SimulatedExecutor(Executor):
         if run.timed_out:
             limit = run.task.timeout
             outcome = Outcome(
-                run.task.trial_id, None,
+                run.task.trial_id,
+                None,
                 f"the trial ran past its time limit of {limit:g} s (simulated) and was stopped",
-                "timeout", run.start, run.end, name,
+                "timeout",
+                run.start,
+                run.end,
+                name,
             )
         else:
             ran = run_task(self._run, run.task, name, clock=lambda: run.start)
-            outcome = Outcome(ran.trial_id, ran.result, ran.error, ran.reason, run.start, run.end, name)
+            outcome = Outcome(
+                ran.trial_id, ran.result, ran.error, ran.reason, run.start, run.end, name
+            )
         self._end(run, run.end, outcome.reason)
         self._done.append(outcome)
 
@@ -327,14 +334,23 @@ class SimulatedExecutor(Executor):
         if run is not None:
             self._end(run, self._now, "cancelled")
             self._done.append(
-                Outcome(trial_id, None, "cancelled while running (simulated)", "cancelled",
-                        run.start, self._now, f"sim-{run.worker}")
+                Outcome(
+                    trial_id,
+                    None,
+                    "cancelled while running (simulated)",
+                    "cancelled",
+                    run.start,
+                    self._now,
+                    f"sim-{run.worker}",
+                )
             )
             return
         for item in list(self._queue):
             if item[0].trial_id == trial_id:
                 self._queue.remove(item)
-                self._done.append(Outcome(trial_id, error="cancelled before it started", reason="cancelled"))
+                self._done.append(
+                    Outcome(trial_id, error="cancelled before it started", reason="cancelled")
+                )
 
     def close(self, cancel: bool = True) -> None:
         for task, _ in list(self._queue):

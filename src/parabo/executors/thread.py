@@ -102,8 +102,16 @@ class ThreadExecutor(Executor):
                 if now >= limit:
                     del self._running[tid]
                     self._dropped.add(tid)
-                    late.append(Outcome(tid, error=f"ran over its time limit of {task.timeout:g} s",
-                                        reason="timeout", started_at=start, finished_at=now, worker=name))
+                    late.append(
+                        Outcome(
+                            tid,
+                            error=f"ran over its time limit of {task.timeout:g} s",
+                            reason="timeout",
+                            started_at=start,
+                            finished_at=now,
+                            worker=name,
+                        )
+                    )
                 else:
                     soonest = limit - now if soonest is None else min(soonest, limit - now)
         for _ in late:
@@ -123,7 +131,9 @@ class ThreadExecutor(Executor):
         if late:
             self._submitted -= len(late)
             return late
-        wait = timeout if soonest is None else (soonest if timeout is None else min(timeout, soonest))
+        wait = (
+            timeout if soonest is None else (soonest if timeout is None else min(timeout, soonest))
+        )
         out: list[Outcome] = []
         try:
             out.append(self._outcomes.get(timeout=wait))
@@ -149,8 +159,16 @@ class ThreadExecutor(Executor):
         for pid in children:
             kill_group(pid, grace=1.0)
         start = entry[1] if entry else None
-        self._outcomes.put(Outcome(trial_id, error="cancelled", reason="cancelled", started_at=start,
-                                   finished_at=time.time(), worker=entry[2] if entry else None))
+        self._outcomes.put(
+            Outcome(
+                trial_id,
+                error="cancelled",
+                reason="cancelled",
+                started_at=start,
+                finished_at=time.time(),
+                worker=entry[2] if entry else None,
+            )
+        )
         if entry is not None:
             self._spawn()
 

@@ -32,7 +32,9 @@ SAMPLERS: dict[str, Callable[..., Sampler]] = {
 DEFAULT_SAMPLER = "gp"  # Bayesian optimization; "random" and "sobol" for baselines
 
 
-def make_sampler(spec: str | Mapping[str, Any] | Sampler | None, seed: int | None = None) -> Sampler:
+def make_sampler(
+    spec: str | Mapping[str, Any] | Sampler | None, seed: int | None = None
+) -> Sampler:
     """Build a sampler from a name (``"sobol"``), a mapping (``{name: sobol, seed: 0}``) or an instance.
 
     ``seed`` is used when the spec gives none. Raises :class:`ConfigError` naming ``sampler``.

@@ -46,6 +46,7 @@ def _one_blas_thread() -> Any:
         _CONTROLLER = ThreadpoolController()
     return _CONTROLLER.limit(limits=1, user_api="blas")
 
+
 AcquisitionName = Literal["logei", "ucb", "thompson"]
 PendingStrategy = Literal["kb", "cl", "lp", "fantasy", "none"]
 
@@ -293,7 +294,8 @@ class GPSampler(Sampler):
             )
         if incumbent not in ("observed", "mean"):
             raise ConfigError(
-                f"unknown incumbent {incumbent!r}; choose observed or mean", field="sampler.incumbent"
+                f"unknown incumbent {incumbent!r}; choose observed or mean",
+                field="sampler.incumbent",
             )
         self.incumbent = incumbent
         self.trust_region_share = float(trust_region_share)
@@ -375,7 +377,9 @@ class GPSampler(Sampler):
         while len(out) < n:
             # With many trials in flight, one search serves the whole batch (see batch_size).
             batch = n - len(out) if self._amortized(len(pending)) else 1
-            for k, F in enumerate(self._suggest(gp, best, domain, P, forbidden, rng, radius, batch)):
+            for k, F in enumerate(
+                self._suggest(gp, best, domain, P, forbidden, rng, radius, batch)
+            ):
                 params = space.from_unit(features_to_unit(F[None, :], domain)[0])
                 f = unit_to_features(space.to_unit_array([params]), domain)
                 if k and is_duplicate(f, forbidden, _TOL)[0]:
@@ -696,9 +700,10 @@ class GPSampler(Sampler):
         """
         C = base.cov(P)
         w, U = np.linalg.eigh(0.5 * (C + C.T))
-        draws = yP[None, :] + rng.standard_normal((_FANTASIES, P.shape[0])) @ (
-            U * np.sqrt(np.maximum(w, 0.0))
-        ).T
+        draws = (
+            yP[None, :]
+            + rng.standard_normal((_FANTASIES, P.shape[0])) @ (U * np.sqrt(np.maximum(w, 0.0))).T
+        )
         Y = np.vstack([np.repeat(base.y[:, None], _FANTASIES, axis=1), draws.T])
         return chol_solve(believer.L, Y), np.minimum(best, draws.min(axis=1))
 

@@ -115,7 +115,9 @@ class FileJournal:
             skipped, not cut off).
     """
 
-    def __init__(self, path: str | os.PathLike[str], writable: bool = True, background_sync: bool = True) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], writable: bool = True, background_sync: bool = True
+    ) -> None:
         self.path = Path(path)
         self.writable = writable
         self._buffer: list[bytes] = []
@@ -193,7 +195,9 @@ class FileJournal:
                 os.fsync(self._fd)
                 return
             if self._syncer is None:
-                self._syncer = threading.Thread(target=self._sync_loop, name="parabo-journal-fsync", daemon=True)
+                self._syncer = threading.Thread(
+                    target=self._sync_loop, name="parabo-journal-fsync", daemon=True
+                )
                 self._syncer.start()
             self._requested += 1
             self._sync_wanted.set()

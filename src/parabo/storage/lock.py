@@ -40,7 +40,9 @@ class StudyLock:
             holder = ""
             try:
                 info = json.loads(os.read(fd, 4096) or b"{}")
-                holder = f" (pid {info.get('pid')} on {info.get('host')}, since {info.get('since')})"
+                holder = (
+                    f" (pid {info.get('pid')} on {info.get('host')}, since {info.get('since')})"
+                )
             except (OSError, ValueError):
                 pass
             os.close(fd)
