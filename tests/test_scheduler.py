@@ -10,6 +10,7 @@ import parabo
 from parabo import Study, TrialState
 from parabo.executors import make_executor
 from parabo.objectives import PythonObjective
+from parabo.run_options import StopRule
 from parabo.scheduler import Scheduler
 
 SPACE = {"x": {"type": "float", "low": -5, "high": 10}}
@@ -64,7 +65,7 @@ def test_refill_is_asynchronous() -> None:
     for _ in range(30):
         study.enqueue({"sleep": 0.0, "x": 0.5})
     ex = make_executor("thread", PythonObjective("helpers_objectives:slow_quadratic"), 2)
-    Scheduler(study, ex, trials=31).run()
+    Scheduler(study, ex, stop=StopRule(trials=31, max_failures=None)).run()
     slow = study.trials[0]
     during = [t for t in study.trials[1:] if t.started_at < slow.finished_at]
     assert len(during) >= 20
@@ -75,7 +76,7 @@ def test_batch_mode_waits_for_the_whole_batch() -> None:
     ex = make_executor(
         "thread", PythonObjective(lambda p: __import__("time").sleep(p["sleep"]) or 1.0), 3
     )
-    Scheduler(study, ex, trials=9, batch=True).run()
+    Scheduler(study, ex, batch=True, stop=StopRule(trials=9, max_failures=None)).run()
     trials = study.trials
     for k in range(0, 9, 3):
         batch_end = max(t.finished_at for t in trials[k : k + 3])
@@ -86,14 +87,16 @@ def test_batch_mode_waits_for_the_whole_batch() -> None:
 def test_target_stops_asking() -> None:
     study = Study(SPACE, sampler="random", seed=0)
     ex = make_executor("inline", PythonObjective("helpers_objectives:quadratic"))
-    summary = Scheduler(study, ex, trials=1000, target=4.0).run()
+    summary = Scheduler(study, ex, stop=StopRule(trials=1000, target=4.0, max_failures=None)).run()
     assert summary.stop_reason == "target" and study.best_value <= 4.0 and len(study.trials) < 1000
 
 
 def test_max_time_cancels_and_records_everything(folder: Path) -> None:
     study = Study(SPACE, storage=folder, seed=0)
     ex = make_executor("thread", PythonObjective(lambda p: __import__("time").sleep(30)), 2)
-    summary = Scheduler(study, ex, trials=10, max_time=0.5, handle_signals=False).run()
+    summary = Scheduler(
+        study, ex, handle_signals=False, stop=StopRule(trials=10, max_time=0.5, max_failures=None)
+    ).run()
     assert summary.stop_reason == "time"
     # the two cancelled trials are not lost: they run again when the study resumes
     assert [t.reason for t in study.trials] == ["cancelled", "cancelled"]
@@ -105,7 +108,9 @@ def test_max_time_cancels_and_records_everything(folder: Path) -> None:
 def test_request_stop_waits_then_cancels() -> None:
     study = Study(SPACE, seed=0)
     ex = make_executor("thread", PythonObjective("helpers_objectives:slow_quadratic"), 2)
-    sched = Scheduler(study, ex, trials=1000, handle_signals=False)
+    sched = Scheduler(
+        study, ex, handle_signals=False, stop=StopRule(trials=1000, max_failures=None)
+    )
     threading.Timer(0.5, sched.request_stop).start()
     summary = sched.run()
     assert summary.stop_reason == "interrupted"

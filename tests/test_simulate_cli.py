@@ -106,8 +106,17 @@ def test_simulate_bad_workers_and_missing_matplotlib(study_file, monkeypatch):
     )
     assert result.exit_code == 2 and "--workers" in result.output
     monkeypatch.setitem(sys.modules, "matplotlib", None)
-    result = CliRunner().invoke(cli, ["simulate", str(study_file), "--duration", "1s"])
-    assert result.exit_code == 1 and "parabo[plots]" in result.output
+    # without matplotlib the report is printed, and the way to get the plot is said
+    result = CliRunner().invoke(
+        cli, ["simulate", str(study_file), "--workers", "1,2", "--duration", "1s"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "utilization" in result.output.lower() and "parabo[plots]" in result.output
+    # a plot asked for by name is bad input without it
+    result = CliRunner().invoke(
+        cli, ["simulate", str(study_file), "--duration", "1s", "--plot", "x.png"]
+    )
+    assert result.exit_code == 2 and "parabo[plots]" in result.output
 
 
 def test_simulate_repeats_reports_medians_reach_counts_and_an_interval(study_file, tmp_path):

@@ -10,6 +10,7 @@ from parabo.executors import make_executor
 from parabo.executors.base import Task
 from parabo.executors.simulated import SimulatedExecutor, parse_runtime
 from parabo.objectives import PythonObjective
+from parabo.run_options import StopRule
 from parabo.scheduler import Scheduler
 from parabo.study import Study
 
@@ -108,7 +109,9 @@ def _run(seed, workers=4, trials=40, **kw):
     ex = SimulatedExecutor(
         PythonObjective(square), workers, runtime="lognormal(60s, 0.8)", seed=seed, overhead=0, **kw
     )
-    summary = Scheduler(study, ex, trials=trials, handle_signals=False).run()
+    summary = Scheduler(
+        study, ex, handle_signals=False, stop=StopRule(trials=trials, max_failures=None)
+    ).run()
     rows = [
         (t.id, t.params["x"], t.value, t.started_at, t.finished_at, t.worker) for t in study.trials
     ]
@@ -139,7 +142,9 @@ def test_the_unchanged_scheduler_runs_on_it_and_is_deterministic():
 def test_scheduler_time_limit_and_batches_in_virtual_time():
     study = Study(SPACE, sampler="random", seed=0)
     ex = SimulatedExecutor(square, 4, runtime="60s", overhead=0)
-    summary = Scheduler(study, ex, trials=100, max_time=150, handle_signals=False).run()
+    summary = Scheduler(
+        study, ex, handle_signals=False, stop=StopRule(trials=100, max_time=150, max_failures=None)
+    ).run()
     assert (
         summary.stop_reason == "time"
         and summary.n_complete == 8
@@ -147,7 +152,9 @@ def test_scheduler_time_limit_and_batches_in_virtual_time():
     )
     study = Study(SPACE, sampler="random", seed=0)
     ex = SimulatedExecutor(square, 4, runtime=lambda p: 10 + p["x"], overhead=0)
-    Scheduler(study, ex, trials=8, batch=True, handle_signals=False).run()
+    Scheduler(
+        study, ex, batch=True, handle_signals=False, stop=StopRule(trials=8, max_failures=None)
+    ).run()
     first, second = study.trials[:4], study.trials[4:]
     assert min(t.started_at for t in second) == max(t.finished_at for t in first)
 
@@ -162,7 +169,9 @@ def test_measured_coordinator_time_is_charged():
 
     study = Study(SPACE, sampler=SlowSampler(seed=0))
     ex = SimulatedExecutor(square, 1, runtime="1s")  # measured
-    summary = Scheduler(study, ex, trials=5, handle_signals=False).run()
+    summary = Scheduler(
+        study, ex, handle_signals=False, stop=StopRule(trials=5, max_failures=None)
+    ).run()
     assert ex.coordinator_time >= 5 * 0.02
     assert summary.elapsed >= 5 * 1.0 + 5 * 0.02
     assert ex.utilization() < 1.0
@@ -181,7 +190,13 @@ def test_backend_simulated_through_minimize_and_make_executor():
 def test_timeouts_fail_trials_under_the_scheduler():
     study = Study(SPACE, sampler="random", seed=0)
     ex = SimulatedExecutor(square, 2, runtime=lambda p: 100.0 if p["x"] > 0 else 1.0, overhead=0)
-    Scheduler(study, ex, trials=10, trial_timeout=50, handle_signals=False).run()
+    Scheduler(
+        study,
+        ex,
+        trial_timeout=50,
+        handle_signals=False,
+        stop=StopRule(trials=10, max_failures=None),
+    ).run()
     for t in study.trials:
         if t.params["x"] > 0:
             assert t.reason == "timeout" and t.finished_at - t.started_at == pytest.approx(50)
@@ -208,7 +223,9 @@ def test_asynchronous_runs_ask_as_many_as_the_sampler_batches():
         sampler = Recording(0, batches)
         study = Study(SPACE, sampler=sampler)
         ex = SimulatedExecutor(square, 8, runtime="60s", overhead=0)
-        Scheduler(study, ex, trials=24, handle_signals=False).run()
+        Scheduler(
+            study, ex, handle_signals=False, stop=StopRule(trials=24, max_failures=None)
+        ).run()
         assert study.n_complete == 24
         # constant durations: all 8 workers free up together, three times
         assert sampler.sizes == ([1] * 24 if not batches else [8, 8, 8])

@@ -8,6 +8,9 @@
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
+
 from parabo.exceptions import (
     ConfigError,
     ExecutorError,
@@ -19,31 +22,54 @@ from parabo.exceptions import (
 )
 from parabo.objectives import CommandObjective, PythonObjective
 from parabo.optimize import maximize, minimize, optimize
+from parabo.run_options import Backend, RetryPolicy, StopRule
 from parabo.samplers import RandomSampler, Sampler, SobolSampler
 from parabo.scheduler import RunSummary, Scheduler
 from parabo.space import Categorical, Fixed, Float, Int, Space
 from parabo.study import Study
-from parabo.trial import Trial, TrialState
+from parabo.trial import FailReason, StopReason, Trial, TrialState
 
-__version__ = "0.1.0"
+if TYPE_CHECKING:
+    from parabo.samplers.gp import GPSampler
+
+try:
+    __version__ = version("parabo")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+    __version__ = "0+unknown"
+
+
+def __getattr__(name: str) -> Any:
+    # the GP sampler's numeric core (scipy.optimize, scipy.linalg) loads when it is first used
+    if name == "GPSampler":
+        from parabo.samplers.gp import GPSampler
+
+        return GPSampler
+    raise AttributeError(f"module 'parabo' has no attribute {name!r}")
+
 
 __all__ = [
+    "Backend",
     "Categorical",
     "CommandObjective",
     "ConfigError",
     "ExecutorError",
+    "FailReason",
     "Fixed",
     "Float",
+    "GPSampler",
     "Int",
     "ParaboError",
     "PythonObjective",
     "RandomSampler",
+    "RetryPolicy",
     "RunSummary",
     "Sampler",
     "Scheduler",
     "SobolSampler",
     "Space",
     "SpaceError",
+    "StopReason",
+    "StopRule",
     "StorageError",
     "Study",
     "StudyLockedError",

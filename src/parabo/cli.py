@@ -1,11 +1,14 @@
 """The ``parabo`` command: a thin layer over the library.
 
-Exit codes: 0 done, 1 a runtime failure (storage, backend), 2 bad input,
-130 interrupted by SIGINT (143 by SIGTERM).
+Exit codes (:class:`ExitCode`): 0 done; 1 the run failed (a storage or backend
+error, the run stopped after too many failures in a row, or no trial succeeded);
+2 bad input (a study file, a flag, a missing extra); 3 the study folder is locked
+by another running coordinator; 130 interrupted by SIGINT (143 by SIGTERM).
 """
 
 from __future__ import annotations
 
+import enum
 import json
 import signal
 import sys
@@ -15,13 +18,26 @@ from typing import Any, NoReturn
 import click
 
 from parabo.exceptions import ConfigError, ParaboError, StudyLockedError
+from parabo.run_options import BACKENDS
+from parabo.trial import StopReason
 
-__all__ = ["main"]
+__all__ = ["ExitCode", "main"]
+
+
+class ExitCode(enum.IntEnum):
+    """What the ``parabo`` command's exit status means."""
+
+    OK = 0
+    FAILED = 1
+    BAD_INPUT = 2
+    LOCKED = 3
+    SIGINT = 130
+    SIGTERM = 143
 
 
 def _fail(message: str, code: int) -> NoReturn:
     click.echo(f"error: {message}", err=True)
-    sys.exit(code)
+    sys.exit(int(code))
 
 
 def _guard(fn: Any) -> Any:
@@ -32,10 +48,12 @@ def _guard(fn: Any) -> Any:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except (ConfigError, StudyLockedError) as exc:
-            _fail(str(exc), 2)
+        except StudyLockedError as exc:
+            _fail(str(exc), ExitCode.LOCKED)
+        except ConfigError as exc:
+            _fail(str(exc), ExitCode.BAD_INPUT)
         except ParaboError as exc:
-            _fail(str(exc), 1)
+            _fail(str(exc), ExitCode.FAILED)
 
     return wrapper
 
@@ -66,7 +84,7 @@ def cli() -> None:
 @click.option("--sampler", help='Sampler name, or a JSON mapping like \'{"name": "sobol"}\'.')
 @click.option("--seed", type=int, help="Seed of the sampler.")
 @click.option("--storage", help="Study folder (overrides storage; relative to the current folder).")
-@click.option("--backend", help="inline | thread | process | dask | simulated.")
+@click.option("--backend", help=" | ".join(BACKENDS) + ".")
 @click.option(
     "--batch",
     is_flag=True,
@@ -141,10 +159,16 @@ def run(
     )
     display = ProgressDisplay(verbose=verbose, quiet=quiet)
     study, summary = run_study(cfg, base_dir, listener=display)
-    if summary.stop_reason == "interrupted":
-        sys.exit(143 if summary.signal == signal.SIGTERM else 130)
-    if summary.stop_reason == "failures":
-        _fail(summary.message or "too many trials failed in a row", 1)
+    if summary.stop_reason == StopReason.INTERRUPTED:
+        sys.exit(ExitCode.SIGTERM if summary.signal == signal.SIGTERM else ExitCode.SIGINT)
+    if summary.stop_reason == StopReason.FAILURES:
+        _fail(summary.message or "too many trials failed in a row", ExitCode.FAILED)
+    if study.n_complete == 0 and study.n_failed > 0:
+        _fail(
+            f"no trial succeeded ({study.n_failed} failed); see `parabo status {study.folder}` "
+            "and the trial folders for their errors",
+            ExitCode.FAILED,
+        )
 
 
 def _open(study_dir: Path) -> Any:
@@ -306,8 +330,14 @@ def simulate(
 
     workers = parse_workers(workers_list)
     cfg, base_dir = load_study_file(study_file)
-    if not no_plot:
-        check_plotting()
+    plotting = not no_plot
+    if plotting:
+        try:
+            check_plotting()
+        except ParaboError as exc:
+            if plot is not None:
+                raise ConfigError(f"{exc}", field="--plot") from None
+            plotting = False  # the report alone; say at the end how to get the plot
     report = simulate_study(
         cfg,
         base_dir,
@@ -324,8 +354,36 @@ def simulate(
     click.echo(format_report(report))
     if json_file is not None:
         click.echo(f"wrote {write_json(report, json_file)}")
-    if not no_plot:
+    if plotting:
         click.echo(f"wrote {plot_report(report, plot or Path(f'simulate-{cfg.name}.png'))}")
+    elif not no_plot:
+        click.echo("no plot: matplotlib is not installed; pip install 'parabo[plots]' to get one")
+
+
+@cli.command()
+@click.argument("study_dir", type=click.Path(file_okay=False, path_type=Path))
+@_guard
+def repair(study_dir: Path) -> None:
+    """Keep every valid line of STUDY_DIR's journal and set the damaged ones aside.
+
+    Run it when `parabo run` or `parabo status` reports a damaged journal line. The study
+    must not be running. The damaged lines are kept in journal.damaged-N.jsonl.
+    """
+    from parabo.storage.journal import JOURNAL_FILE, repair_journal
+    from parabo.storage.lock import StudyLock
+
+    journal = study_dir / JOURNAL_FILE
+    if not journal.is_file():
+        raise ConfigError(
+            f"{study_dir} is not a study folder (it has no {JOURNAL_FILE})", field="STUDY_DIR"
+        )
+    lock = StudyLock(study_dir)
+    lock.acquire()
+    try:
+        report = repair_journal(journal)
+    finally:
+        lock.release()
+    click.echo(str(report))
 
 
 def main() -> None:

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from parabo.exceptions import ConfigError
 from parabo.objectives import CommandObjective, Objective, PythonObjective
+from parabo.run_options import DEFAULT_BACKEND, Backend, RetryPolicy, StopRule
 from parabo.samplers import make_sampler
 from parabo.space import Space
 
@@ -117,18 +118,14 @@ class RunConfig(_Strict):
 
     trials: int = Field(50, ge=0)
     workers: int = Field(1, ge=1)
-    backend: Literal["inline", "thread", "process", "simulated", "dask"] = "process"
+    backend: Backend = DEFAULT_BACKEND
     batch: bool = False
     timeout: float | None = None  # per trial, seconds
     max_time: float | None = None  # whole run, seconds
     target: float | None = None
     # failures (docs: README "Failures"): retries of the same parameters, and when to give up
     retries: int = Field(0, ge=0)
-    retry_on: list[Literal["crashed", "timeout", "exception", "exit_code", "invalid_result"]] = (
-        Field(
-            default_factory=lambda: ["crashed", "timeout"]  # type: ignore[arg-type]
-        )
-    )
+    retry_on: list[str] = Field(default_factory=lambda: ["crashed", "timeout"])
     max_failures: int | None = Field(20, ge=1)  # consecutive failed trials that stop the study
     stop_grace: float | None = None  # seconds in-flight trials get after a stop signal
     # result cache (default: on for external commands, off for Python functions)
@@ -148,6 +145,48 @@ class RunConfig(_Strict):
         None  # backend process: GPU ids shared round-robin (default: detected)
     )
     resources: ResourcesConfig | None = None  # what one trial needs: {cpus, gpus, memory}
+
+    @field_validator("retry_on")
+    @classmethod
+    def _retryable(cls, v: list[str]) -> list[str]:
+        try:
+            RetryPolicy(0, v)
+        except ConfigError as exc:
+            raise ValueError(exc.message) from None
+        return v
+
+    def stop_rule(self) -> StopRule:
+        """When the run stops: trials, max_time, target, max_failures, stop_grace."""
+        return StopRule(self.trials, self.max_time, self.target, self.max_failures, self.stop_grace)
+
+    def retry_policy(self) -> RetryPolicy:
+        """Which failed trials run again: retries, retry_on."""
+        return RetryPolicy(self.retries, self.retry_on)
+
+    def backend_options(self, seed: int | None = None) -> dict[str, Any]:
+        """The options of the backend (:func:`parabo.executors.make_executor`) from this section."""
+        if self.backend == Backend.DASK:
+            return {
+                "address": self.address,
+                "cluster": self.cluster.options() if self.cluster is not None else None,
+                "resources": self.resources.model_dump(exclude_none=True)
+                if self.resources is not None
+                else None,
+                "idle_timeout": self.idle_timeout,
+            }
+        if self.backend == Backend.PROCESS:
+            from parabo.executors.dask_resources import detect_gpus
+
+            wanted = self.resources.gpus if self.resources is not None else None
+            if self.gpus is None and not wanted:
+                return {}
+            return {
+                "gpus": self.gpus if self.gpus is not None else detect_gpus(),
+                "gpus_per_trial": wanted or 1,
+            }
+        if self.backend == Backend.SIMULATED:
+            return {"runtime": self.runtime, "seed": seed}
+        return {}
 
     @field_validator("address", "cluster", "idle_timeout")
     @classmethod
@@ -311,7 +350,7 @@ def _format_errors(exc: ValidationError, model: type[BaseModel]) -> ConfigError:
         )
     elif kind == "missing":
         msg = "missing required key"
-    elif kind == "literal_error":
+    elif kind in ("literal_error", "enum"):
         msg = f"{err['msg'].replace('Input should be', 'must be')}, got {err.get('input')!r}"
     else:
         msg = err["msg"].removeprefix("Value error, ")

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from parabo.cache import ResultCache
-from parabo.config import StudyConfig
 from parabo.exceptions import ConfigError
 from parabo.executors import make_executor
 from parabo.objectives import Objective, PythonObjective, as_objective
+from parabo.run_options import DEFAULT_BACKEND, RetryPolicy, StopRule
 from parabo.samplers import Direction, Sampler
-from parabo.scheduler import RunSummary, Scheduler, SchedulerListener
+from parabo.scheduler import RunSummary, Scheduler, SchedulerListener, process_recorder
 from parabo.space import Space
 from parabo.study import Study
+
+if TYPE_CHECKING:
+    from parabo.config import StudyConfig  # pydantic and YAML load only when a study file is read
 
 __all__ = ["maximize", "minimize", "optimize", "run_study"]
 
@@ -32,7 +35,7 @@ def optimize(
     direction: Direction = "minimize",
     trials: int = 100,
     workers: int = 1,
-    backend: str = "process",
+    backend: str = DEFAULT_BACKEND.value,
     sampler: str | Mapping[str, Any] | Sampler | None = None,
     seed: int | None = None,
     storage: str | os.PathLike[str] | None = None,
@@ -40,13 +43,17 @@ def optimize(
     timeout: float | None = None,
     max_time: float | None = None,
     target: float | None = None,
+    max_failures: int | None = 20,
+    stop_grace: float | None = None,
+    retries: int = 0,
+    retry_on: Collection[str] = ("crashed", "timeout"),
     batch: bool = False,
     setup: Callable[[], Any] | str | None = None,
     cache: bool | str | os.PathLike[str] = False,
     cache_key: str | None = None,
+    trial_folders: str = "id",
     backend_options: Mapping[str, Any] | None = None,
     listener: SchedulerListener | None = None,
-    **options: Any,
 ) -> Study:
     """Optimize ``objective`` over ``space`` with ``workers`` trials in flight; returns the study.
 
@@ -55,13 +62,17 @@ def optimize(
     The study is left closed (its folder unlocked); read ``study.best``,
     ``study.trials`` or ``study.to_dataframe()``.
 
+    The arguments are those of a study file's ``run`` section (docs: the study file):
+    ``trials``, ``max_time``, ``target``, ``max_failures`` and ``stop_grace`` make its
+    :class:`~parabo.run_options.StopRule`; ``retries`` and ``retry_on`` its
+    :class:`~parabo.run_options.RetryPolicy`; ``timeout`` is the per-trial time limit.
     ``backend_options``: options of the backend, e.g. ``{"address": "tcp://host:8786"}``
     for ``backend="dask"`` or ``{"gpus": [0, 1]}`` for ``process`` (see :func:`make_executor`).
     ``cache``: True (a ``cache`` folder in ``storage``) or a folder shared between
-    studies: results of parameters already evaluated are reused. ``options``:
-    more :class:`Scheduler` arguments (``retries``, ``retry_on``, ``max_failures``,
-    ``stop_grace``, ``trial_folders``).
+    studies: results of parameters already evaluated are reused.
     """
+    stop = StopRule(trials, max_time, target, max_failures, stop_grace)
+    retry = RetryPolicy(retries, retry_on)
     obj = as_objective(objective)
     if setup is not None:
         if not isinstance(obj, PythonObjective):
@@ -70,6 +81,7 @@ def optimize(
     _check(obj)
     study = Study(space, direction, sampler, seed, storage=storage, metric=metric)
     try:
+        result_cache = None
         if cache is not False:
             if cache is True:
                 if study.folder is None:
@@ -77,20 +89,20 @@ def optimize(
                         "cache=True needs a storage folder; or give the cache folder", field="cache"
                     )
                 cache = study.folder / "cache"
-            options["cache"] = make_cache(obj, Path(cache), cache_key)
+            result_cache = make_cache(obj, Path(cache), cache_key)
         run_scheduler(
             study,
             obj,
-            trials=trials,
+            stop=stop,
+            retry=retry,
             workers=workers,
             backend=backend,
             timeout=timeout,
-            max_time=max_time,
-            target=target,
             batch=batch,
             listener=listener,
             backend_options=backend_options,
-            **options,
+            cache=result_cache,
+            trial_folders=trial_folders,
         )
     finally:
         study.close()
@@ -119,65 +131,43 @@ def run_scheduler(
     study: Study,
     objective: Objective,
     *,
-    trials: int,
+    stop: StopRule,
+    retry: RetryPolicy | None = None,
     workers: int,
     backend: str,
     timeout: float | None = None,
-    max_time: float | None = None,
-    target: float | None = None,
     batch: bool = False,
     listener: SchedulerListener | None = None,
     backend_options: Mapping[str, Any] | None = None,
-    **options: Any,
+    cache: ResultCache | None = None,
+    trial_folders: str = "id",
 ) -> RunSummary:
     """Start the backend, run the scheduler on ``study`` and close the backend.
 
     ``backend_options``: keyword options of the backend (see :func:`make_executor`).
-    ``options``: more keyword arguments of :class:`Scheduler` (retries, cache, ...).
     """
-    executor = make_executor(backend, objective, workers, **dict(backend_options or {}))
+    executor = make_executor(
+        backend,
+        objective,
+        workers,
+        on_process=process_recorder(study),
+        **dict(backend_options or {}),
+    )
     try:
         scheduler = Scheduler(
             study,
             executor,
-            trials=trials,
-            max_time=max_time,
-            target=target,
+            stop=stop,
+            retry=retry,
             batch=batch,
             trial_timeout=timeout,
+            cache=cache,
+            trial_folders=trial_folders,
             listener=listener,
-            **options,
         )
         return scheduler.run()
     finally:
         executor.close(cancel=True)
-
-
-def _backend_options(cfg: StudyConfig) -> dict[str, Any]:
-    """The options of the study's backend from its ``run`` section."""
-    run = cfg.run
-    if run.backend == "dask":
-        return {
-            "address": run.address,
-            "cluster": run.cluster.options() if run.cluster is not None else None,
-            "resources": run.resources.model_dump(exclude_none=True)
-            if run.resources is not None
-            else None,
-            "idle_timeout": run.idle_timeout,
-        }
-    if run.backend == "process":
-        from parabo.executors.dask_resources import detect_gpus
-
-        wanted = run.resources.gpus if run.resources is not None else None
-        if run.gpus is None and not wanted:
-            return {}
-        return {
-            "gpus": run.gpus if run.gpus is not None else detect_gpus(),
-            "gpus_per_trial": wanted or 1,
-        }
-    if run.backend == "simulated":
-        return {"runtime": run.runtime, "seed": cfg.seed}
-    return {}
 
 
 def make_cache(objective: Objective, folder: Path, cache_key: str | None = None) -> ResultCache:
@@ -186,37 +176,34 @@ def make_cache(objective: Objective, folder: Path, cache_key: str | None = None)
     return ResultCache(folder, fingerprint)
 
 
-def _failure_options(
+def _study_cache(
     cfg: StudyConfig, objective: Objective, study: Study, base_dir: Path
-) -> dict[str, Any]:
-    """Retries, failure limits, stop grace and the result cache from the ``run`` section."""
+) -> ResultCache | None:
+    """The result cache the ``run`` section asks for (default: on for external commands)."""
     run = cfg.run
     use_cache = run.cache if run.cache is not None else objective.external
-    cache = None
-    if use_cache:
-        assert study.folder is not None
-        folder = Path(run.cache_dir) if run.cache_dir else study.folder / "cache"
-        if not folder.is_absolute():
-            folder = base_dir / folder  # relative to the study file, like storage
-        cache = make_cache(objective, folder, cfg.objective.cache_key)
-    return {
-        "retries": run.retries,
-        "retry_on": run.retry_on,
-        "max_failures": run.max_failures,
-        "stop_grace": run.stop_grace,
-        "cache": cache,
-        "trial_folders": run.trial_folders,
-    }
+    if not use_cache:
+        return None
+    assert study.folder is not None
+    folder = Path(run.cache_dir) if run.cache_dir else study.folder / "cache"
+    if not folder.is_absolute():
+        folder = base_dir / folder  # relative to the study file, like storage
+    return make_cache(objective, folder, cfg.objective.cache_key)
+
+
+def study_folder(cfg: StudyConfig, base_dir: Path) -> Path:
+    """The study folder of a study file: ``storage`` relative to the file, else ``runs/<name>`` here."""
+    storage = Path(cfg.storage) if cfg.storage else Path("runs") / cfg.name
+    if not storage.is_absolute():
+        storage = base_dir / storage if cfg.storage else Path.cwd() / storage
+    return storage.resolve()
 
 
 def run_study(
     cfg: StudyConfig, base_dir: Path, listener: SchedulerListener | None = None
 ) -> tuple[Study, RunSummary]:
     """Run a validated study file: open (or resume) its folder and run to a stop."""
-    storage = Path(cfg.storage) if cfg.storage else Path("runs") / cfg.name
-    if not storage.is_absolute():
-        storage = base_dir / storage if cfg.storage else Path.cwd() / storage
-    storage = storage.resolve()
+    storage = study_folder(cfg, base_dir)
     objective = cfg.objective.build(base_dir)
     _check(objective)  # a wrong import path fails before the study folder is made
     study = Study(
@@ -229,19 +216,20 @@ def run_study(
         name=cfg.name,
     )
     try:
+        run = cfg.run
         summary = run_scheduler(
             study,
             objective,
-            trials=cfg.run.trials,
-            workers=cfg.run.workers,
-            backend=cfg.run.backend,
-            timeout=cfg.run.timeout,
-            max_time=cfg.run.max_time,
-            target=cfg.run.target,
-            batch=cfg.run.batch,
+            stop=run.stop_rule(),
+            retry=run.retry_policy(),
+            workers=run.workers,
+            backend=run.backend,
+            timeout=run.timeout,
+            batch=run.batch,
             listener=listener,
-            backend_options=_backend_options(cfg),
-            **_failure_options(cfg, objective, study, base_dir),
+            backend_options=run.backend_options(cfg.seed),
+            cache=_study_cache(cfg, objective, study, base_dir),
+            trial_folders=run.trial_folders,
         )
     finally:
         study.close()

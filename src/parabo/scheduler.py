@@ -16,7 +16,7 @@ from __future__ import annotations
 import signal
 import threading
 from collections import deque
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -24,30 +24,40 @@ from typing import Any, Protocol
 
 from parabo._procs import host, kill_orphan_group, start_marker
 from parabo.cache import ResultCache, trial_key
-from parabo.exceptions import ConfigError
 from parabo.executors.base import Executor, Outcome, Task
 from parabo.results import FolderWriter, progress_record
-from parabo.study import RERUN_REASONS, Study
-from parabo.trial import Trial, TrialState
+from parabo.run_options import RetryPolicy, StopRule
+from parabo.study import Study
+from parabo.trial import FailReason, StopReason, Trial, TrialState
 
-__all__ = ["RunSummary", "Scheduler", "SchedulerListener"]
+__all__ = ["RunSummary", "Scheduler", "SchedulerListener", "process_recorder"]
 
+#: seconds: how often the loop looks at signals and the clock while waiting
 _POLL = 0.25
-DEFAULT_RETRY_ON = frozenset(
-    {"crashed", "timeout"}
-)  # seconds: how often the loop looks at signals and the clock while waiting
+
+
+def process_recorder(study: Study) -> Callable[[int, int], None]:
+    """The ``on_process`` hook of an executor: journal each trial's process groups in ``study``.
+
+    A resumed study kills the groups of interrupted trials that outlived their coordinator.
+    """
+
+    def record(trial_id: int, pgid: int) -> None:
+        study.record_process(trial_id, pgid, host(), start_marker(pgid))
+
+    return record
 
 
 @dataclass(frozen=True)
 class RunSummary:
     """How a run ended.
 
-    ``stop_reason`` is one of ``trials`` (budget reached), ``time`` (wall-clock
-    limit), ``target`` (target value reached), ``interrupted`` (a signal), or
-    ``failures`` (too many failures in a row; ``message`` says more).
+    ``stop_reason`` is a :class:`~parabo.trial.StopReason`: ``trials`` (budget reached),
+    ``time`` (wall-clock limit), ``target`` (target value reached), ``interrupted`` (a
+    signal), or ``failures`` (too many failures in a row; ``message`` says more).
     """
 
-    stop_reason: str
+    stop_reason: StopReason
     n_complete: int
     n_failed: int
     elapsed: float
@@ -71,28 +81,23 @@ class SchedulerListener(Protocol):
 
 
 class Scheduler:
-    """Run a study's trials on an executor until a stop criterion is met.
+    """Run a study's trials on an executor until its stop rule says so.
 
     Args:
         study: the study (its journal records everything).
-        executor: where trials run; ``executor.workers`` trials are kept in flight.
-        trials: total number of finished trials wanted (finished trials of a
-            resumed study count).
-        max_time: wall-clock limit of this run in seconds.
-        target: stop once a trial reaches this value (or better).
+        executor: where trials run; ``executor.workers`` trials are kept in flight. Build
+            it with ``on_process=process_recorder(study)`` (as :func:`parabo.optimize` does)
+            so that the process groups of trials are journaled.
+        stop: when to stop (:class:`~parabo.run_options.StopRule`).
+        retry: which failed trials run again (:class:`~parabo.run_options.RetryPolicy`).
         batch: synchronous batches: wait for all trials in flight before asking again.
         trial_timeout: per-trial time limit in seconds, enforced by the executor.
-        retries: how many times a trial that failed for a reason in ``retry_on`` is run
-            again (same parameters, next attempt number).
-        retry_on: failure reasons worth a retry (default: ``crashed`` and ``timeout``;
-            add ``exception`` for flaky objectives).
-        max_failures: stop after this many trials in a row have failed (None: never).
-        stop_grace: after a stop signal, seconds the trials in flight get before they are
-            cancelled (None: wait for them; a SIGTERM waits 10 s at most by default).
         cache: a result cache; trials whose key it holds are completed from it.
         trial_folders: name trial folders by ``id`` (``trials/000012``) or by cache ``key``.
         listener: progress display hooks.
         handle_signals: install SIGINT/SIGTERM handlers (main thread only).
+        clock: the time source of the run (default: the executor's, virtual on the
+            simulated backend); every event the run records carries its time.
     """
 
     def __init__(
@@ -100,42 +105,30 @@ class Scheduler:
         study: Study,
         executor: Executor,
         *,
-        trials: int,
-        max_time: float | None = None,
-        target: float | None = None,
+        stop: StopRule,
+        retry: RetryPolicy | None = None,
         batch: bool = False,
         trial_timeout: float | None = None,
-        retries: int = 0,
-        retry_on: Collection[str] = DEFAULT_RETRY_ON,
-        max_failures: int | None = None,
-        stop_grace: float | None = None,
         cache: ResultCache | None = None,
         trial_folders: str = "id",
         listener: SchedulerListener | None = None,
         handle_signals: bool = True,
+        clock: Callable[[], float] | None = None,
     ) -> None:
-        if not isinstance(trials, int) or isinstance(trials, bool) or trials < 0:
-            raise ConfigError(f"must be a non-negative integer, got {trials!r}", field="run.trials")
         self.study = study
         self.executor = executor
-        self.trials = trials
-        self.max_time = max_time
-        self.target = target
+        self.stop = stop
+        self.retry = retry or RetryPolicy()
         self.batch = batch
         self.trial_timeout = trial_timeout
-        self.retries = retries
-        self.retry_on = frozenset(retry_on)
-        self.max_failures = max_failures
-        self.stop_grace = stop_grace
         self.cache = cache
         self.trial_folders = trial_folders
         self.listener = listener
         self.handle_signals = handle_signals
-        self.clock: Callable[[], float] = executor.now
-        study.clock = executor.now
+        self.clock: Callable[[], float] = clock or executor.now
         self.inflight: dict[int, Trial] = {}
         self.started_at = self.clock()
-        self._stop: str | None = None
+        self._stop: StopReason | None = None
         self._signals = 0
         self._last_signal: int | None = None
         self._cancelled = False
@@ -150,7 +143,11 @@ class Scheduler:
         self.n_reused = 0
         self.n_retried = 0
         self.n_orphans_killed = 0
-        executor.on_process = self._on_process
+
+    @property
+    def trials(self) -> int:
+        """Finished trials wanted in total (``stop.trials``)."""
+        return self.stop.trials
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -183,10 +180,6 @@ class Scheduler:
                 trial.params, self.cache.fingerprint if self.cache else ""
             )
         return key
-
-    def _on_process(self, trial_id: int, pgid: int) -> None:
-        if trial_id in self.inflight:
-            self.study.record_process(trial_id, pgid, host(), start_marker(pgid))
 
     def _from_cache(self, trial: Trial) -> bool:
         """Complete ``trial`` from the result cache if its key is there."""
@@ -237,7 +230,7 @@ class Scheduler:
                 want = min(
                     want, max(1, int(self.study.sampler.batch_size(want, len(self.inflight))))
                 )
-            new = self.study.ask(want)
+            new = self.study.ask(want, t=self.clock())
             self.study.commit(sync=False)
             started = [self._submit(trial) for trial in new]
             if not all(started):
@@ -249,11 +242,10 @@ class Scheduler:
         running = self.inflight.pop(outcome.trial_id)
         if (
             outcome.error is not None
-            and outcome.reason in self.retry_on
-            and running.attempt <= self.retries
+            and self.retry.retries_left(outcome.reason, running.attempt)
             and self._stop is None
         ):
-            self.study.record_retry(running, outcome.error, outcome.reason or "")
+            self.study.record_retry(running, outcome.error, outcome.reason or "", t=self.clock())
             self.n_retried += 1
             self._rerun.append(running)
             return None
@@ -302,15 +294,12 @@ class Scheduler:
                 self.cache.remember(key, record)
                 if self._writer is not None:
                     self._writer.put(self.cache.path(key), record)
-        elif trial.state is TrialState.FAILED and trial.reason not in RERUN_REASONS:
+        elif trial.state is TrialState.FAILED and not (trial.reason and trial.reason.reruns):
             self._failures_in_a_row += 1
-            if (
-                self.max_failures is not None
-                and self._failures_in_a_row >= self.max_failures
-                and not self.message
-            ):
+            limit = self.stop.max_failures
+            if limit is not None and self._failures_in_a_row >= limit and not self.message:
                 first = (trial.error or "").splitlines()[0][:300] if trial.error else ""
-                self._stop = self._stop or "failures"
+                self._stop = self._stop or StopReason.FAILURES
                 self.message = (
                     f"stopped after {self._failures_in_a_row} trials in a row failed; the last one "
                     f"({trial.reason}): {first}. Fix the objective (see the trial folders and "
@@ -324,16 +313,16 @@ class Scheduler:
         if self._stop is not None:
             return
         if (
-            self.target is not None
+            self.stop.target is not None
             and best is not None
-            and not self.study.better(self.target, best)
+            and not self.study.better(self.stop.target, best)
         ):
-            self._stop = "target"
-        elif self.max_time is not None and self.elapsed >= self.max_time:
-            self._stop = "time"
+            self._stop = StopReason.TARGET
+        elif self.stop.max_time is not None and self.elapsed >= self.stop.max_time:
+            self._stop = StopReason.TIME
             self._cancel_all()
         elif self._remaining() <= 0 and not self.inflight and not self._rerun:
-            self._stop = "trials"
+            self._stop = StopReason.TRIALS
 
     def _cancel_all(self) -> None:
         if self._cancelled:
@@ -345,9 +334,9 @@ class Scheduler:
     def _on_signal(self, signum: int | signal.Signals, frame: FrameType | None) -> None:
         self._signals += 1
         self._last_signal = signum
-        if self._stop is None or self._stop in ("trials", "target"):
-            self._stop = "interrupted"
-        grace = self.stop_grace
+        if self._stop in (None, StopReason.TRIALS, StopReason.TARGET):
+            self._stop = StopReason.INTERRUPTED
+        grace = self.stop.stop_grace
         if grace is None and signum == signal.SIGTERM:
             grace = 10.0  # a batch system's SIGTERM is followed by SIGKILL: do not wait long
         if grace is not None and self._grace_until is None:
@@ -362,8 +351,8 @@ class Scheduler:
             self._on_signal(signal.SIGINT, None)
 
     def _wait(self) -> float | None:
-        if self.max_time is not None and self._stop is None:
-            return max(0.0, min(_POLL, self.max_time - self.elapsed))
+        if self.stop.max_time is not None and self._stop is None:
+            return max(0.0, min(_POLL, self.stop.max_time - self.elapsed))
         return _POLL
 
     def _progress(self) -> None:
@@ -384,7 +373,15 @@ class Scheduler:
 
     # ------------------------------------------------------------------ the loop
     def run(self) -> RunSummary:
-        """Run until a stop criterion is met; returns how it ended."""
+        """Run until the stop rule says so; returns how it ended.
+
+        Events are batched while it runs (:meth:`Study.batched`): the trials that finish
+        together are written at once and share one fsync.
+        """
+        with self.study.batched():
+            return self._run()
+
+    def _run(self) -> RunSummary:
         self.started_at = self.clock()
         previous: dict[int, Any] = {}
         if self.handle_signals and threading.current_thread() is threading.main_thread():
@@ -431,7 +428,7 @@ class Scheduler:
                 signal.signal(signum, handler)
         self._check_stop()
         summary = RunSummary(
-            self._stop or "trials",
+            self._stop or StopReason.TRIALS,
             self.study.n_complete,
             self.study.n_failed,
             self.elapsed,
@@ -459,9 +456,7 @@ class Scheduler:
         me = host()
         for trial in self._rerun:
             for proc in self.study.processes(trial):
-                if proc.get("host") == me and kill_orphan_group(
-                    int(proc["pgid"]), proc.get("start")
-                ):
+                if proc.host == me and kill_orphan_group(proc.pgid, proc.start):
                     self.n_orphans_killed += 1
 
     def _abort(self) -> None:
@@ -474,7 +469,8 @@ class Scheduler:
                 self.study.tell(
                     tid,
                     error="the coordinator stopped before the trial finished",
-                    reason="interrupted",
+                    reason=FailReason.INTERRUPTED,
+                    finished_at=self.clock(),
                 )
             self.inflight.clear()
             self.study.commit(sync=True)

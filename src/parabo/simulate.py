@@ -39,6 +39,7 @@ from parabo.config import StudyConfig
 from parabo.exceptions import ConfigError, ParaboError
 from parabo.executors.simulated import RuntimeModel, SimulatedExecutor, parse_runtime
 from parabo.objectives import PythonObjective
+from parabo.run_options import StopRule
 from parabo.scheduler import Scheduler
 from parabo.space import Space
 from parabo.study import Study
@@ -406,7 +407,7 @@ def _run_once(
     scheduler = Scheduler(
         study,
         executor,
-        trials=trials,
+        stop=StopRule(trials, max_failures=None),
         batch=cfg.run.batch,
         trial_timeout=cfg.run.timeout,
         handle_signals=False,

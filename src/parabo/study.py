@@ -17,26 +17,39 @@ import math
 import os
 import time
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
 from parabo.exceptions import ConfigError, SpaceError, StorageError, TrialError
 from parabo.samplers import Direction, Sampler, make_sampler
 from parabo.space import Space, as_space
+from parabo.storage.events import (
+    Asked,
+    Completed,
+    Event,
+    EventFormatError,
+    Failed,
+    ProcessStarted,
+    Retried,
+    Started,
+    StudyCreated,
+    decode,
+    encode,
+)
 from parabo.storage.journal import JOURNAL_FILE, FileJournal, Journal, MemoryJournal
 from parabo.storage.lock import StudyLock
-from parabo.trial import Trial, TrialState
+from parabo.storage.replay import StudyState
+from parabo.trial import FailReason, Trial
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Study", "interpret_result", "InvalidResult", "RERUN_REASONS"]
+__all__ = ["DURABILITY", "InvalidResult", "Study", "interpret_result"]
 
-JOURNAL_VERSION = 1
-
-#: failure reasons that mean "the trial did not get to finish": it runs again on resume
-RERUN_REASONS = frozenset({"interrupted", "cancelled"})
+#: when a recorded event reaches the journal file (``Study(durability=...)``)
+DURABILITY = ("fsync", "write", "batch")
 
 
 class InvalidResult(ValueError):
@@ -107,6 +120,12 @@ def interpret_result(result: Any, metric: str | None) -> tuple[float, dict[str, 
 class Study:
     """One optimization: a space, a direction, a sampler and a record of trials.
 
+    Use it as a context manager (or call :meth:`close`) to release a study folder::
+
+        with parabo.Study(space, storage="runs/mine") as study:
+            trial = study.ask()
+            study.tell(trial, f(trial.params))
+
     Args:
         space: a :class:`Space` or its plain-dict form (as in a study file).
         direction: ``"minimize"`` or ``"maximize"``.
@@ -117,6 +136,14 @@ class Study:
             journal), a :class:`Journal`, or ``None`` to keep everything in memory.
         metric: which entry of a dict result is the objective.
         name: a name for people; defaults to the folder's name.
+        durability: when a call that records something (``ask``, ``tell``, ...) has
+            returned, its event is in the journal file and fsynced (``"fsync"``, the
+            default: it survives a crash of the script and a power cut), or written
+            (``"write"``: it survives a crash of the script, not of the machine), or
+            buffered until :meth:`commit` (``"batch"``: for loops that commit
+            themselves, as the scheduler does). ``benchmarks/faults`` measures the cost.
+        clock: the time source of recorded events (the simulated backend's virtual
+            clock in simulations).
 
     Raises:
         ConfigError: invalid arguments, or a folder that holds a different study.
@@ -133,6 +160,8 @@ class Study:
         storage: str | os.PathLike[str] | Journal | None = None,
         metric: str | None = None,
         name: str | None = None,
+        durability: str = "fsync",
+        clock: Callable[[], float] = time.time,
     ) -> None:
         if direction not in ("minimize", "maximize"):
             raise ConfigError(
@@ -140,23 +169,21 @@ class Study:
             )
         if metric is not None and (not isinstance(metric, str) or not metric):
             raise ConfigError(f"must be a non-empty string, got {metric!r}", field="metric")
+        if durability not in DURABILITY:
+            raise ConfigError(
+                f"must be one of {', '.join(DURABILITY)}, got {durability!r}", field="durability"
+            )
         self.space = as_space(space)
         self.direction: Direction = direction
         self.metric = metric
         self.sampler = make_sampler(sampler, seed)
         self.seed = seed
-        self.clock: Callable[[], float] = time.time
+        self.clock = clock
+        self.durability = durability
         self.folder: Path | None = None
         self.repaired: str | None = None
         self._lock: StudyLock | None = None
-        self._trials: list[Trial] = []
-        self._history: list[Trial] = []
-        self._pending: dict[int, Trial] = {}
-        self._rerun: list[int] = []
         self._queue: deque[dict[str, Any]] = deque()
-        self._best: Trial | None = None
-        self._n_complete = 0
-        self._procs: dict[int, list[dict[str, Any]]] = {}
         if storage is None:
             self.journal: Journal = MemoryJournal()
         elif isinstance(storage, (str, os.PathLike)):
@@ -165,6 +192,7 @@ class Study:
         else:
             self.journal = storage
         self.name = name or (self.folder.name if self.folder else "study")
+        self._state = StudyState(self._header())
         try:
             self._replay()
         except BaseException:
@@ -184,19 +212,15 @@ class Study:
                 f"{path} is not a study folder (it has no {JOURNAL_FILE})", field="STUDY_DIR"
             )
         journal = FileJournal(journal_path, writable=False)
-        events = journal.read().events
-        if not events or events[0].get("e") != "study":
-            raise StorageError(
-                f"{journal_path} has no study header; is this a parabo study folder?"
-            )
-        head = events[0]
+        records = journal.read().events
+        header = _decode_header(records, f" {journal_path}")
         study = cls(
-            head["space"],
-            head["direction"],
+            header.space,
+            header.direction,  # type: ignore[arg-type]
             "random",
             storage=journal,
-            metric=head.get("metric"),
-            name=head.get("name"),
+            metric=header.metric,
+            name=header.name,
         )
         study.folder = path
         return study
@@ -215,108 +239,67 @@ class Study:
             self._lock.release()
             raise
 
-    def _header(self) -> dict[str, Any]:
-        return {
-            "e": "study",
-            "v": JOURNAL_VERSION,
-            "name": self.name,
-            "direction": self.direction,
-            "metric": self.metric,
-            "space": self.space.to_dict(),
-            "t": self.clock(),
-        }
+    def _header(self) -> StudyCreated:
+        return StudyCreated(
+            name=self.name,
+            direction=self.direction,
+            metric=self.metric,
+            space=self.space.to_dict(),
+            t=self.clock(),
+        )
 
     def _replay(self) -> None:
         read = self.journal.read()
         self.repaired = read.repaired
-        events = read.events
-        if not events:
-            self.journal.append(self._header())
+        records = read.events
+        if not records:
+            self.journal.append(encode(self._state.header))
             self.journal.commit(sync=True)
             return
-        head = events[0]
-        if head.get("e") != "study":
-            raise StorageError(
-                "the journal does not start with a study header; is this a parabo study folder?"
-            )
         where = f" in {self.folder}" if self.folder else ""
-        if Space(head["space"]) != self.space:
+        header = _decode_header(records, where)
+        if Space(header.space) != self.space:
             raise ConfigError(
                 f"the study{where} was created with a different space; use another storage "
                 "folder for a new study, or restore the original space to resume",
                 field="space",
             )
-        if head.get("direction") != self.direction:
+        if header.direction != self.direction:
             raise ConfigError(
-                f"the study{where} was created to {head.get('direction')}; use another storage "
+                f"the study{where} was created to {header.direction}; use another storage "
                 "folder for a new study",
                 field="direction",
             )
-        if head.get("metric") != self.metric:
+        if header.metric != self.metric:
             raise ConfigError(
-                f"the study{where} was created with metric {head.get('metric')!r}; use another "
+                f"the study{where} was created with metric {header.metric!r}; use another "
                 "storage folder for a new study",
                 field="metric",
             )
         if self.name == (self.folder.name if self.folder else "study"):
-            self.name = head.get("name") or self.name
-        trials: dict[int, Trial] = {}
-        for event in events[1:]:
-            self._apply(trials, event)
-        self._trials = [trials[i] for i in sorted(trials)]
-        if [t.id for t in self._trials] != list(range(len(self._trials))):
-            raise StorageError("the journal's trial ids are not contiguous; the file was edited")
-        for t in self._trials:
-            if t.state is TrialState.RUNNING or t.reason in RERUN_REASONS:
-                t = t.evolve(state=TrialState.RUNNING, error=None, reason=None)
-                self._trials[t.id] = t
-                self._pending[t.id] = t
-                self._rerun.append(t.id)
-            else:
-                self._record_finished(t)
+            self.name = header.name or self.name
+        state = StudyState(header)
+        for number, record in enumerate(records[1:], start=2):
+            try:
+                event = decode(record)
+            except EventFormatError as exc:
+                raise StorageError(
+                    f"the journal{where} holds a malformed event at line {number}: {exc}"
+                ) from None
+            if event is not None:
+                state.apply(event)
+        state.resume()
+        self._state = state
+        if state.history:
+            # a sampler that caches a model rebuilds it as the uninterrupted study did
+            self.sampler.restore(self.space, state.history, self.direction)
 
-    def _apply(self, trials: dict[int, Trial], event: Mapping[str, Any]) -> None:
-        kind = event.get("e")
-        tid = event.get("id")
-        if not isinstance(tid, int):
-            return  # events that belong to no trial (sessions, notes, future versions)
-        if kind == "proc":
-            self._procs.setdefault(tid, []).append(dict(event))
-            return
-        if kind == "ask":
-            trials[tid] = Trial(id=tid, params=event["params"], asked_at=event.get("t"))
-            return
-        if tid not in trials:
-            return  # events of other kinds (sessions, notes) and future versions
-        t = trials[tid]
-        if kind == "start":
-            trials[tid] = t.evolve(
-                state=TrialState.RUNNING,
-                started_at=event.get("t"),
-                worker=event.get("worker"),
-                attempt=event.get("attempt", t.attempt),
-                error=None,
-                reason=None,
-            )
-        elif kind == "done":
-            trials[tid] = t.evolve(
-                state=TrialState.COMPLETE,
-                value=event["value"],
-                metrics=event.get("metrics", {}),
-                finished_at=event.get("t"),
-                started_at=event.get("started", t.started_at),
-                worker=event.get("worker", t.worker),
-                reused=bool(event.get("reused", False)),
-            )
-        elif kind == "fail":
-            trials[tid] = t.evolve(
-                state=TrialState.FAILED,
-                error=event.get("error"),
-                reason=event.get("reason"),
-                finished_at=event.get("t"),
-                started_at=event.get("started", t.started_at),
-                worker=event.get("worker", t.worker),
-            )
+    def _record(self, event: Event) -> None:
+        """Append ``event`` to the journal and apply it to the study's state."""
+        self.journal.append(encode(event))
+        self._state.apply(event)
+        if self.durability != "batch":
+            self.journal.commit(sync=self.durability == "fsync")
 
     def close(self) -> None:
         """Write what is buffered, fsync, and release the study folder."""
@@ -337,48 +320,61 @@ class Study:
         """Write buffered journal events (and fsync them when ``sync``)."""
         self.journal.commit(sync=sync)
 
+    @contextmanager
+    def batched(self) -> Iterator[Study]:
+        """Within this block, recorded events are buffered until :meth:`commit` (durability ``"batch"``).
+
+        The scheduler runs in such a block and commits once per round of finished trials,
+        so trials that finish together share one write and one fsync. On exit everything
+        is written and fsynced, and the study's own durability applies again.
+        """
+        saved, self.durability = self.durability, "batch"
+        try:
+            yield self
+        finally:
+            self.durability = saved
+            self.journal.commit(sync=True)
+
     # ------------------------------------------------------------------ ask / tell
     @overload
-    def ask(self, n: None = None) -> Trial: ...
+    def ask(self, n: None = None, *, t: float | None = None) -> Trial: ...
 
     @overload
-    def ask(self, n: int) -> list[Trial]: ...
+    def ask(self, n: int, *, t: float | None = None) -> list[Trial]: ...
 
-    def ask(self, n: int | None = None) -> Trial | list[Trial]:
+    def ask(self, n: int | None = None, *, t: float | None = None) -> Trial | list[Trial]:
         """Start new trials: ``ask()`` returns one trial, ``ask(n)`` a list of ``n``.
 
         Every trial asked is pending until told; the sampler sees all of them.
-        Enqueued parameters (:meth:`enqueue`) come first.
+        Enqueued parameters (:meth:`enqueue`) come first. ``t``: the time to record
+        (default: the study's clock).
         """
         count = 1 if n is None else n
         if not isinstance(count, int) or isinstance(count, bool) or count < 0:
             raise ConfigError(f"must be a non-negative integer, got {n!r}", field="n")
-        rows: list[dict[str, Any]] = []
+        rows: list[tuple[dict[str, Any], float | None]] = []
         while self._queue and len(rows) < count:
-            rows.append(self._queue.popleft())
+            rows.append((self._queue.popleft(), None))
         if len(rows) < count:
+            wanted = count - len(rows)
+            began = time.perf_counter()
             suggested = self.sampler.ask(
-                self.space,
-                self._history,
-                list(self._pending.values()),
-                count - len(rows),
-                self.direction,
+                self.space, self._state.history, self.pending, wanted, self.direction
             )
+            share = (time.perf_counter() - began) / max(1, len(suggested))
             for params in suggested:
                 try:
-                    rows.append(self.space.validate(params))
+                    rows.append((self.space.validate(params), share))
                 except SpaceError as exc:
                     raise TrialError(
                         f"sampler {self.sampler!r} suggested invalid parameters: {exc}"
                     ) from exc
-        now = self.clock()
+        now = self.clock() if t is None else t
         trials = []
-        for params in rows:
-            trial = Trial(id=len(self._trials), params=params, asked_at=now)
-            self.journal.append({"e": "ask", "id": trial.id, "params": params, "t": now})
-            self._trials.append(trial)
-            self._pending[trial.id] = trial
-            trials.append(trial)
+        for params, seconds in rows:
+            tid = len(self._state.trials)
+            self._record(Asked(tid, params, now, seconds))
+            trials.append(self._state.trials[tid])
         return trials[0] if n is None else trials
 
     def enqueue(self, params: Mapping[str, Any]) -> None:
@@ -394,10 +390,10 @@ class Study:
 
     def _resolve(self, trial: Trial | int) -> Trial:
         tid = trial.id if isinstance(trial, Trial) else trial
-        if not isinstance(tid, int) or not 0 <= tid < len(self._trials):
+        if not isinstance(tid, int) or not 0 <= tid < len(self._state.trials):
             raise TrialError(f"no trial with id {tid!r} in this study")
-        current = self._trials[tid]
-        if current.state.finished:
+        current = self._state.trials[tid]
+        if tid not in self._state.pending:
             raise TrialError(f"trial {tid} is already {current.state.value}; a trial is told once")
         return current
 
@@ -408,39 +404,37 @@ class Study:
         current = self._resolve(trial)
         attempt = current.attempt + 1 if current.started_at is not None else current.attempt
         when = self.clock() if t is None else t
-        self.journal.append(
-            {"e": "start", "id": current.id, "t": when, "worker": worker, "attempt": attempt}
-        )
-        updated = current.evolve(started_at=when, worker=worker, attempt=attempt)
-        self._trials[current.id] = updated
-        self._pending[current.id] = updated
-        if current.id in self._rerun:
-            self._rerun.remove(current.id)
-        return updated
+        self._record(Started(current.id, when, worker, attempt))
+        return self._state.trials[current.id]
 
     def record_process(self, trial: Trial | int, pgid: int, host: str, start: str | None) -> None:
-        """Journal a process group running a trial, so a resumed study can kill it if orphaned."""
+        """Journal a process group running a pending trial, so a resumed study can kill it if orphaned.
+
+        A process group reported for a trial that is no longer pending (it finished or
+        was cancelled while the report was on its way) is not recorded.
+        """
         tid = trial.id if isinstance(trial, Trial) else trial
-        event = {"e": "proc", "id": tid, "pgid": pgid, "host": host, "start": start}
-        self.journal.append(event)
-        self._procs.setdefault(tid, []).append(event)
+        if tid in self._state.pending:
+            self._record(ProcessStarted(tid, pgid, host, start))
 
-    def processes(self, trial: Trial | int) -> list[dict[str, Any]]:
-        """Process groups journaled for a trial (``pgid``, ``host``, ``start``)."""
-        return list(self._procs.get(trial.id if isinstance(trial, Trial) else trial, []))
+    def processes(self, trial: Trial | int) -> list[ProcessStarted]:
+        """Process groups journaled for a trial."""
+        return list(self._state.processes.get(trial.id if isinstance(trial, Trial) else trial, []))
 
-    def record_retry(self, trial: Trial | int, error: str, reason: str) -> Trial:
+    def record_retry(
+        self, trial: Trial | int, error: str, reason: FailReason | str, t: float | None = None
+    ) -> Trial:
         """Journal a failed attempt that will be run again (the trial stays pending)."""
         current = self._resolve(trial)
-        self.journal.append(
-            {
-                "e": "retry",
-                "id": current.id,
-                "attempt": current.attempt,
-                "error": error,
-                "reason": reason,
-                "t": self.clock(),
-            }
+        when = self.clock() if t is None else t
+        self._record(
+            Retried(
+                current.id,
+                current.attempt,
+                error,
+                FailReason.read(reason) or FailReason.EXCEPTION,
+                when,
+            )
         )
         return current
 
@@ -450,7 +444,7 @@ class Study:
         value: Any = None,
         *,
         error: str | None = None,
-        reason: str | None = None,
+        reason: FailReason | str | None = None,
         started_at: float | None = None,
         finished_at: float | None = None,
         worker: str | None = None,
@@ -458,13 +452,15 @@ class Study:
     ) -> Trial:
         """Finish a trial with its result, or with a failure.
 
+        When it returns, the outcome is in the journal (see ``durability``).
+
         Args:
             trial: the trial (or its id).
             value: a number, or a dict of metrics of which the study's ``metric``
                 is the objective. NaN, infinity or anything that is not a number
                 fails the trial with reason ``invalid_result``.
             error: a message: the trial failed (``value`` is ignored).
-            reason: a short cause for a failure (default ``"told"``).
+            reason: why it failed (a :class:`~parabo.trial.FailReason`; default ``told``).
 
         Returns:
             The trial as recorded (COMPLETE or FAILED).
@@ -477,125 +473,75 @@ class Study:
             try:
                 val, metrics = interpret_result(value, self.metric)
             except InvalidResult as exc:
-                error, reason = str(exc), "invalid_result"
+                error, reason = str(exc), FailReason.INVALID_RESULT
         if error is not None:
-            reason = reason or "told"
-            self.journal.append(
-                {
-                    "e": "fail",
-                    "id": current.id,
-                    "error": str(error),
-                    "reason": reason,
-                    "t": now,
-                    "started": started,
-                    "worker": who,
-                }
-            )
-            done = current.evolve(
-                state=TrialState.FAILED,
-                error=str(error),
-                reason=reason,
-                finished_at=now,
-                started_at=started,
-                worker=who,
-            )
+            why = FailReason.read(reason) or FailReason.TOLD
+            self._record(Failed(current.id, str(error), why, now, started, who))
         else:
-            event = {
-                "e": "done",
-                "id": current.id,
-                "value": val,
-                "metrics": metrics,
-                "t": now,
-                "started": started,
-                "worker": who,
-            }
-            if reused:
-                event["reused"] = True
-            self.journal.append(event)
-            done = current.evolve(
-                state=TrialState.COMPLETE,
-                value=val,
-                metrics=metrics,
-                finished_at=now,
-                started_at=started,
-                worker=who,
-                reused=reused,
-            )
-        self._trials[current.id] = done
-        del self._pending[current.id]
-        if done.reason in RERUN_REASONS:
-            # not part of the history: it runs again on resume
-            return done
-        self._record_finished(done)
-        return done
-
-    def _record_finished(self, trial: Trial) -> None:
-        self._history.append(trial)
-        self._n_complete += trial.state is TrialState.COMPLETE
-        if trial.state is TrialState.COMPLETE and (
-            self._best is None or self.better(trial.value, self._best.value)
-        ):
-            self._best = trial
+            self._record(Completed(current.id, val, metrics, now, started, who, reused))
+        return self._state.trials[current.id]
 
     def better(self, a: float | None, b: float | None) -> bool:
         """Whether value ``a`` is strictly better than ``b`` in this study's direction."""
-        if a is None:
-            return False
-        if b is None:
-            return True
-        return a < b if self.direction == "minimize" else a > b
+        return self._state.better(a, b)
 
     # ------------------------------------------------------------------ views
     @property
     def trials(self) -> list[Trial]:
         """Every trial, in id order."""
-        return list(self._trials)
+        return list(self._state.trials)
 
     @property
     def history(self) -> Sequence[Trial]:
-        """Finished trials, in the order they finished (what the sampler sees)."""
-        return list(self._history)
+        """Finished trials in the order they finished (the journal's order): what the sampler sees.
+
+        A resumed study has the same history, in the same order, as the study that
+        recorded it.
+        """
+        return list(self._state.history)
 
     @property
     def pending(self) -> list[Trial]:
-        """Trials asked and not told yet (in flight)."""
-        return list(self._pending.values())
+        """Trials asked and not told yet (in flight), in the order they were asked."""
+        return list(self._state.pending.values())
 
     @property
     def interrupted(self) -> list[Trial]:
         """Pending trials left in flight by an earlier coordinator, to run again."""
-        return [self._trials[i] for i in self._rerun]
+        return [self._state.trials[i] for i in self._state.rerun]
 
     @property
     def n_trials(self) -> int:
         """Trials asked so far (every state)."""
-        return len(self._trials)
+        return len(self._state.trials)
 
     @property
     def n_finished(self) -> int:
         """Trials that reached COMPLETE or FAILED (and will not run again)."""
-        return len(self._history)
+        return len(self._state.history)
 
     @property
     def n_complete(self) -> int:
-        return self._n_complete
+        """Trials that completed with a value."""
+        return self._state.n_complete
 
     @property
     def n_failed(self) -> int:
-        return len(self._history) - self._n_complete
+        """Trials that failed for good (interrupted or cancelled ones run again and are not counted)."""
+        return len(self._state.history) - self._state.n_complete
 
     @property
     def best(self) -> Trial | None:
         """The best COMPLETE trial, or ``None`` before any."""
-        return self._best
+        return self._state.best
 
     @property
     def best_value(self) -> float | None:
-        return None if self._best is None else self._best.value
+        return None if self._state.best is None else self._state.best.value
 
     @property
     def best_params(self) -> dict[str, Any] | None:
-        return None if self._best is None else dict(self._best.params)
+        return None if self._state.best is None else dict(self._state.best.params)
 
     def to_dataframe(self) -> pd.DataFrame:
         """One row per trial: id, state, value, ``params_<name>``, ``metrics_<name>``, times, worker, error."""
@@ -605,6 +551,19 @@ class Study:
 
     def __repr__(self) -> str:
         return (
-            f"Study(name={self.name!r}, direction={self.direction!r}, trials={len(self._trials)}, "
+            f"Study(name={self.name!r}, direction={self.direction!r}, trials={self.n_trials}, "
             f"best={self.best_value!r})"
         )
+
+
+def _decode_header(records: Sequence[Mapping[str, Any]], where: object) -> StudyCreated:
+    """The journal's first record as a header; StorageError if it is not one."""
+    try:
+        header = decode(records[0]) if records else None
+    except EventFormatError as exc:
+        raise StorageError(f"the journal{where} has a malformed study header: {exc}") from None
+    if not isinstance(header, StudyCreated):
+        raise StorageError(
+            f"the journal{where} does not start with a study header; is this a parabo study folder?"
+        )
+    return header

@@ -1,4 +1,4 @@
-"""Trial records and their states."""
+"""Trial records, their states, and the vocabulary of failure and stop reasons."""
 
 from __future__ import annotations
 
@@ -7,10 +7,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-__all__ = ["Trial", "TrialState"]
+__all__ = ["FailReason", "StopReason", "Trial", "TrialState"]
 
 
-class TrialState(str, enum.Enum):
+class _Words(str, enum.Enum):
+    """A str enum that prints as its value (``str(FailReason.TIMEOUT) == "timeout"``)."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+class TrialState(_Words):
     """Where a trial is in its life.
 
     ``RUNNING`` from ``ask`` until ``tell``; then ``COMPLETE`` or ``FAILED``.
@@ -26,8 +33,64 @@ class TrialState(str, enum.Enum):
     def finished(self) -> bool:
         return self is not TrialState.RUNNING
 
-    def __str__(self) -> str:
-        return self.value
+
+class FailReason(_Words):
+    """Why a trial failed: the ``reason`` of a FAILED trial, in the journal and every table.
+
+    - ``exception``: the Python objective raised (the error holds the traceback's end).
+    - ``invalid_result``: the result is not a finite number (NaN, infinity, a string, nothing)
+      or a dict without the study's metric.
+    - ``timeout``: the trial ran over its time limit and was stopped.
+    - ``crashed``: the worker or the command died (a signal, the worker process lost).
+    - ``exit_code``: an external command exited with a non-zero code.
+    - ``bad_command``: an external command could not be started (missing program, bad placeholder).
+    - ``interrupted``: the coordinator stopped before the trial finished; it runs again on resume.
+    - ``cancelled``: the run cancelled the trial (time limit of the run, a second Ctrl-C); it
+      runs again on resume.
+    - ``told``: failed by hand, ``study.tell(trial, error=...)``.
+    """
+
+    EXCEPTION = "exception"
+    INVALID_RESULT = "invalid_result"
+    TIMEOUT = "timeout"
+    CRASHED = "crashed"
+    EXIT_CODE = "exit_code"
+    BAD_COMMAND = "bad_command"
+    INTERRUPTED = "interrupted"
+    CANCELLED = "cancelled"
+    TOLD = "told"
+
+    @property
+    def reruns(self) -> bool:
+        """The trial did not get to finish: it runs again when the study is resumed."""
+        return self in (FailReason.INTERRUPTED, FailReason.CANCELLED)
+
+    @classmethod
+    def read(cls, value: Any) -> FailReason | None:
+        """The reason named by ``value`` (``None`` stays ``None``; an unknown word is ``exception``)."""
+        if value is None or isinstance(value, FailReason):
+            return value
+        try:
+            return cls(str(value))
+        except ValueError:
+            return cls.EXCEPTION
+
+
+class StopReason(_Words):
+    """Why a run stopped (:attr:`parabo.RunSummary.stop_reason`).
+
+    - ``trials``: the requested number of trials finished.
+    - ``time``: the run's wall-clock limit (``run.max_time``); trials in flight run again on resume.
+    - ``target``: a trial reached ``run.target``.
+    - ``interrupted``: a signal (Ctrl-C, SIGTERM) or :meth:`parabo.Scheduler.request_stop`.
+    - ``failures``: ``run.max_failures`` trials in a row failed.
+    """
+
+    TRIALS = "trials"
+    TIME = "time"
+    TARGET = "target"
+    INTERRUPTED = "interrupted"
+    FAILURES = "failures"
 
 
 @dataclass(frozen=True)
@@ -41,9 +104,10 @@ class Trial:
         value: the objective value (``None`` unless COMPLETE), as the user reported it.
         metrics: every numeric value the objective returned (including ``value``).
         error: for a FAILED trial, a message saying what went wrong.
-        reason: for a FAILED trial, a short machine-readable cause: ``exception``,
-            ``invalid_result``, ``timeout``, ``crashed``, ``interrupted``, ``cancelled``, ``told``.
+        reason: for a FAILED trial, why (:class:`FailReason`).
         asked_at, started_at, finished_at: Unix times (seconds), ``None`` until known.
+        ask_seconds: how long the sampler took to suggest it (the share of one ``ask`` call
+            when it suggested several trials at once), ``None`` when enqueued or unknown.
         worker: which worker ran it (``None`` for ask/tell by hand).
         attempt: 1 for the first run; more when a trial is run again after a crash,
             a retryable failure or an interrupted coordinator.
@@ -56,10 +120,11 @@ class Trial:
     value: float | None = None
     metrics: Mapping[str, float] = field(default_factory=dict)
     error: str | None = None
-    reason: str | None = None
+    reason: FailReason | None = None
     asked_at: float | None = None
     started_at: float | None = None
     finished_at: float | None = None
+    ask_seconds: float | None = None
     worker: str | None = None
     attempt: int = 1
     reused: bool = False

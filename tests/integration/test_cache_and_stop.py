@@ -17,6 +17,7 @@ from parabo import Study, TrialState
 from parabo.executors.thread import ThreadExecutor
 from parabo.objectives import CommandObjective
 from parabo.optimize import make_cache
+from parabo.run_options import StopRule
 from parabo.scheduler import Scheduler
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,10 +49,10 @@ def test_cache_reuses_results_across_studies_and_reruns_are_idempotent(
         Scheduler(
             study,
             ex,
-            trials=trials,
             cache=make_cache(objective, cache_dir),
             trial_folders="key",
             handle_signals=False,
+            stop=StopRule(trials=trials, max_failures=None),
         ).run()
         ex.close()
         study.close()

@@ -27,6 +27,7 @@ from parabo.executors import make_executor  # noqa: E402
 from parabo.executors.base import Task  # noqa: E402
 from parabo.objectives import PythonObjective  # noqa: E402
 from parabo.optimize import run_scheduler  # noqa: E402
+from parabo.run_options import StopRule  # noqa: E402
 from parabo.study import Study  # noqa: E402
 from parabo.trial import TrialState  # noqa: E402
 
@@ -203,7 +204,7 @@ def test_a_study_against_a_cli_started_scheduler_completes_with_the_right_counts
         summary = run_scheduler(
             study,
             PythonObjective(square),
-            trials=10,
+            stop=StopRule(10),
             workers=2,
             backend="dask",
             backend_options={"address": cluster.address},
@@ -330,7 +331,7 @@ def test_a_worker_killed_mid_trial_fails_only_its_trial_and_no_worker_left_stops
             summary = run_scheduler(
                 study,
                 PythonObjective(marked_sleep),
-                trials=6,
+                stop=StopRule(6),
                 workers=2,
                 backend="dask",
                 backend_options={"address": cl.address},
@@ -366,7 +367,7 @@ def test_a_worker_killed_mid_trial_fails_only_its_trial_and_no_worker_left_stops
                 run_scheduler(
                     study,
                     PythonObjective(square),
-                    trials=2,
+                    stop=StopRule(2),
                     workers=1,
                     backend="dask",
                     backend_options={"address": cl.address, "idle_timeout": 2.0},

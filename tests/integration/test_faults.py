@@ -15,6 +15,7 @@ from parabo import Study, TrialState
 from parabo.executors.process import ProcessExecutor
 from parabo.executors.thread import ThreadExecutor
 from parabo.objectives import CommandObjective, PythonObjective
+from parabo.run_options import RetryPolicy, StopRule
 from parabo.scheduler import Scheduler
 
 TIMEOUT = 2.0
@@ -50,7 +51,11 @@ def test_python_faults_with_healthy_trials_around(tmp_path: Path) -> None:
     ex = ProcessExecutor(PythonObjective("helpers_objectives:misbehave"), 3, kill_grace=0.5)
     t0 = time.monotonic()
     summary = Scheduler(
-        study, ex, trials=len(modes), trial_timeout=TIMEOUT, handle_signals=False
+        study,
+        ex,
+        trial_timeout=TIMEOUT,
+        handle_signals=False,
+        stop=StopRule(trials=len(modes), max_failures=None),
     ).run()
     ex.close()
     assert summary.stop_reason == "trials" and time.monotonic() - t0 < 90
@@ -109,7 +114,9 @@ def test_hostile_values_reach_the_command_verbatim_as_data(tmp_path: Path) -> No
         (sys.executable, str(script), "{params.s}", "--dir", "{trial_dir}"), cwd=str(tmp_path)
     )
     ex = ThreadExecutor(objective, 2)
-    Scheduler(study, ex, trials=len(HOSTILE), handle_signals=False).run()
+    Scheduler(
+        study, ex, handle_signals=False, stop=StopRule(trials=len(HOSTILE), max_failures=None)
+    ).run()
     ex.close()
     for t in study.trials:
         assert t.state is TrialState.COMPLETE, t.error
@@ -157,7 +164,13 @@ def test_command_faults(tmp_path: Path, backend: str) -> None:
         if backend == "thread"
         else ProcessExecutor(objective, 3, kill_grace=0.5)
     )
-    Scheduler(study, ex, trials=len(snippets), trial_timeout=TIMEOUT, handle_signals=False).run()
+    Scheduler(
+        study,
+        ex,
+        trial_timeout=TIMEOUT,
+        handle_signals=False,
+        stop=StopRule(trials=len(snippets), max_failures=None),
+    ).run()
     ex.close()
     for t in study.trials:
         reason, words = COMMAND_FAULTS[t.params["snippet"]]
@@ -184,7 +197,7 @@ def test_output_is_captured_and_capped(tmp_path: Path, monkeypatch: pytest.Monke
         )
     )
     ex = ThreadExecutor(objective, 1)
-    Scheduler(study, ex, trials=1, handle_signals=False).run()
+    Scheduler(study, ex, handle_signals=False, stop=StopRule(trials=1, max_failures=None)).run()
     ex.close()
     assert study.trials[0].value == 1.5
     folder = tmp_path / "s" / "trials" / "000000"
@@ -206,7 +219,13 @@ def test_retries_run_the_same_parameters_again(tmp_path: Path) -> None:
     )
     study = Study({"x": {"type": "float", "low": 0, "high": 1}}, storage=tmp_path / "s", seed=0)
     ex = ThreadExecutor(CommandObjective((sys.executable, str(flaky))), 2)
-    summary = Scheduler(study, ex, trials=4, retries=2, handle_signals=False).run()
+    summary = Scheduler(
+        study,
+        ex,
+        handle_signals=False,
+        stop=StopRule(trials=4, max_failures=None),
+        retry=RetryPolicy(retries=2),
+    ).run()
     ex.close()
     assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 4
     assert all(t.attempt == 3 and t.value == 2.0 for t in study.trials)
@@ -219,7 +238,9 @@ def test_retries_run_the_same_parameters_again(tmp_path: Path) -> None:
 def test_consecutive_failures_stop_the_study(tmp_path: Path) -> None:
     study = Study({"mode": ["raise"]}, storage=tmp_path / "s", seed=0)
     ex = ThreadExecutor(PythonObjective("helpers_objectives:misbehave"), 2)
-    summary = Scheduler(study, ex, trials=100, max_failures=5, handle_signals=False).run()
+    summary = Scheduler(
+        study, ex, handle_signals=False, stop=StopRule(trials=100, max_failures=5)
+    ).run()
     ex.close()
     assert summary.stop_reason == "failures" and "5 trials in a row failed" in (
         summary.message or ""

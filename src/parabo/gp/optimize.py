@@ -70,7 +70,6 @@ def maximize_acquisition(
     n_starts: int = 8,
     maxiter: int = 50,
     tol: float = 1e-6,
-    rng: np.random.Generator | None = None,
     box: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Best points found for ``acq``, best first, none within ``tol`` of ``forbidden``.
@@ -105,20 +104,7 @@ def maximize_acquisition(
     masked = np.where(ok, vals, -np.inf)
     order = np.argsort(-masked, kind="stable")
     k = min(n_starts, int(ok.sum()))
-    if rng is None or k <= 1:
-        starts = C[order[:k]]
-    else:
-        # the best candidate, and the others drawn with probability proportional to
-        # exp(acq - max) (roulette, as Optuna's GPSampler): diverse starts, so that a
-        # second basin of the acquisition is refined even when the best candidates
-        # all crowd around the incumbent
-        p = np.exp(masked - masked[order[0]])
-        p[order[0]] = 0.0
-        nz = int(np.count_nonzero(p > 0))
-        idx = [int(order[0])]
-        if nz:
-            idx += list(rng.choice(C.shape[0], size=min(k - 1, nz), replace=False, p=p / p.sum()))
-        starts = C[np.array(idx)]
+    starts = C[order[:k]]
     if starts.shape[0] and free.any() and maxiter > 0:
         R = _lbfgsb(acq, starts, free, maxiter, box)
         # The joint run stops when the sum stops improving; polish the best

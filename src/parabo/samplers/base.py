@@ -2,7 +2,8 @@
 
 A sampler is asked for ``n`` new parameter dicts and receives, on every call:
 
-- ``history``: every finished trial (COMPLETE, FAILED, PRUNED), in id order;
+- ``history``: every finished trial (COMPLETE, FAILED, PRUNED), in the order
+  they finished (the journal's order; the same live and after a resume);
 - ``pending``: every trial in flight (RUNNING) — from this round and earlier
   ones — whose results are not known yet;
 - ``direction``: ``"minimize"`` or ``"maximize"`` (values in ``history`` are as
@@ -10,7 +11,11 @@ A sampler is asked for ``n`` new parameter dicts and receives, on every call:
 
 Samplers keep no record of their own: the study's journal is the truth, so a
 resumed study hands the same history to a fresh sampler. A sampler may cache
-derived state (a fitted model) keyed on the trial ids it has seen.
+derived state (a fitted model) keyed on the trial ids it has seen; a resumed
+study calls :meth:`Sampler.restore` once so that such a sampler rebuilds it as
+the uninterrupted study did. Random draws must come from the seed and the trial
+count (never from a stream that a restart loses), so that a resumed sequential
+study suggests exactly what the uninterrupted one would have.
 """
 
 from __future__ import annotations
@@ -49,11 +54,20 @@ class Sampler(ABC):
 
         Args:
             space: the search space.
-            history: finished trials, in id order.
+            history: finished trials, in the order they finished.
             pending: trials in flight; suggestions should account for them.
             n: how many suggestions to return (they are all pending together).
             direction: whether smaller or larger values are better.
         """
+
+    def restore(self, space: Space, history: Sequence[Trial], direction: Direction) -> None:
+        """Called once when a study with a finished ``history`` is opened again (resume).
+
+        The default does nothing: samplers whose suggestions depend only on the seed,
+        the trial count and the history need no more. A sampler that caches state
+        across asks rebuilds it here.
+        """
+        return None  # an optional hook, not an abstract method
 
     def batch_size(self, free: int, pending: int) -> int:
         """How many suggestions an asynchronous run asks for at once.

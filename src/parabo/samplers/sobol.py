@@ -8,24 +8,12 @@ from typing import Any
 
 import numpy as np
 
+from parabo._qmc import sobol_points
 from parabo.samplers.base import Direction, Sampler
 from parabo.space import Space
 from parabo.trial import Trial
 
 __all__ = ["SobolSampler", "sobol_points"]
-
-
-def sobol_points(dim: int, start: int, n: int, seed: int | None) -> np.ndarray:
-    """Points ``start .. start+n-1`` of a scrambled Sobol sequence, shape ``(n, dim)``."""
-    from scipy.stats import qmc  # imported on first use: scipy.stats takes ~1 s to import
-
-    engine = qmc.Sobol(d=dim, scramble=True, seed=seed)
-    if start:
-        engine.fast_forward(start)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        points: np.ndarray = engine.random(n)
-        return points
 
 
 class SobolSampler(Sampler):

@@ -1,17 +1,20 @@
-"""The study journal: an append-only file of events, one per line, each with a checksum.
+"""The study journal: an append-only file of records, one per line, each with a checksum.
 
 A line is ``CRC32 JSON\\n`` where ``CRC32`` is the 8-hex-digit CRC-32 of the
-JSON text. Only the coordinator writes; events are buffered by :meth:`append`
-and written by :meth:`commit`, which fsyncs when asked (the scheduler commits
-once per batch of finished trials, so trials that finish together share one
-fsync). The write itself happens at once — it survives a crash of the
-coordinator — while the fsync, which guards against a power cut and costs
+JSON text. The records are the encoded events of :mod:`parabo.storage.events`;
+this layer only stores and checks them. Only the coordinator writes; records are
+buffered by :meth:`FileJournal.append` and written by :meth:`FileJournal.commit`,
+which fsyncs when asked. The write itself happens at once — it survives a crash of
+the coordinator — while the fsync, which guards against a power cut and costs
 milliseconds, runs on a background thread so that it never delays handing the
-next trial to a free worker. :meth:`close` and :meth:`flush` wait for it.
+next trial to a free worker. :meth:`FileJournal.close` and :meth:`FileJournal.flush`
+wait for it.
 
-On open, a torn or corrupt *last* line (a crash in the middle of a write) is
-cut off and reported; a corrupt line anywhere else means the file was damaged
-some other way, and is a :class:`StorageError` naming the line.
+On open, a last line without its newline (a write cut short by a crash) is cut
+off and reported. Any complete line whose checksum or format is wrong means the
+file was damaged some other way: reading stops with a :class:`StorageError`
+naming the line, and :func:`repair_journal` (``parabo repair STUDY``) keeps every
+valid line and sets the damaged ones aside.
 """
 
 from __future__ import annotations
@@ -27,7 +30,17 @@ from typing import Any, Protocol
 
 from parabo.exceptions import StorageError
 
-__all__ = ["FileJournal", "Journal", "MemoryJournal", "ReadResult", "decode_line", "encode_event"]
+__all__ = [
+    "FileJournal",
+    "Journal",
+    "JournalReader",
+    "MemoryJournal",
+    "ReadResult",
+    "RepairReport",
+    "decode_line",
+    "encode_event",
+    "repair_journal",
+]
 
 JOURNAL_FILE = "journal.jsonl"
 
@@ -143,29 +156,25 @@ class FileJournal:
         except OSError as exc:
             raise StorageError(f"cannot read the journal {self.path}: {exc.strerror}") from exc
         events: list[dict[str, Any]] = []
-        lines = list(_scan(data))
         repaired = None
-        for number, offset, line in lines:
-            event = decode_line(line)
-            if event is not None:
-                events.append(event)
-                continue
-            if number != len(lines):
-                raise StorageError(
-                    f"the journal {self.path} is corrupt at line {number} (checksum or format "
-                    "mismatch) and it is not the last line, so this is not a torn write. "
-                    "Restore the file from a backup, or move it away to start a new study."
+        for number, offset, line in _scan(data):
+            if not line.endswith(b"\n"):
+                # the last line, cut short by a crash in the middle of a write
+                repaired = (
+                    f"the last line of the journal {self.path} (line {number}, {len(line)} bytes) "
+                    "was torn by a crash and has been removed"
                 )
-            repaired = (
-                f"the last line of the journal {self.path} (line {number}, {len(line)} bytes) "
-                "was torn by a crash and has been removed"
-            )
-            if self.writable:
-                assert self._fd is not None
-                os.ftruncate(self._fd, offset)
-                os.fsync(self._fd)
-            else:
-                repaired = repaired.replace("has been removed", "is ignored")
+                if self.writable:
+                    assert self._fd is not None
+                    os.ftruncate(self._fd, offset)
+                    os.fsync(self._fd)
+                else:
+                    repaired = repaired.replace("has been removed", "is ignored")
+                break
+            event = decode_line(line)
+            if event is None:
+                raise StorageError(damaged_message(self.path, number))
+            events.append(event)
         return ReadResult(events, repaired)
 
     def append(self, event: dict[str, Any]) -> None:
@@ -247,3 +256,118 @@ class FileJournal:
                 if self._fd is not None:
                     os.close(self._fd)
                 self._fd = None
+
+
+def damaged_message(path: Path, number: int) -> str:
+    """The error for a damaged line ``number`` of the journal at ``path``."""
+    return (
+        f"the journal {path} is damaged at line {number} (its checksum or format does not "
+        "match, and it is a complete line, so this is not a write cut short by a crash). "
+        f"Run `parabo repair {path.parent}` to keep every valid line and set the damaged ones "
+        "aside, or restore the file from a backup."
+    )
+
+
+class JournalReader:
+    """Read a journal incrementally, safe while its coordinator appends to it.
+
+    Each :meth:`poll` returns the records of the complete lines written since the
+    last one (a line still being written is left for the next poll), so a reader
+    that follows a running study never reads the file twice.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.offset = 0
+        self.lines = 0
+
+    def poll(self) -> list[dict[str, Any]]:
+        """Records appended since the last call; raises StorageError on a damaged line."""
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self.offset)
+                data = f.read()
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise StorageError(f"cannot read the journal {self.path}: {exc.strerror}") from exc
+        records: list[dict[str, Any]] = []
+        for _, _, line in _scan(data):
+            if not line.endswith(b"\n"):
+                break
+            record = decode_line(line)
+            if record is None:
+                raise StorageError(damaged_message(self.path, self.lines + 1))
+            records.append(record)
+            self.lines += 1
+            self.offset += len(line)
+        return records
+
+
+@dataclass(frozen=True)
+class RepairReport:
+    """What :func:`repair_journal` did: lines kept, line numbers set aside, and where."""
+
+    kept: int
+    damaged: list[int]
+    torn: bool
+    aside: Path | None
+
+    def __str__(self) -> str:
+        if not self.damaged and not self.torn:
+            return f"the journal is sound: {self.kept} lines, nothing to repair"
+        parts = [f"kept {self.kept} valid lines"]
+        if self.damaged:
+            lines = ", ".join(map(str, self.damaged[:20])) + (
+                " ..." if len(self.damaged) > 20 else ""
+            )
+            parts.append(f"set {len(self.damaged)} damaged line(s) aside ({lines}) in {self.aside}")
+        if self.torn:
+            parts.append("dropped a torn last line")
+        return "; ".join(parts)
+
+
+def repair_journal(path: str | os.PathLike[str]) -> RepairReport:
+    """Keep every valid line of a journal, move the damaged ones to a file beside it.
+
+    The journal is replaced atomically; the damaged lines go to
+    ``journal.damaged-<n>.jsonl`` in the same folder (never overwritten). The caller
+    holds the study's lock.
+    """
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise StorageError(f"cannot read the journal {p}: {exc.strerror}") from exc
+    good: list[bytes] = []
+    bad: list[bytes] = []
+    numbers: list[int] = []
+    torn = False
+    for number, _, line in _scan(data):
+        if not line.endswith(b"\n"):
+            torn = True
+            bad.append(line + b"\n")
+            numbers.append(number)
+        elif decode_line(line) is None:
+            bad.append(line)
+            numbers.append(number)
+        else:
+            good.append(line)
+    damaged = numbers[:-1] if torn else numbers
+    if not bad:
+        return RepairReport(len(good), [], False, None)
+    n = 1
+    while (p.parent / f"{p.stem}.damaged-{n}.jsonl").exists():
+        n += 1
+    aside = p.parent / f"{p.stem}.damaged-{n}.jsonl"
+    try:
+        aside.write_bytes(b"".join(bad))
+        tmp = p.with_name(f".{p.name}.repair")
+        with open(tmp, "wb") as f:
+            f.write(b"".join(good))
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, p)
+    except OSError as exc:
+        raise StorageError(f"cannot repair the journal {p}: {exc.strerror}") from exc
+    return RepairReport(len(good), damaged, torn, aside)

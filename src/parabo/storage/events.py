@@ -1,0 +1,208 @@
+"""The journal's vocabulary: one frozen dataclass per event, and its encoding.
+
+A study's journal is a sequence of these events; everything a study knows is
+derived from them (:mod:`parabo.storage.replay`). On disk each event is one JSON
+object whose ``"e"`` key names its kind:
+
+============  ===============  ================================================================
+kind          class            meaning
+============  ===============  ================================================================
+``study``     :class:`StudyCreated`    the header: name, direction, metric, space (first line)
+``ask``       :class:`Asked`           a trial was created with these parameters
+``start``     :class:`Started`         a worker started running it (attempt 1, 2, ...)
+``proc``      :class:`ProcessStarted`  it runs in this process group (killed if orphaned)
+``retry``     :class:`Retried`         an attempt failed and the trial will run again
+``done``      :class:`Completed`       it finished with a value and metrics
+``fail``      :class:`Failed`          it failed, with a message and a :class:`~parabo.trial.FailReason`
+============  ===============  ================================================================
+
+Events of a kind this version does not know (written by a newer parabo) decode
+to ``None`` and are skipped, so an older reader still opens the study.
+
+    >>> e = Completed(id=3, value=0.5, metrics={"loss": 0.5}, t=10.0)
+    >>> decode(encode(e)) == e
+    True
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar
+
+from parabo.trial import FailReason
+
+__all__ = [
+    "JOURNAL_VERSION",
+    "Asked",
+    "Completed",
+    "Event",
+    "EventFormatError",
+    "Failed",
+    "ProcessStarted",
+    "Retried",
+    "Started",
+    "StudyCreated",
+    "TrialEvent",
+    "decode",
+    "encode",
+]
+
+#: version written into the header; readers accept this and older versions
+JOURNAL_VERSION = 1
+
+
+class EventFormatError(ValueError):
+    """A journal record of a known kind lacks a field or holds a value of the wrong type."""
+
+
+@dataclass(frozen=True)
+class StudyCreated:
+    """The journal's header: what the study optimizes, so a reader can open it alone."""
+
+    kind: ClassVar[str] = "study"
+    name: str
+    direction: str
+    metric: str | None
+    space: Mapping[str, Any]
+    t: float | None = None
+    v: int = JOURNAL_VERSION
+
+
+@dataclass(frozen=True)
+class TrialEvent:
+    """Base of the events about one trial (``id``)."""
+
+    kind: ClassVar[str] = ""
+    id: int
+
+
+@dataclass(frozen=True)
+class Asked(TrialEvent):
+    """Trial ``id`` was created with ``params`` at ``t``; the sampler took ``seconds`` (None: enqueued)."""
+
+    kind: ClassVar[str] = "ask"
+    params: Mapping[str, Any] = field(default_factory=dict)
+    t: float | None = None
+    seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class Started(TrialEvent):
+    """A worker started attempt ``attempt`` of trial ``id`` at ``t``."""
+
+    kind: ClassVar[str] = "start"
+    t: float | None = None
+    worker: str | None = None
+    attempt: int = 1
+
+
+@dataclass(frozen=True)
+class ProcessStarted(TrialEvent):
+    """Trial ``id`` runs in process group ``pgid`` on ``host`` (``start``: the group leader's start time)."""
+
+    kind: ClassVar[str] = "proc"
+    pgid: int = 0
+    host: str = ""
+    start: str | None = None
+
+
+@dataclass(frozen=True)
+class Retried(TrialEvent):
+    """Attempt ``attempt`` of trial ``id`` failed (``error``, ``reason``); the trial runs again."""
+
+    kind: ClassVar[str] = "retry"
+    attempt: int = 1
+    error: str = ""
+    reason: FailReason = FailReason.EXCEPTION
+    t: float | None = None
+
+
+@dataclass(frozen=True)
+class Completed(TrialEvent):
+    """Trial ``id`` finished with ``value`` (and every numeric metric) at ``t``."""
+
+    kind: ClassVar[str] = "done"
+    value: float = math.nan
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    t: float | None = None
+    started: float | None = None
+    worker: str | None = None
+    reused: bool = False
+
+
+@dataclass(frozen=True)
+class Failed(TrialEvent):
+    """Trial ``id`` failed at ``t`` with ``error`` for ``reason``."""
+
+    kind: ClassVar[str] = "fail"
+    error: str = ""
+    reason: FailReason = FailReason.EXCEPTION
+    t: float | None = None
+    started: float | None = None
+    worker: str | None = None
+
+
+Event = StudyCreated | Asked | Started | ProcessStarted | Retried | Completed | Failed
+
+_KINDS: dict[str, type[Any]] = {
+    cls.kind: cls
+    for cls in (StudyCreated, Asked, Started, ProcessStarted, Retried, Completed, Failed)
+}
+# fields left out of the record when they hold their default, so lines stay short
+_OPTIONAL_DEFAULTS: dict[str, Any] = {"reused": False, "seconds": None}
+
+
+def encode(event: Event) -> dict[str, Any]:
+    """The JSON-ready record of ``event`` (``{"e": kind, ...fields}``)."""
+    record: dict[str, Any] = {"e": event.kind}
+    for f in fields(event):
+        value = getattr(event, f.name)
+        if f.name in _OPTIONAL_DEFAULTS and value == _OPTIONAL_DEFAULTS[f.name]:
+            continue
+        if isinstance(value, FailReason):
+            value = value.value
+        elif isinstance(value, Mapping):
+            value = dict(value)
+        record[f.name] = value
+    return record
+
+
+def _check(cls: type[Any], name: str, value: Any) -> Any:
+    """``value`` of field ``name`` of ``cls`` as that field wants it; raises EventFormatError."""
+    if name == "reason":
+        return FailReason.read(value)
+    if name in ("id", "attempt", "pgid", "v"):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise EventFormatError(f"{cls.kind!r} event: {name} must be an integer, got {value!r}")
+        return value
+    if name in ("t", "started", "seconds") and value is not None:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise EventFormatError(f"{cls.kind!r} event: {name} must be a number, got {value!r}")
+        return float(value)
+    if name == "value":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise EventFormatError(f"{cls.kind!r} event: value must be a number, got {value!r}")
+        return float(value)
+    if name in ("params", "metrics", "space") and not isinstance(value, Mapping):
+        raise EventFormatError(f"{cls.kind!r} event: {name} must be a mapping, got {value!r}")
+    return value
+
+
+def decode(record: Mapping[str, Any]) -> Event | None:
+    """The event of a journal record; ``None`` for a kind this version does not know.
+
+    Raises :class:`EventFormatError` for a record of a known kind that is malformed.
+    """
+    cls = _KINDS.get(record.get("e"))  # type: ignore[arg-type]
+    if cls is None:
+        return None
+    kwargs: dict[str, Any] = {}
+    for f in fields(cls):
+        if f.name in record:
+            kwargs[f.name] = _check(cls, f.name, record[f.name])
+        elif f.name in ("id", "name", "direction", "metric", "space"):
+            raise EventFormatError(f"{cls.kind!r} event without {f.name!r}")
+    event: Event = cls(**kwargs)
+    return event

@@ -1,0 +1,180 @@
+"""Study state from journal events: the one place where events become trials.
+
+A live study applies each event it records to its :class:`StudyState`; opening a
+study folder applies the journal's events to a fresh one, then calls
+:meth:`StudyState.resume`. Both go through :meth:`StudyState.apply`, so a
+replayed study and the live one it records hold the same trials, the same
+history in the same order (the order in which trials finished, which is the
+journal's order), and the same best trial.
+
+    >>> from parabo.storage.events import Asked, Completed, StudyCreated
+    >>> state = StudyState(StudyCreated("s", "minimize", None, {"x": {"type": "float", "low": 0, "high": 1}}))
+    >>> state.apply(Asked(0, {"x": 0.5}))
+    >>> state.apply(Completed(0, value=1.5))
+    >>> [t.value for t in state.history]
+    [1.5]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from parabo.exceptions import StorageError
+from parabo.storage.events import (
+    Asked,
+    Completed,
+    Event,
+    Failed,
+    ProcessStarted,
+    Retried,
+    Started,
+    StudyCreated,
+)
+from parabo.trial import Trial, TrialState
+
+__all__ = ["StudyState", "replay"]
+
+
+class StudyState:
+    """Trials, pending trials, history and best of one study, built event by event.
+
+    Attributes:
+        header: the study's :class:`~parabo.storage.events.StudyCreated` event.
+        trials: every trial, by id (ids are ``0 .. n-1``).
+        history: finished trials (COMPLETE, FAILED, PRUNED) in the order they finished;
+            failures that run again on resume (interrupted, cancelled) are not in it.
+        pending: trials asked and not finished, by id, in the order they were asked.
+        rerun: ids of pending trials left in flight by an earlier coordinator (after
+            :meth:`resume`), to run again.
+        processes: process groups journaled for each trial.
+        best: the best COMPLETE trial in the header's direction.
+        n_complete: how many trials of the history are COMPLETE.
+    """
+
+    def __init__(self, header: StudyCreated) -> None:
+        self.header = header
+        self.trials: list[Trial] = []
+        self.history: list[Trial] = []
+        self.pending: dict[int, Trial] = {}
+        self.rerun: list[int] = []
+        self.processes: dict[int, list[ProcessStarted]] = {}
+        self.best: Trial | None = None
+        self.n_complete = 0
+        self._minimize = header.direction != "maximize"
+
+    def better(self, a: float | None, b: float | None) -> bool:
+        """Whether value ``a`` is strictly better than ``b`` in the study's direction."""
+        if a is None:
+            return False
+        if b is None:
+            return True
+        return a < b if self._minimize else a > b
+
+    def apply(self, event: Event) -> None:
+        """Apply one event (events about unknown trials are ignored, as a newer writer's may be)."""
+        if isinstance(event, StudyCreated):
+            return
+        if isinstance(event, Asked):
+            if event.id != len(self.trials):
+                raise StorageError(
+                    f"the journal asks trial {event.id} after {len(self.trials)} trials; "
+                    "trial ids must be contiguous (was the file edited?)"
+                )
+            trial = Trial(
+                id=event.id, params=dict(event.params), asked_at=event.t, ask_seconds=event.seconds
+            )
+            self.trials.append(trial)
+            self.pending[trial.id] = trial
+            return
+        if not 0 <= event.id < len(self.trials):
+            return
+        current = self.trials[event.id]
+        if isinstance(event, ProcessStarted):
+            self.processes.setdefault(event.id, []).append(event)
+            return
+        if isinstance(event, Retried):
+            return  # the trial stays pending; its next Started event counts the attempt
+        if _final(current):
+            return  # a trial is told once; a later outcome (a replayed duplicate) is ignored
+        if isinstance(event, Started):
+            if event.id in self.rerun:
+                self.rerun.remove(event.id)
+            self.pending.setdefault(event.id, current)
+            self._set(
+                current.evolve(
+                    state=TrialState.RUNNING,
+                    started_at=event.t,
+                    worker=event.worker,
+                    attempt=event.attempt,
+                    error=None,
+                    reason=None,
+                )
+            )
+            return
+        started = event.started if event.started is not None else current.started_at
+        worker = event.worker if event.worker is not None else current.worker
+        if isinstance(event, Completed):
+            done = current.evolve(
+                state=TrialState.COMPLETE,
+                value=event.value,
+                metrics=dict(event.metrics),
+                finished_at=event.t,
+                started_at=started,
+                worker=worker,
+                reused=event.reused,
+            )
+        else:
+            assert isinstance(event, Failed)
+            done = current.evolve(
+                state=TrialState.FAILED,
+                error=event.error,
+                reason=event.reason,
+                finished_at=event.t,
+                started_at=started,
+                worker=worker,
+            )
+        self._set(done)
+        self.pending.pop(done.id, None)
+        if event.id in self.rerun:
+            self.rerun.remove(event.id)
+        if done.reason is not None and done.reason.reruns:
+            return  # not part of the history: it runs again on resume
+        self.history.append(done)
+        if done.state is TrialState.COMPLETE:
+            self.n_complete += 1
+            if self.best is None or self.better(done.value, self.best.value):
+                self.best = done
+
+    def _set(self, trial: Trial) -> None:
+        self.trials[trial.id] = trial
+        if trial.id in self.pending:
+            self.pending[trial.id] = trial
+
+    def resume(self) -> None:
+        """After a replay: trials that were running, interrupted or cancelled become pending reruns."""
+        for trial in self.trials:
+            rerun = trial.state is TrialState.RUNNING or (
+                trial.reason is not None and trial.reason.reruns
+            )
+            if rerun and trial.id not in self.rerun:
+                again = trial.evolve(state=TrialState.RUNNING, error=None, reason=None)
+                self.trials[trial.id] = again
+                self.pending[trial.id] = again
+                self.rerun.append(trial.id)
+        # keep the order in which they were asked
+        self.pending = dict(sorted(self.pending.items()))
+        self.rerun.sort()
+
+
+def _final(trial: Trial) -> bool:
+    """Whether ``trial`` is finished for good (an interrupted or cancelled one runs again)."""
+    return trial.state.finished and not (trial.reason is not None and trial.reason.reruns)
+
+
+def replay(header: StudyCreated, events: Iterable[Event]) -> StudyState:
+    """The state of a study whose journal holds ``header`` then ``events``, ready to resume."""
+    state = StudyState(header)
+    for event in events:
+        state.apply(event)
+    state.resume()
+    return state
