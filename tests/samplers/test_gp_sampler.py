@@ -58,7 +58,7 @@ def run(sampler, space, f, n, direction="minimize", batch=1):
 def test_registered_in_the_factory() -> None:
     assert "gp" in SAMPLERS
     s = make_sampler({"name": "gp", "seed": 3, "pending": "cl"})
-    assert isinstance(s, GPSampler) and s.seed == 3 and s.pending == "cl"
+    assert isinstance(s, GPSampler) and s.seed == 3 and s.options.pending == "cl"
 
 
 @pytest.mark.parametrize(

@@ -11,20 +11,20 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
 from parabo._qmc import sobol_points
-from parabo.exceptions import ConfigError
 from parabo.gp.candidates import features_to_unit, lipschitz, unit_to_features
 from parabo.gp.kernel import CAT, FLOAT, INT, Domain
 from parabo.gp.model import GP, OutputTransform, Prior, fit_theta
 from parabo.gp.optimize import is_duplicate
-from parabo.gp.pending import PENDING_STRATEGIES, PendingStrategy
-from parabo.gp.search import AcquisitionName, SearchSettings, suggest
+from parabo.gp.search import suggest
+from parabo.gp.subsets import fit_subset, posterior_subset
 from parabo.gp.trust_region import trust_radius
 from parabo.samplers.base import Direction, Sampler
+from parabo.samplers.gp_options import GPOptions
 from parabo.space import Space
 from parabo.trial import Trial, TrialState
 
@@ -89,36 +89,12 @@ class GPSampler(Sampler):
     length scale per parameter, Hamming distance for categoricals) is fitted by MAP
     to the completed trials, and each suggestion maximizes the acquisition.
 
-    Pending trials (in flight, and the earlier suggestions of the same ask) are
-    handled by ``pending``:
-
-    - ``"kb"`` (default): *kriging believer* — the model is conditioned on each
-      pending point as if its posterior mean had been observed. The mean is
-      unchanged; the variance collapses around pending points, and a believed
-      value below the best observed one becomes the incumbent, so log-EI drops
-      around pending points and suggestions spread out without a made-up value.
-      It was the best or tied-best strategy on the asynchronous benchmarks
-      (``benchmarks/parallel``).
-    - ``"cl"``: *constant liar* — pending points are conditioned on the best
-      observed value.
-    - ``"lp"``: *local penalization* — log-EI of the completed trials only, plus
-      a soft exclusion ball around each pending point.
-    - ``"fantasy"``: *Monte Carlo fantasies* (Snoek et al. 2012) — 16 joint draws of the
-      pending outcomes from the posterior; the acquisition is the mean expected improvement
-      over the draws, each improving on its own incumbent (the best of the completed and
-      fantasized values). The believer takes the mean of the draws instead; the draws let a
-      pending point turn out worse than believed, so the search stays closer to the
-      incumbent on some problems and wanders on others (``benchmarks/parallel``). With
-      ``acquisition="ucb"`` or ``"thompson"`` it is the believer.
-    - ``"none"``: pending points only are never suggested again.
-
-    Failed (and pruned) trials are, with ``failed="worst"`` (default), modelled as
-    if they had returned the worst completed value, so their region is avoided;
-    with ``failed="ignore"`` they are left out of the model (their points are
-    still never suggested again).
-
-    A suggestion never repeats a completed, failed or pending point (unless the
-    space is discrete and exhausted, where a random point is returned).
+    Pending trials (in flight, and the earlier suggestions of the same ask) are a
+    named input of the search and are accounted for as ``pending`` says (default:
+    the kriging believer; :mod:`parabo.gp.pending`). Failed trials count as the worst
+    value (``failed``). A suggestion never repeats a completed, failed or pending
+    point (unless the space is discrete and exhausted, where a random point is
+    returned).
 
     The sampler caches the fitted hyperparameters and the Cholesky factor, keyed
     on trial ids, and refits on a schedule (``refit_every``), each fit starting
@@ -129,127 +105,16 @@ class GPSampler(Sampler):
 
     Args:
         seed: fixes the whole sequence of suggestions in a sequential run.
-        acquisition: ``"logei"`` (default), ``"ucb"`` or ``"thompson"``.
-        pending: ``"kb"`` (default), ``"cl"``, ``"lp"``, ``"fantasy"`` or ``"none"``.
-        n_startup: size of the initial (Sobol) design (default ``min(10, d + 3)``): the GP takes
-            over once this many trials completed or, with trials in flight, once this many
-            were started and ``min(n_startup, 4)`` completed (the trials in flight are part of
-            the design; waiting for ``n_startup`` completions with 16 workers would start 15
-            more quasi-random points than a sequential run).
-        failed: ``"worst"`` or ``"ignore"``.
-        ucb_beta: exploration weight of UCB (``mu - sqrt(beta) sd``).
-        warp: compress the upper tail of the outputs (huge losses far from the optimum)
-            logarithmically before standardizing; see :class:`~parabo.gp.model.OutputTransform`.
-        refit_every: refit the hyperparameters when the number of modelled trials grew
-            by this fraction since the last fit (at least one trial); between refits
-            the Cholesky factor is extended by rank-append.
-        fit_max_points: the hyperparameters are fitted on at most this many trials
-            (the best half, the rest spread over the history).
-        max_points: the posterior uses at most this many trials (the best half and
-            the most recent); beyond it the cost of an ask stops growing.
-        n_candidates: quasi-random candidates of the acquisition optimizer (fewer are
-            used on large studies to bound the cost).
-        n_starts: L-BFGS-B starts of the acquisition optimizer (fewer on models of more
-            than 256 points, completed and believed pending ones together).
-        pending_cap: with ``pending="kb"`` or ``"fantasy"``, at most this many pending points
-            (the most recent) are conditioned on; older ones get local penalization. Keeps a
-            suggestion's cost bounded with hundreds of workers.
-        busy_max_points: with more than ``pending_cap`` trials in flight, the posterior uses
-            at most this many trials instead of ``max_points`` (workers free up often then,
-            and each of them waits for its suggestion; measured in ``benchmarks/scale``). With
-            ``pending_cap`` or more in flight, :meth:`batch_size` also lets the scheduler ask
-            for every free worker at once, and one search of the acquisition serves the batch.
-        trust_region: half-width, in length scales, of the box around the best trial in
-            which a share of the suggestions is searched (``0``: off). It adapts as in
-            TuRBO: doubled after two improvements in a row, halved after
-            ``max(4, d, workers)`` trials without one, reset when it gets tiny. With
-            trials in flight, believed pending points alone push the next suggestions
-            far from the incumbent; the box keeps part of them where the sequential run
-            would have gone (``benchmarks/parallel``).
-        trust_region_share: the share of asks searched in the trust region with no trial
-            in flight (the others search the whole space; drawn from the seeded stream).
-            It rises linearly to 1 with 16 trials in flight: with few, the global half
-            keeps exploring (all-box runs got stuck on Levy-10 and Hartmann-6 with 4
-            workers); with many, the batch already spreads and the box keeps refining.
-        incumbent: the value expected improvement improves on. ``"mean"`` (default): the
-            lowest posterior mean at the completed trials — the best observed value less what
-            the model reads as noise, so a lucky draw of a noisy or rugged objective (a
-            cross-validation error) does not leave EI near zero around the good region
-            ("plug-in" EI). On noise-free objectives the learned noise is tiny and the two
-            agree. ``"observed"``: the best observed value.
+        options: the options of :class:`~parabo.samplers.gp_options.GPOptions`, by keyword
+            (``GPSampler(seed=0, pending="cl")``); each is validated with an error naming it.
     """
 
     name = "gp"
 
-    def __init__(
-        self,
-        seed: int | None = None,
-        *,
-        acquisition: AcquisitionName = "logei",
-        pending: PendingStrategy = "kb",
-        n_startup: int | None = None,
-        failed: Literal["worst", "ignore"] = "worst",
-        ucb_beta: float = 4.0,
-        warp: bool = True,
-        refit_every: float = 0.05,
-        fit_max_points: int = 250,
-        max_points: int = 1000,
-        n_candidates: int = 512,
-        n_starts: int = 8,
-        pending_cap: int = 64,
-        busy_max_points: int = 300,
-        trust_region: float = 0.2,
-        trust_region_share: float = 0.5,
-        incumbent: Literal["observed", "mean"] = "mean",
-    ) -> None:
+    def __init__(self, seed: int | None = None, **options: Any) -> None:
         super().__init__(seed)
-        _choice(acquisition, ("logei", "ucb", "thompson"), "acquisition")
-        _choice(pending, PENDING_STRATEGIES, "pending")
-        _choice(failed, ("worst", "ignore"), "failed")
-        _choice(incumbent, ("observed", "mean"), "incumbent")
-        if n_startup is not None:
-            _integer(n_startup, 1, "n_startup")
-        for name, value, low in (
-            ("fit_max_points", fit_max_points, 10),
-            ("max_points", max_points, 10),
-            ("busy_max_points", busy_max_points, 10),
-            ("n_candidates", n_candidates, 1),
-            ("n_starts", n_starts, 1),
-            ("pending_cap", pending_cap, 1),
-        ):
-            _integer(value, low, name)
-        _number(ucb_beta, "ucb_beta", low=0.0)
-        _number(refit_every, "refit_every", low=0.0)
-        _number(trust_region, "trust_region", low=0.0, hint=" (0 turns the trust region off)")
-        _number(trust_region_share, "trust_region_share", low=0.0, high=1.0)
-        if not isinstance(warp, bool):
-            raise ConfigError(f"must be true or false, got {warp!r}", field="sampler.warp")
-        self.acquisition: AcquisitionName = acquisition
-        self.pending: PendingStrategy = pending
-        self.n_startup = n_startup
-        self.failed = failed
-        self.ucb_beta = float(ucb_beta)
-        self.warp = warp
-        self.refit_every = float(refit_every)
-        self.fit_max_points = fit_max_points
-        self.max_points = max_points
-        self.n_candidates = n_candidates
-        self.n_starts = n_starts
-        self.pending_cap = pending_cap
-        self.busy_max_points = busy_max_points
-        self.trust_region = float(trust_region)
-        self.trust_region_share = float(trust_region_share)
-        self.incumbent = incumbent
-        self.search = SearchSettings(
-            acquisition=acquisition,
-            pending=pending,
-            pending_cap=pending_cap,
-            ucb_beta=self.ucb_beta,
-            n_candidates=n_candidates,
-            n_starts=n_starts,
-            trust_region_share=self.trust_region_share,
-            tol=_TOL,
-        )
+        self.options = GPOptions(**options)
+        self.search = self.options.search_settings(_TOL)
         self.prior = Prior()
         self._entropy = seed if seed is not None else int(np.random.default_rng().integers(2**62))
         self._fit: _Fit | None = None
@@ -259,8 +124,8 @@ class GPSampler(Sampler):
 
     def __repr__(self) -> str:
         return (
-            f"GPSampler(seed={self.seed!r}, acquisition={self.acquisition!r}, "
-            f"pending={self.pending!r})"
+            f"GPSampler(seed={self.seed!r}, acquisition={self.options.acquisition!r}, "
+            f"pending={self.options.pending!r})"
         )
 
     # ------------------------------------------------------------------ ask
@@ -288,7 +153,9 @@ class GPSampler(Sampler):
         return self._blas.limit(limits=1, user_api="blas")
 
     def _n_startup(self, space: Space) -> int:
-        return self.n_startup if self.n_startup is not None else min(10, space.dim + 3)
+        return (
+            self.options.n_startup if self.options.n_startup is not None else min(10, space.dim + 3)
+        )
 
     def _ask(
         self,
@@ -317,12 +184,18 @@ class GPSampler(Sampler):
             return self._startup(space, domain, forbidden, start, n, rng)
 
         # many trials in flight = workers freeing up often: a smaller posterior keeps asks fast
-        cap = self.max_points if len(pending) <= self.pending_cap else self.busy_max_points
+        cap = (
+            self.options.max_points
+            if len(pending) <= self.options.pending_cap
+            else self.options.busy_max_points
+        )
         gp, best = self._model(space, domain, modelled, complete, sign, direction, cap)
         # the trust region's size follows the study's successes and failures (a function of the
         # history, so a resumed study gets the same size)
         ys = [sign * float(t.value) for t in complete]  # type: ignore[arg-type]
-        radius = trust_radius(ys, n_startup, self.trust_region, max(4, space.dim, len(pending) + 1))
+        radius = trust_radius(
+            ys, n_startup, self.options.trust_region, max(4, space.dim, len(pending) + 1)
+        )
         P = self._features(space, domain, pending)
         out: list[dict[str, Any]] = []
         while len(out) < n:
@@ -354,7 +227,7 @@ class GPSampler(Sampler):
         """The completed trials, and the modelled ones (with failures as the worst value)."""
         complete = [t for t in history if _value(t) is not None]
         others = [t for t in history if _value(t) is None]
-        modelled = complete + (others if (self.failed == "worst" and complete) else [])
+        modelled = complete + (others if (self.options.failed == "worst" and complete) else [])
         return complete, modelled
 
     def restore(self, space: Space, history: Sequence[Trial], direction: Direction) -> None:
@@ -376,7 +249,9 @@ class GPSampler(Sampler):
                 complete, modelled = self._split(history[:m])
                 if len(complete) < min(n_startup, _MIN_COMPLETE) or len(complete) < n_startup:
                     continue
-                self._model(space, domain, modelled, complete, sign, direction, self.max_points)
+                self._model(
+                    space, domain, modelled, complete, sign, direction, self.options.max_points
+                )
 
     def batch_size(self, free: int, pending: int) -> int:
         """All ``free`` at once with ``pending_cap`` or more trials in flight, else one at a time.
@@ -390,7 +265,7 @@ class GPSampler(Sampler):
 
     def _amortized(self, pending: int) -> bool:
         # the greedy batch penalizes log-EI; UCB and Thompson keep one search per suggestion
-        return pending >= self.pending_cap and self.acquisition == "logei"
+        return pending >= self.options.pending_cap and self.options.acquisition == "logei"
 
     def _features(self, space: Space, domain: Domain, trials: Sequence[Trial]) -> np.ndarray:
         """Features ``(len(trials), d)`` of the trials' parameters, cached by trial id.
@@ -456,7 +331,7 @@ class GPSampler(Sampler):
         cap: int,
     ) -> tuple[GP, float]:
         """The posterior over the modelled trials, reusing the cached fit where possible."""
-        key = (repr(space.to_dict()), direction, self.failed)
+        key = (repr(space.to_dict()), direction, self.options.failed)
         values = {t.id: sign * float(t.value) for t in complete}  # type: ignore[arg-type]
         worst = max(values.values())
         by_id = {t.id: t for t in modelled}
@@ -477,13 +352,13 @@ class GPSampler(Sampler):
             fit.X = np.vstack([fit.X, Xn])
 
         y_raw = np.array([values.get(i, worst) for i in fit.ids])
-        transform = OutputTransform(y_raw, warp=self.warp)
+        transform = OutputTransform(y_raw, warp=self.options.warp)
         y = transform(y_raw)
 
-        interval = max(1, int(self.refit_every * fit.n_at_fit))
+        interval = max(1, int(self.options.refit_every * fit.n_at_fit))
         refit = fit.theta.size == 0 or n_total - fit.n_at_fit >= interval
         if refit:
-            idx = _subset(y, self.fit_max_points)
+            idx = fit_subset(y, self.options.fit_max_points)
             theta0 = fit.theta if fit.theta.size else None
             theta, _ok = fit_theta(
                 fit.X[idx],
@@ -503,7 +378,7 @@ class GPSampler(Sampler):
             fit.gp = None  # the posterior-size limit changed: rebuild on the new subset
         if fit.gp is None:
             # rebuilt at every refit: all trials, or a subset on large studies
-            fit.rows = _posterior_subset(y, cap) if n_rows > cap else np.arange(n_rows)
+            fit.rows = posterior_subset(y, cap) if n_rows > cap else np.arange(n_rows)
             fit.cap = cap
             fit.gp = GP(fit.X[fit.rows], y[fit.rows], fit.theta, domain.cat)
         else:
@@ -516,7 +391,7 @@ class GPSampler(Sampler):
         self._fit = fit
         y_complete = transform(np.array(list(values.values())))
         best = float(np.min(y_complete))
-        if self.incumbent == "mean":
+        if self.options.incumbent == "mean":
             # the posterior mean at the modelled trials, y - noise * alpha: the best observed value
             # less the part of it the model reads as noise (noise-free objectives: unchanged)
             gp = fit.gp
@@ -537,56 +412,9 @@ class GPSampler(Sampler):
         return lip
 
 
-def _choice(value: Any, allowed: Sequence[str], name: str) -> None:
-    if value not in allowed:
-        raise ConfigError(
-            f"unknown {name} {value!r}; choose one of: {', '.join(allowed)}",
-            field=f"sampler.{name}",
-        )
-
-
-def _integer(value: Any, low: int, name: str) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < low:
-        raise ConfigError(f"must be an integer >= {low}, got {value!r}", field=f"sampler.{name}")
-
-
-def _number(value: Any, name: str, low: float, high: float | None = None, hint: str = "") -> None:
-    ok = (
-        isinstance(value, (int, float))
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and value >= low
-        and (high is None or value <= high)
-    )
-    if not ok:
-        bounds = f">= {low:g}" if high is None else f"between {low:g} and {high:g}"
-        raise ConfigError(
-            f"must be a number {bounds}{hint}, got {value!r}", field=f"sampler.{name}"
-        )
-
-
 def _value(t: Trial) -> float | None:
     """The value of a COMPLETE trial, or ``None`` (failed, pruned, missing or not finite)."""
     if t.state is not TrialState.COMPLETE or t.value is None:
         return None
     v = float(t.value)
     return v if math.isfinite(v) else None
-
-
-def _subset(y: np.ndarray, k: int) -> np.ndarray:
-    """Indices of at most ``k`` points: the best half and the rest evenly spread over the history."""
-    n = y.shape[0]
-    if n <= k:
-        return np.arange(n)
-    best = np.argsort(y, kind="stable")[: k // 2]
-    rest = np.setdiff1d(np.arange(n), best)
-    spread = rest[np.linspace(0, rest.shape[0] - 1, k - best.shape[0]).astype(int)]
-    return np.sort(np.r_[best, spread])
-
-
-def _posterior_subset(y: np.ndarray, k: int) -> np.ndarray:
-    """Indices of at most ``k`` points: the best half and the most recent ones."""
-    n = y.shape[0]
-    best = np.argsort(y, kind="stable")[: k // 2]
-    recent = np.setdiff1d(np.arange(n), best)[-(k - best.shape[0]) :]
-    return np.sort(np.r_[best, recent])
