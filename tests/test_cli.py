@@ -122,7 +122,12 @@ def test_bad_study_files_exit_2_with_one_clear_line(tmp_path: Path, text: str, w
         (["--workers", "0"], "--workers"),
         (["--timeout", "soon"], "--timeout"),
         (["--sampler", "{bad"], "--sampler"),
-        (["--backend", "x"], "run.backend"),
+        (["--backend", "x"], "--backend"),
+        (["--seed", "-5"], "--seed: must be a whole number from 0 to"),
+        (["--workers", "100000"], "--workers: must be at most 4096"),
+        (["--trials", "100000000"], "--trials: must be at most 10000000"),
+        (["--stop-grace", "-1"], "--stop-grace"),
+        (["--target", "nan"], "--target"),
     ],
 )
 def test_bad_flags_exit_2(tmp_path: Path, flags: list[str], words: str) -> None:

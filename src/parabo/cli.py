@@ -133,12 +133,7 @@ def run(
     from parabo.optimize import run_study
 
     cfg, base_dir = load_study_file(study_file)
-    for flag, value in (("--workers", workers), ("--trials", trials), ("--retries", retries)):
-        if value is not None and value < (1 if flag == "--workers" else 0):
-            raise ConfigError(
-                f"must be {'positive' if flag == '--workers' else 'zero or more'}, got {value}",
-                field=flag,
-            )
+    # flags are bounded like the study file's keys; with_overrides names the flag in messages
     if storage is not None:
         storage = str(Path(storage).resolve())
     cfg = with_overrides(
@@ -155,7 +150,9 @@ def run(
         target=target,
         retries=retries,
         cache=cache,
-        stop_grace=None if stop_grace is None else parse_duration(stop_grace, "--stop-grace"),
+        stop_grace=None
+        if stop_grace is None
+        else parse_duration(stop_grace, "--stop-grace", allow_zero=True),
     )
     display = ProgressDisplay(verbose=verbose, quiet=quiet)
     study, summary = run_study(cfg, base_dir, listener=display)
@@ -171,18 +168,30 @@ def run(
         )
 
 
-def _open(study_dir: Path) -> Any:
+def _open(study: Path) -> Any:
+    """The study in a folder, or in the folder a study file names (as ``parabo run`` finds it)."""
     from parabo.study import Study
 
-    return Study.load(study_dir)
+    return Study.load(_study_folder(study))
+
+
+def _study_folder(study: Path) -> Path:
+    if "\0" in str(study):
+        raise ConfigError("the path contains a NUL byte (\\0)", field="STUDY")
+    if study.is_file():
+        from parabo.config import load_study_file, storage_folder
+
+        cfg, base_dir = load_study_file(study)
+        return storage_folder(cfg, base_dir)
+    return study
 
 
 @cli.command()
-@click.argument("study_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("study_dir", metavar="STUDY", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the progress record as JSON.")
 @_guard
 def status(study_dir: Path, as_json: bool) -> None:
-    """Show the progress of the study in STUDY_DIR (safe while it runs)."""
+    """Show the progress of STUDY, a study folder or its study file (safe while it runs)."""
     from parabo.results import progress_record
 
     study = _open(study_dir)
@@ -207,11 +216,11 @@ def status(study_dir: Path, as_json: bool) -> None:
 
 
 @cli.command()
-@click.argument("study_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("study_dir", metavar="STUDY", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON (id, value, params, metrics).")
 @_guard
 def best(study_dir: Path, as_json: bool) -> None:
-    """Print the best trial of the study in STUDY_DIR."""
+    """Print the best trial of STUDY, a study folder or its study file."""
     study = _open(study_dir)
     b = study.best
     if b is None:
@@ -235,7 +244,7 @@ def best(study_dir: Path, as_json: bool) -> None:
 
 
 @cli.command()
-@click.argument("study_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("study_dir", metavar="STUDY", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", default="csv", show_default=True, help="csv | parquet | json")
 @click.option(
     "--output",
@@ -245,7 +254,7 @@ def best(study_dir: Path, as_json: bool) -> None:
 )
 @_guard
 def export(study_dir: Path, fmt: str, output: Path | None) -> None:
-    """Write every trial of the study in STUDY_DIR as a table, one row per trial."""
+    """Write every trial of STUDY (a study folder or its study file) as a table, one row per trial."""
     from parabo.results import export_trials
 
     study = _open(study_dir)

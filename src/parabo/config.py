@@ -6,7 +6,7 @@ and says what to do; nothing runs before the whole file is valid.
 
 from __future__ import annotations
 
-import json
+import difflib
 import math
 import os
 import re
@@ -14,38 +14,84 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from parabo._yaml import MAX_DEPTH, MAX_FILE_BYTES, MAX_VALUES, load_text
 from parabo.exceptions import ConfigError
-from parabo.objectives import CommandObjective, Objective, PythonObjective
+from parabo.objectives import _PLACEHOLDER, CommandObjective, Objective, PythonObjective
 from parabo.run_options import DEFAULT_BACKEND, Backend, RetryPolicy, StopRule
 from parabo.samplers import make_sampler
-from parabo.space import Space
+from parabo.space import Space, brief, check_space, did_you_mean
 
-__all__ = ["ObjectiveConfig", "RunConfig", "StudyConfig", "load_study_file", "parse_duration"]
+__all__ = [
+    "MAX_PROBLEMS",
+    "MAX_RETRIES",
+    "MAX_SECONDS",
+    "MAX_SEED",
+    "MAX_TRIALS",
+    "MAX_WORKERS",
+    "ObjectiveConfig",
+    "RunConfig",
+    "StudyConfig",
+    "load_study_file",
+    "parse_duration",
+    "parse_study",
+    "storage_folder",
+    "with_overrides",
+]
+
+#: the most trials in flight at once (run.workers, --workers)
+MAX_WORKERS = 4096
+#: the most finished trials a run may ask for (run.trials, --trials, run.max_failures)
+MAX_TRIALS = 10_000_000
+#: the most retries of one trial (run.retries, --retries)
+MAX_RETRIES = 100
+#: seeds are 0 .. 2**63 - 1 (numpy takes any non-negative integer; the journal keeps 64 bits)
+MAX_SEED = 2**63 - 1
+#: the longest duration (ten years of seconds; Python's timers refuse much longer waits)
+MAX_SECONDS = 10 * 365 * 86400.0
+#: the most problems one error message lists
+MAX_PROBLEMS = 20
 
 _UNITS = {"s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0, "ms": 0.001}
 
 
-def parse_duration(value: Any, field: str = "duration") -> float:
-    """Seconds from a number or a string like ``"90"``, ``"30s"``, ``"10m"``, ``"2h"``, ``"1.5d"``."""
+def parse_duration(value: Any, field: str = "duration", *, allow_zero: bool = False) -> float:
+    """Seconds from a number or a string like ``"90"``, ``"30s"``, ``"10m"``, ``"2h"``, ``"1.5d"``.
+
+    Positive (or zero with ``allow_zero``) and at most ``MAX_SECONDS``; raises
+    :class:`ConfigError` naming ``field`` otherwise.
+    """
     if isinstance(value, bool):
-        raise ConfigError(f"expected seconds or a duration like '10m', got {value!r}", field=field)
+        raise ConfigError(
+            f"expected seconds or a duration like '10m', got {brief(value)}", field=field
+        )
     if isinstance(value, (int, float)):
-        seconds = float(value)
+        try:
+            seconds = float(value)
+        except OverflowError:
+            seconds = math.inf
     elif isinstance(value, str):
         m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([a-z]*)\s*", value)
         if not m or m.group(2) not in ("", *_UNITS):
             raise ConfigError(
-                f"cannot read {value!r} as a duration; use seconds or a number with s, m, h or d (e.g. '10m')",
+                f"cannot read {brief(value)} as a duration; use seconds or a number with "
+                "s, m, h or d (e.g. '10m')",
                 field=field,
             )
         seconds = float(m.group(1)) * _UNITS.get(m.group(2), 1.0)
     else:
-        raise ConfigError(f"expected seconds or a duration like '10m', got {value!r}", field=field)
-    if not math.isfinite(seconds) or seconds <= 0:
-        raise ConfigError(f"must be a positive duration, got {value!r}", field=field)
+        raise ConfigError(
+            f"expected seconds or a duration like '10m', got {brief(value)}", field=field
+        )
+    if not math.isfinite(seconds) or seconds < 0 or (seconds == 0 and not allow_zero):
+        kind = "zero or a positive duration" if allow_zero else "a positive duration"
+        raise ConfigError(f"must be {kind}, got {brief(value)}", field=field)
+    if seconds > MAX_SECONDS:
+        raise ConfigError(
+            f"must be at most {MAX_SECONDS:.0f} seconds (ten years), got {brief(value)}",
+            field=field,
+        )
     return seconds
 
 
@@ -62,15 +108,15 @@ class ClusterConfig(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True)
 
     type: Literal["local", "slurm", "pbs", "sge", "lsf", "htcondor", "oar", "moab"]
-    cores: int | None = Field(None, ge=1)
+    cores: int | None = Field(None, ge=1, le=MAX_WORKERS)
     memory: str | int | None = None
-    processes: int | None = Field(None, ge=1)
-    gpus: int | None = Field(None, ge=0)
+    processes: int | None = Field(None, ge=1, le=MAX_WORKERS)
+    gpus: int | None = Field(None, ge=0, le=MAX_WORKERS)
     walltime: str | None = None
     queue: str | None = None
     account: str | None = None
-    jobs: int | None = Field(None, ge=1)
-    job_extra: list[str] | None = None
+    jobs: int | None = Field(None, ge=1, le=MAX_WORKERS)
+    job_extra: list[str] | None = Field(None, max_length=1000)
 
     @model_validator(mode="before")
     @classmethod
@@ -103,8 +149,8 @@ class ClusterConfig(BaseModel):
 class ResourcesConfig(_Strict):
     """``run.resources``: what one trial needs (Dask worker resources; GPUs also on the process backend)."""
 
-    cpus: float | None = Field(None, gt=0)
-    gpus: int | None = Field(None, ge=0)
+    cpus: float | None = Field(None, gt=0, le=MAX_WORKERS)
+    gpus: int | None = Field(None, ge=0, le=MAX_WORKERS)
     memory: str | int | None = None
 
     @field_validator("memory")
@@ -116,17 +162,19 @@ class ResourcesConfig(_Strict):
 class RunConfig(_Strict):
     """The ``run`` section: how many trials, where and how they run."""
 
-    trials: int = Field(50, ge=0)
-    workers: int = Field(1, ge=1)
+    trials: int = Field(50, ge=0, le=MAX_TRIALS)
+    workers: int = Field(1, ge=1)  # at most MAX_WORKERS: _workers says so with the core count
     backend: Backend = DEFAULT_BACKEND
     batch: bool = False
     timeout: float | None = None  # per trial, seconds
     max_time: float | None = None  # whole run, seconds
     target: float | None = None
     # failures (docs: README "Failures"): retries of the same parameters, and when to give up
-    retries: int = Field(0, ge=0)
+    retries: int = Field(0, ge=0, le=MAX_RETRIES)
     retry_on: list[str] = Field(default_factory=lambda: ["crashed", "timeout"])
-    max_failures: int | None = Field(20, ge=1)  # consecutive failed trials that stop the study
+    max_failures: int | None = Field(
+        20, ge=1, le=MAX_TRIALS
+    )  # consecutive failed trials that stop the study
     stop_grace: float | None = None  # seconds in-flight trials get after a stop signal
     # result cache (default: on for external commands, off for Python functions)
     cache: bool | None = None
@@ -141,9 +189,9 @@ class RunConfig(_Strict):
     idle_timeout: float | None = (
         None  # stop when no Dask worker is connected this long (default 10m)
     )
-    gpus: list[int | str] | None = (
-        None  # backend process: GPU ids shared round-robin (default: detected)
-    )
+    gpus: list[int | str] | None = Field(
+        None, max_length=MAX_WORKERS
+    )  # backend process: GPU ids shared round-robin (default: detected)
     resources: ResourcesConfig | None = None  # what one trial needs: {cpus, gpus, memory}
 
     @field_validator("retry_on")
@@ -217,16 +265,41 @@ class RunConfig(_Strict):
                 raise ValueError(exc.message) from None
         return v
 
-    @field_validator("timeout", "max_time", "idle_timeout", mode="before")
+    @field_validator("timeout", "max_time", "idle_timeout", "stop_grace", mode="before")
     @classmethod
     def _duration(cls, v: Any, info: Any) -> float | None:
-        return None if v is None else parse_duration(v, f"run.{info.field_name}")
+        if v is None:
+            return None
+        try:
+            return parse_duration(
+                v, f"run.{info.field_name}", allow_zero=info.field_name == "stop_grace"
+            )
+        except ConfigError as exc:
+            raise ValueError(exc.message) from None  # the field is added once, by the caller
 
     @field_validator("trials", "workers", "retries", "max_failures", mode="before")
     @classmethod
     def _integer(cls, v: Any) -> Any:
         if isinstance(v, bool) or (isinstance(v, float) and not v.is_integer()):
-            raise ValueError(f"expected a whole number, got {v!r}")
+            raise ValueError(f"expected a whole number, got {brief(v)}")
+        return v
+
+    @field_validator("workers")
+    @classmethod
+    def _workers(cls, v: int) -> int:
+        if v > MAX_WORKERS:
+            raise ValueError(
+                f"must be at most {MAX_WORKERS}, got {v} (this machine has {os.cpu_count() or 1} "
+                "CPU cores; the process backend starts one process per worker)"
+            )
+        return v
+
+    @field_validator("gpus")
+    @classmethod
+    def _gpu_ids(cls, v: list[int | str] | None) -> list[int | str] | None:
+        for g in v or ():
+            if (isinstance(g, int) and g < 0) or (isinstance(g, str) and not g.strip()):
+                raise ValueError(f"GPU ids are integers from 0 or non-empty names, got {brief(g)}")
         return v
 
     @field_validator("target")
@@ -249,7 +322,7 @@ class ObjectiveConfig(_Strict):
 
     @field_validator("command", mode="before")
     @classmethod
-    def _argv(cls, v: Any) -> Any:
+    def _argv(cls, v: Any) -> Any:  # noqa: C901
         if isinstance(v, str):
             raise ValueError(
                 "give the command as a list of arguments, e.g. [python, train.py, --params, '{params_file}'] "
@@ -259,11 +332,32 @@ class ObjectiveConfig(_Strict):
             out = []
             for a in v:
                 if isinstance(a, bool) or not isinstance(a, (str, int, float)):
-                    raise ValueError(f"every argument must be a string, got {a!r}")
+                    raise ValueError(f"every argument must be a string, got {brief(a)}")
                 out.append(str(a))
             if not out:
                 raise ValueError("the command list is empty")
+            if not out[0].strip():
+                raise ValueError(
+                    "the program (the first argument) is empty; give its name or path, e.g. python"
+                )
             return out
+        return v
+
+    @field_validator("env")
+    @classmethod
+    def _env_names(cls, v: dict[str, str]) -> dict[str, str]:
+        for name in v:
+            if not name or "=" in name:
+                raise ValueError(
+                    f"environment variable names must be non-empty and hold no '=', got {brief(name)}"
+                )
+        return v
+
+    @field_validator("result_file")
+    @classmethod
+    def _result_file(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("must name a file, e.g. result.json")
         return v
 
     @field_validator("python", "setup")
@@ -271,7 +365,8 @@ class ObjectiveConfig(_Strict):
     def _import_path(cls, v: str | None) -> str | None:
         if v is not None and not re.fullmatch(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*", v):
             raise ValueError(
-                f"expected 'module:function' (e.g. examples.quickstart_objective:evaluate), got {v!r}"
+                "expected 'module:function' (e.g. examples.quickstart_objective:evaluate), "
+                f"got {brief(v)}"
             )
         return v
 
@@ -312,7 +407,14 @@ class StudyConfig(_Strict):
     @classmethod
     def _seed(cls, v: Any) -> Any:
         if isinstance(v, bool):
-            raise ValueError("expected an integer")
+            raise ValueError(f"expected a whole number from 0 to {MAX_SEED} (2**63 - 1)")
+        return v
+
+    @field_validator("seed")
+    @classmethod
+    def _seed_range(cls, v: int | None) -> int | None:
+        if v is not None and not 0 <= v <= MAX_SEED:
+            raise ValueError(f"must be a whole number from 0 to {MAX_SEED} (2**63 - 1), got {v}")
         return v
 
     @field_validator("name")
@@ -320,104 +422,351 @@ class StudyConfig(_Strict):
     def _name(cls, v: str) -> str:
         if not v.strip():
             raise ValueError("must not be empty")
+        if len(v) > 200:
+            raise ValueError(f"must be at most 200 characters (it names a folder), got {len(v)}")
         return v
 
     def build_space(self) -> Space:
         return Space(self.space)
 
 
-def _format_errors(exc: ValidationError, model: type[BaseModel]) -> ConfigError:
-    err = exc.errors()[0]
-    loc = [str(p) for p in err["loc"] if not str(p).startswith("function-")]
-    field = ".".join(loc) or None
-    kind = err["type"]
-    if kind == "extra_forbidden":
-        parent: Any = model
-        for part in loc[:-1]:
-            ann = (
-                parent.model_fields.get(part)
-                if isinstance(parent, type) and issubclass(parent, BaseModel)
-                else None
-            )
-            parent = ann.annotation if ann is not None else None
-        allowed = (
-            sorted(parent.model_fields)
+_Problem = tuple[str | None, str]  # (field, message)
+
+# loc segments that name a member of a union (sampler.str, run.gpus.0.int), not a key
+_UNION_TAG = re.compile(r"(str|int|float|bool|none|[a-z]+\[.*\]|[A-Z]\w*Config|function-.*)")
+
+_NOUNS = {
+    "string_type": "a string",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+    "list_type": "a list",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "none_required": "null",
+}
+
+
+def _field_of(loc: tuple[int | str, ...]) -> str | None:
+    parts = [str(p) for i, p in enumerate(loc) if not (i and _UNION_TAG.fullmatch(str(p)))]
+    parts = [p for p in parts if not p.startswith("function-")]
+    return ".".join(parts) or None
+
+
+def _allowed_keys(model: type[BaseModel], loc: list[str]) -> list[str]:
+    parent: Any = model
+    for part in loc:
+        ann = (
+            parent.model_fields.get(part)
             if isinstance(parent, type) and issubclass(parent, BaseModel)
-            else []
+            else None
         )
-        msg = f"unknown key {loc[-1]!r}" + (
-            f"; allowed keys: {', '.join(allowed)}" if allowed else ""
-        )
-    elif kind == "missing":
-        msg = "missing required key"
-    elif kind in ("literal_error", "enum"):
-        msg = f"{err['msg'].replace('Input should be', 'must be')}, got {err.get('input')!r}"
-    else:
-        msg = err["msg"].removeprefix("Value error, ")
-        if (
-            "input" in err
-            and kind not in ("value_error",)
-            and not isinstance(err["input"], (dict, list))
-        ):
-            msg += f", got {err['input']!r}"
-    more = len(exc.errors()) - 1
-    if more:
-        msg += f" (and {more} more problem{'s' if more > 1 else ''})"
-    return ConfigError(msg, field=field)
+        parent = ann.annotation if ann is not None else None
+        for arg in getattr(parent, "__args__", ()):  # e.g. RunConfig | None
+            if isinstance(arg, type) and issubclass(arg, BaseModel):
+                parent = arg
+    if isinstance(parent, type) and issubclass(parent, BaseModel):
+        return sorted(parent.model_fields)
+    return []
+
+
+def _message(err: Any) -> str:
+    """One pydantic error in the project's words, with the offending value cut to size."""
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    got = f", got {brief(err['input'])}" if "input" in err else ""
+    if kind == "value_error":
+        cause = ctx.get("error")
+        text = cause.message if isinstance(cause, ConfigError) else str(cause or err["msg"])
+        return text.removeprefix("Value error, ")
+    if kind == "missing":
+        return "missing required key"
+    if kind in ("literal_error", "enum"):
+        options = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        hint = did_you_mean(err.get("input"), options)
+        return f"must be {ctx.get('expected', 'one of the listed values')}{got}{hint}"
+    bounds = {
+        "greater_than_equal": ("at least", "ge"),
+        "less_than_equal": ("at most", "le"),
+        "greater_than": ("more than", "gt"),
+        "less_than": ("less than", "lt"),
+    }
+    if kind in bounds:
+        words, key = bounds[kind]
+        return f"must be {words} {ctx.get(key)}{got}"
+    if kind in ("too_long", "too_short"):
+        words = "at most" if kind == "too_long" else "at least"
+        limit = ctx.get("max_length" if kind == "too_long" else "min_length")
+        return f"must hold {words} {limit} items, got {ctx.get('actual_length')}"
+    if kind in ("int_from_float", "int_parsing_size"):
+        return f"expected a whole number{got}"
+    if kind in _NOUNS:
+        return f"expected {_NOUNS[kind]}{got}"
+    return str(err["msg"]).replace("Input should be", "must be") + got
+
+
+def _unknown_key(err: Any, model: type[BaseModel], missing: set[str | None]) -> _Problem:
+    loc = [str(p) for p in err["loc"]]
+    allowed = _allowed_keys(model, loc[:-1])
+    key = loc[-1]
+    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+    if close:
+        sibling = ".".join([*loc[:-1], close[0]])
+        missed = ", which is missing" if sibling in missing else ""
+        return ".".join(loc), f"unknown key {brief(key)} (did you mean {close[0]!r}{missed}?)"
+    listed = f"; allowed keys: {', '.join(allowed)}" if allowed else ""
+    return ".".join(loc), f"unknown key {brief(key)}{listed}"
+
+
+def _problems_of(exc: ValidationError, model: type[BaseModel]) -> list[_Problem]:
+    """Every problem of a validation error, one per field, typos with a "did you mean".
+
+    A required key that is missing because it was misspelt is reported once, at the typo.
+    """
+    by_field: dict[str | None, list[Any]] = {}
+    for err in exc.errors():
+        by_field.setdefault(_field_of(err["loc"]), []).append(err)
+    missing = {f for f, errs in by_field.items() if errs[0]["type"] == "missing"}
+    out: list[_Problem] = []
+    explained: set[str | None] = set()
+    for field, errs in by_field.items():
+        err = errs[0]
+        if err["type"] == "extra_forbidden":
+            problem = _unknown_key(err, model, missing)
+            if "which is missing" in problem[1]:
+                m = re.search(r"did you mean '([^']+)'", problem[1])
+                assert m is not None
+                explained.add(".".join([*map(str, err["loc"][:-1]), m.group(1)]))
+            out.append(problem)
+            continue
+        kinds = [e["type"] for e in errs]
+        if len(errs) > 1 and all(k in _NOUNS for k in kinds):
+            # a union such as str | dict: name every accepted kind once
+            nouns = list(dict.fromkeys(_NOUNS[k] for k in kinds))
+            got = f", got {brief(err['input'])}" if "input" in err else ""
+            out.append((field, f"expected {' or '.join(nouns)}{got}"))
+            continue
+        specific = next((e for e in errs if e["type"] not in _NOUNS), err)
+        out.append((field, _message(specific)))
+    return [p for p in out if not (p[0] in explained and p[1] == "missing required key")]
+
+
+def _format_errors(exc: ValidationError, model: type[BaseModel]) -> ConfigError:
+    """A :class:`ConfigError` that lists every problem of ``exc``, each with its field."""
+    return _combine(_problems_of(exc, model))
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()) if "\n" in text or "\r" in text else text
+
+
+def _combine(problems: list[_Problem], order: list[str] | None = None) -> ConfigError:
+    """One :class:`ConfigError` listing every problem on one line, the first one's field as its field."""
+    if order:
+        rank = {k: i for i, k in enumerate(order)}
+        problems = sorted(problems, key=lambda p: rank.get((p[0] or "").split(".")[0], len(rank)))
+    first_field, first = problems[0]
+    shown = [first] + [f"{f}: {m}" if f else m for f, m in problems[1:MAX_PROBLEMS]]
+    message = "; ".join(_one_line(m) for m in shown)
+    if len(problems) > MAX_PROBLEMS:
+        message += f"; and {len(problems) - MAX_PROBLEMS} more problems"
+    return ConfigError(message, field=first_field)
+
+
+def _check_tree(data: Any) -> list[_Problem]:
+    """Limits on the whole document: nesting, number of values, NUL bytes in any text.
+
+    Walks at most ``MAX_VALUES`` values, so shared or recursive structures (YAML
+    aliases, Python references) cannot make it slow.
+    """
+    problems: list[_Problem] = []
+    stack: list[tuple[Any, list[str]]] = [(data, [])]
+    seen = 0
+    while stack:
+        value, path = stack.pop()
+        seen += 1
+        if seen > MAX_VALUES:
+            raise ConfigError(
+                f"the study holds more than {MAX_VALUES} values (YAML aliases count once per use)"
+            )
+        if len(path) > MAX_DEPTH:
+            raise ConfigError(
+                f"nested more than {MAX_DEPTH} levels deep (or a value contains itself)",
+                field=".".join(path[:3]),
+            )
+        where = ".".join(path) or None
+        if isinstance(value, (str, bytes)):
+            if (isinstance(value, str) and "\0" in value) or (
+                isinstance(value, bytes) and b"\0" in value
+            ):
+                problems.append((where, "contains a NUL byte (\\0); remove it"))
+        elif isinstance(value, Mapping):
+            for k, v in value.items():
+                if isinstance(k, str) and "\0" in k:
+                    problems.append((where, f"the key {brief(k)} contains a NUL byte (\\0)"))
+                stack.append((v, [*path, str(k)]))
+        elif isinstance(value, (list, tuple, set, frozenset)):
+            stack.extend((v, [*path, str(i)]) for i, v in enumerate(value))
+    return problems
+
+
+_PLACEHOLDER_NAMES = ("params_file", "trial_dir", "trial_id", "result_file", "study_file_dir")
+
+
+def _check_placeholders(command: list[str], space: Space) -> list[_Problem]:
+    """Placeholders of ``objective.command`` that no trial could fill, found before any trial."""
+    problems: list[_Problem] = []
+    for i, arg in enumerate(command):
+        where = f"objective.command.{i}"
+        for m in _PLACEHOLDER.finditer(arg):
+            name = m.group(2)
+            if name is not None and name not in space:
+                problems.append(
+                    (
+                        where,
+                        f"placeholder {m.group(0)} names no parameter"
+                        + did_you_mean(name, list(space))
+                        + f"; the space has {brief(list(space))}",
+                    )
+                )
+        # a misspelt placeholder would reach the command as literal text
+        for m in re.finditer(r"\{([A-Za-z_][\w.]*)\}", arg):
+            if _PLACEHOLDER.fullmatch(m.group(0)) is None:
+                close = difflib.get_close_matches(m.group(1), _PLACEHOLDER_NAMES, n=1, cutoff=0.75)
+                if close:
+                    problems.append(
+                        (where, f"unknown placeholder {m.group(0)} (did you mean {{{close[0]}}}?)")
+                    )
+    return problems
+
+
+def _check_sampler(data: Mapping[str, Any], problems: list[_Problem]) -> list[_Problem]:
+    sampler, seed = data.get("sampler", "gp"), data.get("seed")
+    if isinstance(sampler, Mapping) and "seed" in sampler:
+        s = sampler["seed"]
+        if isinstance(s, int) and not isinstance(s, bool) and not 0 <= s <= MAX_SEED:
+            return [
+                (
+                    "sampler.seed",
+                    f"must be a whole number from 0 to {MAX_SEED} (2**63 - 1), got {s}",
+                )
+            ]
+    fields = {(f or "").split(".")[0] for f, _ in problems}
+    if fields & {"sampler", "seed"} or not isinstance(sampler, (str, Mapping)):
+        return []
+    try:
+        make_sampler(sampler, seed)
+    except ConfigError as exc:
+        return [(exc.field, exc.message)]
+    return []
+
+
+def _flag_name(field: str | None, flags: Mapping[str, str]) -> str | None:
+    for key, flag in flags.items():
+        if field == key or (field or "").startswith(key + "."):
+            return flag
+    return field
+
+
+def _validate(data: Any, flags: Mapping[str, str] | None = None) -> StudyConfig:
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"a study file must hold a mapping at the top, got {type(data).__name__}")
+    problems = _check_tree(data)
+    cfg: StudyConfig | None = None
+    try:
+        cfg = StudyConfig.model_validate(dict(data))
+    except ValidationError as exc:
+        problems += _problems_of(exc, StudyConfig)
+    space = data.get("space")
+    if isinstance(space, Mapping) and not any((f or "").startswith("space") for f, _ in problems):
+        problems += [(e.field, e.message) for e in check_space(space)]
+    problems += _check_sampler(data, problems)
+    if cfg is not None and not problems and cfg.objective.command is not None:
+        problems += _check_placeholders(cfg.objective.command, cfg.build_space())
+    if problems:
+        seen: set[str | None] = set()
+        unique: list[_Problem] = []
+        for f, m in problems:
+            if f not in seen:
+                seen.add(f)
+                unique.append((_flag_name(f, flags or {}), m))
+        raise _combine(unique, [str(k) for k in data])
+    assert cfg is not None
+    return cfg
 
 
 def parse_study(data: Any, base_dir: Path | None = None) -> StudyConfig:
     """Validate a study mapping (the parsed file) into a :class:`StudyConfig`.
 
-    Also checks the space and the sampler, so every error comes before any trial runs.
+    Also checks the space, the sampler and the command's placeholders, so every
+    error comes before any trial runs. Raises one :class:`ConfigError` that
+    lists every problem found on one line, each with its field (the first
+    one's field is ``exc.field``).
     """
-    if not isinstance(data, Mapping):
-        raise ConfigError(f"a study file must hold a mapping at the top, got {type(data).__name__}")
-    try:
-        cfg = StudyConfig.model_validate(dict(data))
-    except ValidationError as exc:
-        raise _format_errors(exc, StudyConfig) from None
-    cfg.build_space()
-    make_sampler(cfg.sampler, cfg.seed)
-    return cfg
+    return _validate(data)
 
 
 def load_study_file(path: str | Path) -> tuple[StudyConfig, Path]:
-    """Read and validate a study file; returns the config and the file's folder."""
+    """Read and validate a study file; returns the config and the file's folder.
+
+    The file is read within the limits of :mod:`parabo._yaml` (size, nesting,
+    aliases, duplicate keys).
+    """
     p = Path(path)
+    if "\0" in str(p):
+        raise ConfigError("the study file's path contains a NUL byte (\\0)")
     try:
+        if p.stat().st_size > 4 * MAX_FILE_BYTES:  # refuse a huge file without reading it
+            raise ConfigError(
+                f"{p} is {p.stat().st_size} bytes; a study file may be at most "
+                f"{MAX_FILE_BYTES} bytes"
+            )
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"no such study file: {p}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read the study file {p}: {exc}") from None
-    try:
-        data = json.loads(text) if p.suffix.lower() == ".json" else yaml.safe_load(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(
-            f"{p} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
-        ) from None
-    except yaml.YAMLError as exc:
-        where = ""
-        mark = getattr(exc, "problem_mark", None)
-        if mark is not None:
-            where = f" at line {mark.line + 1}, column {mark.column + 1}"
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{p} is not valid YAML{where}: {problem}") from None
+    data = load_text(text, str(p), json_file=p.suffix.lower() == ".json")
     if data is None:
         raise ConfigError(f"the study file {p} is empty")
     return parse_study(data, p.parent), p.parent.resolve()
 
 
+def storage_folder(cfg: StudyConfig, base_dir: Path) -> Path:
+    """The study folder of a study file, resolved as ``parabo run`` does.
+
+    ``storage`` is relative to the study file's folder ``base_dir``; without
+    it, the folder is ``runs/<name>`` in the current folder.
+    """
+    storage = Path(cfg.storage) if cfg.storage else Path("runs") / cfg.name
+    if not storage.is_absolute():
+        storage = base_dir / storage if cfg.storage else Path.cwd() / storage
+    return storage.resolve()
+
+
+#: the command-line flag of each overridable field, for messages
+_FLAGS = {"max_time": "--max-time", "stop_grace": "--stop-grace"}
+
+
 def with_overrides(cfg: StudyConfig, **overrides: Any) -> StudyConfig:
-    """A copy of ``cfg`` with command-line values (``None`` = not given) applied and validated."""
+    """A copy of ``cfg`` with command-line values (``None`` = not given) applied and validated.
+
+    A problem with an override is reported under its flag (``--workers: ...``).
+    """
     data = cfg.model_dump()
     run_keys = set(RunConfig.model_fields)
+    flags: dict[str, str] = {}
     for key, value in overrides.items():
         if value is None:
             continue
+        field = f"run.{key}" if key in run_keys else key
+        flags[field] = _FLAGS.get(key, "--" + key.replace("_", "-"))
         if key in run_keys:
             data["run"][key] = value
         else:
             data[key] = value
-    return parse_study(data)
+    return _validate(data, flags)

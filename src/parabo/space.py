@@ -22,7 +22,9 @@ valid parameter dict.
 
 from __future__ import annotations
 
+import difflib
 import math
+import reprlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
@@ -31,10 +33,48 @@ import numpy as np
 
 from parabo.exceptions import SpaceError
 
-__all__ = ["Categorical", "Fixed", "Float", "Int", "Param", "Space"]
+__all__ = [
+    "MAX_CHOICES",
+    "MAX_INT",
+    "MAX_PARAMS",
+    "Categorical",
+    "Fixed",
+    "Float",
+    "Int",
+    "Param",
+    "Space",
+    "check_space",
+]
 
 Kind = Literal["float", "int", "categorical", "fixed"]
 _Scalar = (str, int, float, bool)
+
+#: the most choices of one categorical parameter
+MAX_CHOICES = 10_000
+#: the most parameters in one space
+MAX_PARAMS = 1_000
+#: the largest magnitude of an int parameter's bounds (the integers a float holds exactly)
+MAX_INT = 2**53
+
+_repr = reprlib.Repr()
+_repr.maxstring = _repr.maxother = 80
+_repr.maxlist = _repr.maxtuple = _repr.maxset = 10
+_repr.maxdict = 6
+_repr.maxlevel = 3
+_repr.maxlong = 40
+
+
+def brief(value: object) -> str:
+    """``repr(value)`` cut to a readable length, for error messages (any size of input)."""
+    return _repr.repr(value)
+
+
+def did_you_mean(word: object, options: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` when ``word`` is a close misspelling of one of ``options``, else ``""``."""
+    if not isinstance(word, str):
+        return ""
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _is_real(v: object) -> bool:
@@ -43,10 +83,13 @@ def _is_real(v: object) -> bool:
 
 def _finite(name: str, key: str, v: object) -> float:
     if not _is_real(v):
-        raise SpaceError(f"must be a number, got {v!r}", field=f"space.{name}.{key}")
-    f = float(v)  # type: ignore[arg-type]
+        raise SpaceError(f"must be a number, got {brief(v)}", field=f"space.{name}.{key}")
+    try:
+        f = float(v)  # type: ignore[arg-type]
+    except OverflowError:
+        f = math.inf
     if not math.isfinite(f):
-        raise SpaceError(f"must be finite, got {v!r}", field=f"space.{name}.{key}")
+        raise SpaceError(f"must be a finite number, got {brief(v)}", field=f"space.{name}.{key}")
     return f
 
 
@@ -100,6 +143,11 @@ class Float(Param):
             raise SpaceError(
                 f"log scale needs low > 0, got low={self.low}", field=f"space.{self.name}.low"
             )
+        if not math.isfinite(hi - lo):
+            raise SpaceError(
+                f"the range [{lo}, {hi}] is too wide: high - low must be a finite number",
+                field=f"space.{self.name}",
+            )
         object.__setattr__(self, "low", lo)
         object.__setattr__(self, "high", hi)
 
@@ -136,7 +184,7 @@ class Float(Param):
 
     def validate(self, value: Any) -> float:
         if not _is_real(value):
-            raise SpaceError(f"expected a number, got {value!r}", field=self.name)
+            raise SpaceError(f"expected a number, got {brief(value)}", field=self.name)
         x = float(value)
         if not (self.low <= x <= self.high):
             raise SpaceError(f"{x} is outside [{self.low}, {self.high}]", field=self.name)
@@ -164,7 +212,14 @@ class Int(Param):
             if isinstance(v, float) and v.is_integer():
                 v = int(v)
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
-                raise SpaceError(f"must be an integer, got {v!r}", field=f"space.{self.name}.{key}")
+                raise SpaceError(
+                    f"must be an integer, got {brief(v)}", field=f"space.{self.name}.{key}"
+                )
+            if abs(int(v)) > MAX_INT:
+                raise SpaceError(
+                    f"must be between -{MAX_INT} and {MAX_INT} (2**53), got {brief(v)}",
+                    field=f"space.{self.name}.{key}",
+                )
             object.__setattr__(self, key, int(v))
         if not self.low < self.high:
             raise SpaceError(
@@ -209,7 +264,7 @@ class Int(Param):
         if isinstance(value, (float, np.floating)) and float(value).is_integer():
             value = int(value)
         if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
-            raise SpaceError(f"expected an integer, got {value!r}", field=self.name)
+            raise SpaceError(f"expected an integer, got {brief(value)}", field=self.name)
         i = int(value)
         if not (self.low <= i <= self.high):
             raise SpaceError(f"{i} is outside [{self.low}, {self.high}]", field=self.name)
@@ -227,37 +282,68 @@ def _same_choice(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
+def _choice_key(value: Any) -> tuple[type, Any]:
+    # hashable for every valid choice; the type keeps True and 1 apart, as _same_choice does
+    return (type(value), value)
+
+
 @dataclass(frozen=True)
 class Categorical(Param):
     """One of a list of choices (strings, numbers, booleans or None)."""
 
     kind: ClassVar[Kind] = "categorical"
     choices: tuple[Any, ...]
+    # choice -> position, and number -> position for numerically equal lookups (linear-time checks)
+    _positions: dict[tuple[type, Any], int] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
+    _numbers: dict[float, int] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     def __post_init__(self) -> None:
+        where = f"space.{self.name}.choices"
         choices = self.choices
         if isinstance(choices, (str, bytes)) or not isinstance(choices, Iterable):
+            raise SpaceError(f"choices must be a list, got {brief(choices)}", field=where)
+        if isinstance(choices, Sequence) and len(choices) > MAX_CHOICES:
             raise SpaceError(
-                f"choices must be a list, got {choices!r}", field=f"space.{self.name}.choices"
+                f"{len(choices)} choices; a categorical may have at most {MAX_CHOICES} "
+                "(use an int parameter for a range of numbers)",
+                field=where,
             )
         choices = tuple(choices)
+        if len(choices) > MAX_CHOICES:
+            raise SpaceError(
+                f"{len(choices)} choices; a categorical may have at most {MAX_CHOICES}",
+                field=where,
+            )
         if not choices:
-            raise SpaceError("choices must not be empty", field=f"space.{self.name}.choices")
-        for c in choices:
+            raise SpaceError("choices must not be empty", field=where)
+        positions: dict[tuple[type, Any], int] = {}
+        numbers: dict[float, int] = {}
+        for i, c in enumerate(choices):
             if c is not None and not isinstance(c, _Scalar):
                 raise SpaceError(
-                    f"choice {c!r} is not a string, number, boolean or null",
-                    field=f"space.{self.name}.choices",
+                    f"choice {brief(c)} is not a string, number, boolean or null", field=where
                 )
             if isinstance(c, float) and not math.isfinite(c):
-                raise SpaceError(f"choice {c!r} is not finite", field=f"space.{self.name}.choices")
-        for i, a in enumerate(choices):
-            if any(_same_choice(a, b) for b in choices[:i]):
+                raise SpaceError(f"choice {c!r} is not a finite number", field=where)
+            key = _choice_key(c)
+            if key in positions:
                 raise SpaceError(
-                    f"choice {a!r} appears more than once; choices must be unique",
-                    field=f"space.{self.name}.choices",
+                    f"choice {brief(c)} appears more than once; choices must be unique",
+                    field=where,
                 )
+            positions[key] = i
+            if _is_real(c):
+                try:
+                    numbers.setdefault(float(c), i)  # type: ignore[arg-type]  # _is_real(c)
+                except OverflowError:  # an int too large for a float is found by its own type
+                    pass
         object.__setattr__(self, "choices", choices)
+        object.__setattr__(self, "_positions", positions)
+        object.__setattr__(self, "_numbers", numbers)
 
     @property
     def size(self) -> int:
@@ -267,14 +353,23 @@ class Categorical(Param):
         return Categorical(self.choices, name=name)
 
     def index(self, value: Any) -> int:
-        for i, c in enumerate(self.choices):
-            if _same_choice(c, value):
-                return i
+        try:
+            i = self._positions.get(_choice_key(value))
+        except TypeError:  # an unhashable value is no choice
+            i = None
+        if i is not None:
+            return i
         # JSON round trips turn 1.0 into 1 and back; accept numerically equal numbers.
-        for i, c in enumerate(self.choices):
-            if _is_real(c) and _is_real(value) and c == value:
+        if _is_real(value):
+            try:
+                i = self._numbers.get(float(value))
+            except OverflowError:
+                i = None
+            if i is not None and self.choices[i] == value:
                 return i
-        raise SpaceError(f"{value!r} is not one of {list(self.choices)!r}", field=self.name)
+        raise SpaceError(
+            f"{brief(value)} is not one of {brief(list(self.choices))}", field=self.name
+        )
 
     def decode(self, u: float) -> Any:
         k = len(self.choices)
@@ -302,7 +397,13 @@ class Fixed(Param):
         v = self.value
         if v is not None and not isinstance(v, _Scalar):
             raise SpaceError(
-                f"a fixed value must be a string, number, boolean or null, got {v!r}",
+                f"a fixed value must be a string, number, boolean or null, got {brief(v)}",
+                field=f"space.{self.name}.value",
+            )
+        if isinstance(v, float) and not math.isfinite(v):
+            # NaN and infinities cannot be written to the journal (strict JSON)
+            raise SpaceError(
+                f"a fixed value must be a finite number, got {v!r}",
                 field=f"space.{self.name}.value",
             )
 
@@ -322,7 +423,8 @@ class Fixed(Param):
     def validate(self, value: Any) -> Any:
         if not _same_choice(value, self.value) and value != self.value:
             raise SpaceError(
-                f"expected the fixed value {self.value!r}, got {value!r}", field=self.name
+                f"expected the fixed value {brief(self.value)}, got {brief(value)}",
+                field=self.name,
             )
         return self.value
 
@@ -354,7 +456,8 @@ def param_from_dict(name: str, spec: Any) -> Param:
         return Fixed(spec, name=name)
     if not isinstance(spec, Mapping):
         raise SpaceError(
-            f"expected a mapping like {{type: float, low: 0, high: 1}}, got {spec!r}", field=where
+            f"expected a mapping like {{type: float, low: 0, high: 1}}, got {brief(spec)}",
+            field=where,
         )
     if "type" not in spec:
         raise SpaceError(
@@ -364,25 +467,59 @@ def param_from_dict(name: str, spec: Any) -> Param:
     t = _TYPE_ALIASES.get(t, t) if isinstance(t, str) else None
     if t not in _PARAM_KEYS:
         raise SpaceError(
-            f"unknown type {spec['type']!r}; use one of: float, int, categorical, fixed",
+            f"unknown type {brief(spec['type'])}"
+            + did_you_mean(spec["type"], [*_PARAM_KEYS, *_TYPE_ALIASES])
+            + "; use one of: float, int, categorical, fixed",
             field=f"{where}.type",
         )
     cls, required, optional = _PARAM_KEYS[t]
     keys = set(spec) - {"type"}
-    for k in sorted(keys - required - optional):
+    for k in sorted(keys - required - optional, key=str):
         raise SpaceError(
-            f"unknown key {k!r} for a {t} parameter; allowed: "
+            f"unknown key {brief(k)} for a {t} parameter"
+            + did_you_mean(k, required | optional)
+            + "; allowed: "
             + ", ".join(sorted(required | optional)),
             field=f"{where}.{k}",
         )
     for k in sorted(required - keys):
         raise SpaceError(f"missing required key {k!r} for a {t} parameter", field=f"{where}.{k}")
     if "log" in spec and not isinstance(spec["log"], bool):
-        raise SpaceError(f"must be true or false, got {spec['log']!r}", field=f"{where}.log")
+        raise SpaceError(f"must be true or false, got {brief(spec['log'])}", field=f"{where}.log")
     kwargs = {k: spec[k] for k in keys}
     if t == "categorical":
         return Categorical(kwargs["choices"], name=name)
     return cls(**kwargs, name=name)
+
+
+def _named_param(name: Any, spec: Any) -> Param:
+    if not isinstance(name, str) or not name or not name.isprintable():
+        raise SpaceError(
+            f"parameter names must be non-empty printable strings, got {brief(name)}",
+            field="space",
+        )
+    return param_from_dict(name, spec)
+
+
+def check_space(params: Any) -> list[SpaceError]:
+    """Every problem of a study file's space, at most one per parameter (empty: the space is valid).
+
+    :class:`Space` stops at the first problem; a study file's errors list them all.
+    """
+    if isinstance(params, Mapping) and 0 < len(params) <= MAX_PARAMS:
+        problems = []
+        for name, spec in params.items():
+            try:
+                _named_param(name, spec)
+            except SpaceError as exc:
+                problems.append(exc)
+        if problems:
+            return problems
+    try:
+        Space(params)
+    except SpaceError as exc:
+        return [exc]
+    return []
 
 
 class Space(Mapping[str, Param]):
@@ -407,13 +544,11 @@ class Space(Mapping[str, Param]):
             )
         if not params:
             raise SpaceError("the space has no parameters", field="space")
-        built: dict[str, Param] = {}
-        for name, spec in params.items():
-            if not isinstance(name, str) or not name or not name.isprintable():
-                raise SpaceError(
-                    f"parameter names must be non-empty strings, got {name!r}", field="space"
-                )
-            built[name] = param_from_dict(name, spec)
+        if len(params) > MAX_PARAMS:
+            raise SpaceError(
+                f"{len(params)} parameters; a space may have at most {MAX_PARAMS}", field="space"
+            )
+        built = {name: _named_param(name, spec) for name, spec in params.items()}
         self._params = built
         self._free = tuple(p for p in built.values() if p.kind != "fixed")
         if not self._free:
