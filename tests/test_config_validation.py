@@ -6,8 +6,9 @@ import copy
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -56,14 +57,38 @@ def rejected_file(tmp_path: Path, text: str, name: str = "s.yaml") -> ConfigErro
         (lambda d: d.update(storage="a\0b"), "storage", "NUL"),
         (lambda d: d["run"].update(cache_dir="c\0"), "run.cache_dir", "NUL"),
         (lambda d: d["space"].update(y=float("nan")), "space.y.value", "finite"),
-        (lambda d: d["space"].update(y={"type": "fixed", "value": float("inf")}), "space.y.value", "finite"),
-        (lambda d: d["space"].update(y={"type": "float", "low": -1e308, "high": 1e308}), "space.y", "too wide"),
-        (lambda d: d["space"].update(y={"type": "int", "low": 0, "high": 10**30}), "space.y.high", "2**53"),
+        (
+            lambda d: d["space"].update(y={"type": "fixed", "value": float("inf")}),
+            "space.y.value",
+            "finite",
+        ),
+        (
+            lambda d: d["space"].update(y={"type": "float", "low": -1e308, "high": 1e308}),
+            "space.y",
+            "too wide",
+        ),
+        (
+            lambda d: d["space"].update(y={"type": "int", "low": 0, "high": 10**30}),
+            "space.y.high",
+            "2**53",
+        ),
         (lambda d: d["space"].update(c=list(range(100_000))), "space.c.choices", "at most 10000"),
         (lambda d: d.update(objective={"command": [""]}), "objective.command", "program"),
-        (lambda d: d.update(objective={"command": ["echo", "{params.nope}"]}), "objective.command.1", "{params.nope} names no parameter"),
-        (lambda d: d.update(objective={"command": ["echo", "{param_file}"]}), "objective.command.1", "did you mean {params_file}"),
-        (lambda d: d.update(objective={"command": ["echo"], "env": {"A=B": "1"}}), "objective.env", "'='"),
+        (
+            lambda d: d.update(objective={"command": ["echo", "{params.nope}"]}),
+            "objective.command.1",
+            "{params.nope} names no parameter",
+        ),
+        (
+            lambda d: d.update(objective={"command": ["echo", "{param_file}"]}),
+            "objective.command.1",
+            "did you mean {params_file}",
+        ),
+        (
+            lambda d: d.update(objective={"command": ["echo"], "env": {"A=B": "1"}}),
+            "objective.env",
+            "'='",
+        ),
     ],
 )
 def test_out_of_bounds_values_are_rejected_with_the_limit(
@@ -113,7 +138,9 @@ def test_a_huge_categorical_validates_in_linear_time() -> None:
 
 
 def test_duplicate_yaml_keys_are_rejected_with_key_and_line(tmp_path: Path) -> None:
-    exc = rejected_file(tmp_path, "name: a\nname: b\nspace: {x: [1, 2]}\nobjective: {python: m:f}\n")
+    exc = rejected_file(
+        tmp_path, "name: a\nname: b\nspace: {x: [1, 2]}\nobjective: {python: m:f}\n"
+    )
     assert exc.field == "name" and "duplicate key 'name' at line 2 (first at line 1)" in str(exc)
     exc = rejected_file(tmp_path, "space:\n  x: {type: float, low: 0, low: 1, high: 2}\n")
     assert exc.field == "space.x.low"
@@ -131,7 +158,10 @@ def test_deep_nesting_is_refused(tmp_path: Path) -> None:
 def test_a_billion_laughs_is_refused_quickly_with_a_short_message(tmp_path: Path) -> None:
     lines = ["l0: &l0 [x, x, x, x, x, x, x, x, x, x]"]
     lines += [f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 10) + "]" for i in range(1, 9)]
-    text = "\n".join(lines) + "\nspace: {c: {type: categorical, choices: *l8}}\nobjective: {python: m:f}\n"
+    text = (
+        "\n".join(lines)
+        + "\nspace: {c: {type: categorical, choices: *l8}}\nobjective: {python: m:f}\n"
+    )
     start = time.perf_counter()
     exc = rejected_file(tmp_path, text)
     assert time.perf_counter() - start < 5
@@ -154,16 +184,24 @@ def test_error_messages_stay_short() -> None:
     assert len(str(exc)) < 500
 
 
-def test_storage_folder_is_resolved_like_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_storage_folder_is_resolved_like_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cfg = parse_study({**BASE, "storage": "out"})
     assert storage_folder(cfg, tmp_path) == (tmp_path / "out").resolve()
     monkeypatch.chdir(tmp_path)
-    assert storage_folder(parse_study(BASE), Path("/elsewhere")) == (tmp_path / "runs" / "t").resolve()
+    assert (
+        storage_folder(parse_study(BASE), Path("/elsewhere")) == (tmp_path / "runs" / "t").resolve()
+    )
 
 
 def parabo(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "parabo.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "parabo.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 

@@ -27,7 +27,7 @@ from parabo.cache import ResultCache, trial_key
 from parabo.executors.base import Executor, Outcome, Task
 from parabo.results import FolderWriter, progress_record
 from parabo.run_options import RetryPolicy, StopRule
-from parabo.study import Study
+from parabo.study import TRIALS_FOLDER, Study
 from parabo.trial import FailReason, StopReason, Trial, TrialState
 
 __all__ = ["RunSummary", "Scheduler", "SchedulerListener", "process_recorder"]
@@ -133,7 +133,7 @@ class Scheduler:
         self._last_signal: int | None = None
         self._cancelled = False
         self._rerun: deque[Trial] = deque()
-        self.trials_root = study.folder / "trials" if study.folder else None
+        self.trials_root = study.folder / TRIALS_FOLDER if study.folder else None
         self._writer: FolderWriter | None = None
         self._keys: dict[int, str] = {}
         self._dirs: dict[int, str] = {}

@@ -46,6 +46,9 @@ from parabo.trial import FailReason, Trial
 if TYPE_CHECKING:
     import pandas as pd
 
+#: the folder of a study folder that holds one folder per trial
+TRIALS_FOLDER = "trials"
+
 __all__ = ["DURABILITY", "InvalidResult", "Study", "interpret_result"]
 
 #: when a recorded event reaches the journal file (``Study(durability=...)``)
@@ -195,6 +198,8 @@ class Study:
         self._state = StudyState(self._header())
         try:
             self._replay()
+            if self._lock is not None:
+                self._check_trial_folders()
         except BaseException:
             self.close()
             raise
@@ -238,6 +243,36 @@ class Study:
         except BaseException:
             self._lock.release()
             raise
+
+    def _check_trial_folders(self) -> None:
+        """Refuse a journal that does not know trial folders beside it (emptied or replaced).
+
+        Trial folders named by id (``trials/000012``) are made only after their
+        trial's ``ask`` is in the journal, so a folder for an id the journal never
+        asked means the journal lost events: resuming would overwrite those trials.
+        """
+        assert self.folder is not None
+        root = self.folder / TRIALS_FOLDER
+        try:
+            names = [p.name for p in root.iterdir() if p.is_dir()]
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise StorageError(f"cannot list {root}: {exc.strerror}") from exc
+        known = self.n_trials
+        # (folders named by cache key are 20 hex digits; ids are 6 to 19 digits)
+        unknown = sorted(int(n) for n in names if n.isdigit() and len(n) < 20 and int(n) >= known)
+        if not unknown:
+            return
+        ids = ", ".join(str(i) for i in unknown[:5]) + (" ..." if len(unknown) > 5 else "")
+        records = f"records {known} trial{'s' if known != 1 else ''}" if known else "records none"
+        raise StorageError(
+            f"{root} holds folders of {len(unknown)} trial{'s' if len(unknown) > 1 else ''} "
+            f"(ids {ids}) that the journal {self.folder / JOURNAL_FILE} does not know (it "
+            f"{records}): the journal was emptied, replaced or lost. Restore it from a backup "
+            f"(or a {JOURNAL_FILE}.saved-* file beside it), or move {root} away to start over, "
+            "or run the study in a new folder"
+        )
 
     def _header(self) -> StudyCreated:
         return StudyCreated(
@@ -299,12 +334,15 @@ class Study:
         self.journal.append(encode(event))
         self._state.apply(event)
         if self.durability != "batch":
-            self.journal.commit(sync=self.durability == "fsync")
+            self.check_storage()
+            fsync = self.durability == "fsync"
+            self.journal.commit(sync=fsync, wait=fsync)
 
     def close(self) -> None:
         """Write what is buffered, fsync, and release the study folder."""
         try:
-            self.journal.commit(sync=True)
+            if getattr(self.journal, "broken", None) is None:  # a broken journal said so already
+                self.journal.commit(sync=True)
             self.journal.close()
         finally:
             if self._lock is not None:
@@ -317,8 +355,19 @@ class Study:
         self.close()
 
     def commit(self, sync: bool = True) -> None:
-        """Write buffered journal events (and fsync them when ``sync``)."""
+        """Write buffered journal events (and fsync them when ``sync``).
+
+        Raises:
+            StorageError: the study folder, its journal or its lock was removed or
+                replaced while the study was open, or the journal cannot be written.
+        """
+        self.check_storage()
         self.journal.commit(sync=sync)
+
+    def check_storage(self) -> None:
+        """Raise :class:`StorageError` if the lock of the study folder was removed or replaced."""
+        if self._lock is not None:
+            self._lock.check()
 
     @contextmanager
     def batched(self) -> Iterator[Study]:

@@ -81,7 +81,7 @@ class Journal(Protocol):
 
     def append(self, event: dict[str, Any]) -> None: ...
 
-    def commit(self, sync: bool = False) -> None: ...
+    def commit(self, sync: bool = False, wait: bool = False) -> None: ...
 
     def close(self) -> None: ...
 
@@ -99,7 +99,7 @@ class MemoryJournal:
         encode_event(event)  # same validation as the file journal: JSON, no NaN
         self.events.append(event)
 
-    def commit(self, sync: bool = False) -> None:
+    def commit(self, sync: bool = False, wait: bool = False) -> None:
         pass
 
     def close(self) -> None:
@@ -142,11 +142,14 @@ class FileJournal:
         self._syncer: threading.Thread | None = None
         self._background = background_sync
         self._sync_error: OSError | None = None
+        self._size = 0  # bytes of the file this journal has seen or written
+        self._broken: str | None = None  # once set, every later commit raises it
         if writable:
             try:
                 self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
             except OSError as exc:
                 raise StorageError(f"cannot open the journal {self.path}: {exc.strerror}") from exc
+            self._size = os.fstat(self._fd).st_size
 
     def read(self) -> ReadResult:
         try:
@@ -168,6 +171,7 @@ class FileJournal:
                     assert self._fd is not None
                     os.ftruncate(self._fd, offset)
                     os.fsync(self._fd)
+                    self._size = offset
                 else:
                     repaired = repaired.replace("has been removed", "is ignored")
                 break
@@ -185,23 +189,37 @@ class FileJournal:
         except (TypeError, ValueError) as exc:
             raise StorageError(f"cannot record event {event.get('e')!r}: {exc}") from exc
 
-    def commit(self, sync: bool = False) -> None:
-        """Write buffered events; with ``sync``, also fsync so they survive a power cut."""
+    def commit(self, sync: bool = False, wait: bool = False) -> None:
+        """Write buffered events; with ``sync``, also fsync so they survive a power cut.
+
+        The fsync runs on a background thread (the next commit reports its failure)
+        unless ``wait``: then it is done when this returns.
+
+        Raises:
+            StorageError: the journal file was removed, replaced or truncated
+                behind this process's back, or a write failed (e.g. a full disk;
+                the file is cut back to its last complete event first).
+        """
         if self._fd is None:
             return
+        if self._broken is not None:
+            raise StorageError(self._broken)
+        self.check()
         if self._buffer:
             data = b"".join(self._buffer)
             self._buffer.clear()
-            view = memoryview(data)
-            while view:
-                written = os.write(self._fd, view)
-                view = view[written:]
+            self._write(data)
         if self._sync_error is not None:
             err, self._sync_error = self._sync_error, None
-            raise StorageError(f"cannot fsync the journal {self.path}: {err.strerror}") from err
+            self._broken = f"cannot fsync the journal {self.path}: {err.strerror}"
+            raise StorageError(self._broken) from err
         if sync:
-            if not self._background:
-                os.fsync(self._fd)
+            if wait or not self._background:
+                try:
+                    os.fsync(self._fd)
+                except OSError as exc:
+                    self._broken = f"cannot fsync the journal {self.path}: {exc.strerror}"
+                    raise StorageError(self._broken) from exc
                 return
             if self._syncer is None:
                 self._syncer = threading.Thread(
@@ -210,6 +228,89 @@ class FileJournal:
                 self._syncer.start()
             self._requested += 1
             self._sync_wanted.set()
+
+    @property
+    def broken(self) -> str | None:
+        """Why this journal stopped taking events (it was removed, replaced or is full), if it did."""
+        return self._broken
+
+    def _write(self, data: bytes) -> None:
+        assert self._fd is not None
+        view = memoryview(data)
+        try:
+            while view:
+                written = os.write(self._fd, view)
+                view = view[written:]
+                self._size += written
+        except OSError as exc:
+            # keep the file a sequence of whole events: cut the part of this write that landed
+            kept = self._size - (len(data) - len(view))
+            try:
+                os.ftruncate(self._fd, kept)
+                self._size = kept
+            except OSError:
+                pass  # the torn tail (no newline) is dropped when the journal is next opened
+            self._broken = (
+                f"cannot write the journal {self.path}: {exc.strerror}; the run stops and the "
+                "journal keeps every event written before this one (free space and run again "
+                "to resume)"
+            )
+            raise StorageError(self._broken) from None
+
+    def check(self) -> None:
+        """Raise :class:`StorageError` if the journal file was removed, replaced or cut short.
+
+        Whatever this process wrote is still readable through its open file, so a
+        removed or replaced journal is saved beside it (``journal.jsonl.saved-<pid>``)
+        before the error, when the folder still exists.
+        """
+        if self._fd is None:
+            return
+        try:
+            here = os.stat(self.path)
+        except FileNotFoundError:
+            here = None
+        except OSError as exc:
+            raise StorageError(f"cannot read the journal {self.path}: {exc.strerror}") from exc
+        mine = os.fstat(self._fd)
+        if here is not None and (here.st_dev, here.st_ino) == (mine.st_dev, mine.st_ino):
+            if mine.st_size < self._size:
+                self._broken = (
+                    f"the journal {self.path} was truncated while the study was open "
+                    f"({mine.st_size} bytes, {self._size} written): events already recorded "
+                    "are gone from it. The run stops; restore the file from a backup, or "
+                    "start again in a new folder"
+                )
+                raise StorageError(self._broken)
+            return
+        what = "removed" if here is None else "replaced by another file"
+        saved = self._save_copy()
+        self._broken = (
+            f"the journal {self.path} was {what} while the study was open; the run stops. "
+            + (
+                f"Everything recorded so far was saved to {saved}: move it back to "
+                f"{self.path.name} to resume"
+                if saved is not None
+                else "Its record could not be saved (the study folder is gone)"
+            )
+        )
+        raise StorageError(self._broken)
+
+    def _save_copy(self) -> Path | None:
+        """Copy what this process's open journal holds next to its path."""
+        assert self._fd is not None
+        target = self.path.with_name(f"{self.path.name}.saved-{os.getpid()}")
+        try:
+            data = os.pread(self._fd, self._size, 0)
+            tmp = target.with_name(target.name + ".tmp")
+            with open(tmp, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, target)
+        except OSError:
+            return None
+        return target
 
     def _sync_loop(self) -> None:
         while True:
@@ -244,6 +345,9 @@ class FileJournal:
     def close(self) -> None:
         if self._fd is not None:
             try:
+                if self._broken is not None:
+                    self._buffer.clear()
+                    return
                 self.flush()
                 if self._syncer is not None:
                     fd, self._fd = self._fd, None
