@@ -169,6 +169,8 @@ def test_ctrl_c_waits_for_running_trials_and_exits_130(tmp_path: Path) -> None:
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
+    assert "Ctrl-C: no new trials; waiting for the" in err  # the first Ctrl-C says what it does
+    assert "Ctrl-C again cancels them" in err
     status = json.loads(parabo("status", str(tmp_path / "out"), "--json").stdout)
     assert status["running"] == 0 and status["completed"] >= 2  # the trials in flight finished
 

@@ -108,6 +108,10 @@ class ProgressDisplay:
             self._last_line = time.monotonic()
             self.console.print(self._status(s))
 
+    def on_notice(self, s: Scheduler, text: str) -> None:
+        """A line the user must see now (e.g. what the first Ctrl-C does), even with ``quiet``."""
+        self.console.print(Text(text, style="yellow"))
+
     def on_stop(self, s: Scheduler, summary: RunSummary) -> None:
         if self.live is not None:
             self.live.stop()

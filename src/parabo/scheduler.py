@@ -14,6 +14,7 @@ second cancels them. Either way every trial's state is journaled.
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -131,6 +132,7 @@ class Scheduler:
         self._stop: StopReason | None = None
         self._signals = 0
         self._last_signal: int | None = None
+        self._notices: list[str] = []  # said by a signal handler, printed by the loop
         self._cancelled = False
         self._rerun: deque[Trial] = deque()
         self.trials_root = study.folder / TRIALS_FOLDER if study.folder else None
@@ -343,6 +345,30 @@ class Scheduler:
             self._grace_until = self.clock() + grace
         if self._signals >= 2:
             self._cancel_all()
+        if signum in (signal.SIGINT, signal.SIGTERM) and frame is not None:
+            self._notices.append(self._signal_notice(signum, grace))
+
+    def _signal_notice(self, signum: int, grace: float | None) -> str:
+        """What a person who just pressed Ctrl-C (or sent SIGTERM) needs to know."""
+        name = "Ctrl-C" if signum == signal.SIGINT else "SIGTERM"
+        n = len(self.inflight)
+        if self._signals >= 2 or not n:
+            return f"{name}: stopping now; trials in flight are cancelled and recorded as such"
+        wait = f" for up to {grace:g} s" if grace is not None else ""
+        again = " (Ctrl-C again cancels them)" if signum == signal.SIGINT else ""
+        return (
+            f"{name}: no new trials; waiting{wait} for the {n} trial{'s' if n > 1 else ''} "
+            f"in flight to finish{again}; run the same command again to resume"
+        )
+
+    def _say_notices(self) -> None:
+        while self._notices:
+            text = self._notices.pop(0)
+            say = getattr(self.listener, "on_notice", None)
+            if say is not None:
+                say(self, text)
+            else:
+                print(f"parabo: {text}", file=sys.stderr, flush=True)
 
     def request_stop(self, cancel: bool = False) -> None:
         """Stop asking (thread-safe); with ``cancel``, also stop the trials in flight."""
@@ -418,6 +444,8 @@ class Scheduler:
                     if self.listener is not None:
                         for trial in told:
                             self.listener.on_trial(self, trial)
+                if self._notices:
+                    self._say_notices()
                 if self.listener is not None:
                     self.listener.on_tick(self)
         except BaseException:
