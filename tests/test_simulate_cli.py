@@ -199,3 +199,17 @@ def test_simulate_rejects_bad_repeats(study_file):
         cli, ["simulate", str(study_file), "--duration", "1s", "--repeats", "0"]
     )
     assert result.exit_code == 2 and "--repeats" in result.output
+
+
+def test_simulate_plans_the_quickstart_as_shipped(tmp_path, monkeypatch):
+    """The README's planning command on the shipped quickstart: durations come from the file."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    monkeypatch.chdir(root)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as on a plain `pip install parabo`
+    result = CliRunner().invoke(
+        cli, ["simulate", "examples/quickstart.yaml", "--workers", "1,16", "--trials", "24"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "utilization" in result.output and "lognormal(30s, 0.5)" in result.output
