@@ -32,7 +32,8 @@ storage: out
 
 
 @pytest.mark.parametrize(
-    "backend, trials, sleep, kills", [("process", 150, 0.02, 8), ("thread", 400, 0.05, 8)]
+    "backend, trials, sleep, kills",
+    [("process", 150, 0.02, 8), ("thread", 400, 0.05, 8), ("inline", 150, 0.03, 6)],
 )
 def test_sigkill_at_random_moments_then_resume(
     tmp_path: Path, backend: str, trials: int, sleep: float, kills: int
