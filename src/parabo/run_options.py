@@ -18,6 +18,7 @@ import math
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
+from parabo._check import check_integer, check_number
 from parabo.exceptions import ConfigError
 from parabo.trial import FailReason
 
@@ -66,20 +67,9 @@ RETRYABLE = frozenset(
 )
 
 
-def _count(value: object, field_name: str, low: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < low:
-        raise ConfigError(f"must be an integer >= {low}, got {value!r}", field=field_name)
-
-
 def _seconds(value: float | None, field_name: str, allow_zero: bool = False) -> None:
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ConfigError(f"must be a number of seconds, got {value!r}", field=field_name)
-    if value < 0 or (value == 0 and not allow_zero):
-        raise ConfigError(
-            f"must be {'>= 0' if allow_zero else '> 0'} seconds, got {value!r}", field=field_name
-        )
+    if value is not None:
+        check_number(value, field_name, 0.0, strict=not allow_zero, hint=" (seconds)")
 
 
 @dataclass(frozen=True)
@@ -103,15 +93,15 @@ class StopRule:
     stop_grace: float | None = None
 
     def __post_init__(self) -> None:
-        _count(self.trials, "run.trials", 0)
+        check_integer(self.trials, 0, "run.trials")
         _seconds(self.max_time, "run.max_time")
         _seconds(self.stop_grace, "run.stop_grace", allow_zero=True)
         if self.max_failures is not None:
-            _count(self.max_failures, "run.max_failures", 1)
-        if self.target is not None and (
-            isinstance(self.target, bool)
-            or not isinstance(self.target, (int, float))
-            or not math.isfinite(self.target)
+            check_integer(self.max_failures, 1, "run.max_failures")
+        if self.target is not None and not (
+            isinstance(self.target, (int, float))
+            and not isinstance(self.target, bool)
+            and math.isfinite(self.target)
         ):
             raise ConfigError(f"must be a finite number, got {self.target!r}", field="run.target")
 
@@ -132,7 +122,7 @@ class RetryPolicy:
     )
 
     def __post_init__(self) -> None:
-        _count(self.retries, "run.retries", 0)
+        check_integer(self.retries, 0, "run.retries")
         reasons = set()
         for r in self.retry_on:
             reason = FailReason(r) if r in {x.value for x in FailReason} else None
