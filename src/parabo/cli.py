@@ -370,21 +370,23 @@ def simulate(
 
 
 @cli.command()
-@click.argument("study_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("study", metavar="STUDY", type=click.Path(path_type=Path))
 @_guard
-def repair(study_dir: Path) -> None:
-    """Keep every valid line of STUDY_DIR's journal and set the damaged ones aside.
+def repair(study: Path) -> None:
+    """Keep every valid line of STUDY's journal and set the damaged ones aside.
 
-    Run it when `parabo run` or `parabo status` reports a damaged journal line. The study
-    must not be running. The damaged lines are kept in journal.damaged-N.jsonl.
+    STUDY is a study folder or its study file. Run it when `parabo run` or `parabo status`
+    reports a damaged journal line. The study must not be running. The damaged lines are
+    kept in journal.damaged-N.jsonl.
     """
     from parabo.storage.journal import JOURNAL_FILE, repair_journal
     from parabo.storage.lock import StudyLock
 
+    study_dir = _study_folder(study)
     journal = study_dir / JOURNAL_FILE
     if not journal.is_file():
         raise ConfigError(
-            f"{study_dir} is not a study folder (it has no {JOURNAL_FILE})", field="STUDY_DIR"
+            f"{study_dir} is not a study folder (it has no {JOURNAL_FILE})", field="STUDY"
         )
     lock = StudyLock(study_dir)
     lock.acquire()

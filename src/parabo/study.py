@@ -567,7 +567,7 @@ class Study:
     @property
     def n_finished(self) -> int:
         """Trials that reached COMPLETE or FAILED (and will not run again)."""
-        return len(self._state.history)
+        return len(self._state.history) + self._state.n_lost
 
     @property
     def n_complete(self) -> int:
@@ -577,7 +577,7 @@ class Study:
     @property
     def n_failed(self) -> int:
         """Trials that failed for good (interrupted or cancelled ones run again and are not counted)."""
-        return len(self._state.history) - self._state.n_complete
+        return len(self._state.history) - self._state.n_complete + self._state.n_lost
 
     @property
     def best(self) -> Trial | None:

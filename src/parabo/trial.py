@@ -48,6 +48,8 @@ class FailReason(_Words):
     - ``cancelled``: the run cancelled the trial (time limit of the run, a second Ctrl-C); it
       runs again on resume.
     - ``told``: failed by hand, ``study.tell(trial, error=...)``.
+    - ``lost``: the journal line that created the trial was damaged and ``parabo repair`` set
+      it aside: its parameters are unknown, so samplers do not see it.
     """
 
     EXCEPTION = "exception"
@@ -59,6 +61,7 @@ class FailReason(_Words):
     INTERRUPTED = "interrupted"
     CANCELLED = "cancelled"
     TOLD = "told"
+    LOST = "lost"
 
     @property
     def reruns(self) -> bool:

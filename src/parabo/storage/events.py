@@ -14,6 +14,7 @@ kind          class            meaning
 ``retry``     :class:`Retried`         an attempt failed and the trial will run again
 ``done``      :class:`Completed`       it finished with a value and metrics
 ``fail``      :class:`Failed`          it failed, with a message and a :class:`~parabo.trial.FailReason`
+``lost``      :class:`Lost`            ``parabo repair`` set its ``ask`` aside (damaged)
 ============  ===============  ================================================================
 
 Events of a kind this version does not know (written by a newer parabo) decode
@@ -40,6 +41,7 @@ __all__ = [
     "Event",
     "EventFormatError",
     "Failed",
+    "Lost",
     "ProcessStarted",
     "Retried",
     "Started",
@@ -144,11 +146,23 @@ class Failed(TrialEvent):
     worker: str | None = None
 
 
-Event = StudyCreated | Asked | Started | ProcessStarted | Retried | Completed | Failed
+@dataclass(frozen=True)
+class Lost(TrialEvent):
+    """The line that asked trial ``id`` was damaged and set aside by ``parabo repair``.
+
+    It takes the place of that ``ask`` so that trial ids stay contiguous; the trial
+    is failed with reason ``lost`` and its later events are ignored.
+    """
+
+    kind: ClassVar[str] = "lost"
+    t: float | None = None
+
+
+Event = StudyCreated | Asked | Started | ProcessStarted | Retried | Completed | Failed | Lost
 
 _KINDS: dict[str, type[Any]] = {
     cls.kind: cls
-    for cls in (StudyCreated, Asked, Started, ProcessStarted, Retried, Completed, Failed)
+    for cls in (StudyCreated, Asked, Started, ProcessStarted, Retried, Completed, Failed, Lost)
 }
 # fields left out of the record when they hold their default, so lines stay short
 _OPTIONAL_DEFAULTS: dict[str, Any] = {"reused": False, "seconds": None}

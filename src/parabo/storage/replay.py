@@ -25,12 +25,13 @@ from parabo.storage.events import (
     Completed,
     Event,
     Failed,
+    Lost,
     ProcessStarted,
     Retried,
     Started,
     StudyCreated,
 )
-from parabo.trial import Trial, TrialState
+from parabo.trial import FailReason, Trial, TrialState
 
 __all__ = ["StudyState", "replay"]
 
@@ -60,6 +61,7 @@ class StudyState:
         self.processes: dict[int, list[ProcessStarted]] = {}
         self.best: Trial | None = None
         self.n_complete = 0
+        self.n_lost = 0  # trials whose ask parabo repair set aside (failed, not in the history)
         self._minimize = header.direction != "maximize"
 
     def better(self, a: float | None, b: float | None) -> bool:
@@ -73,6 +75,24 @@ class StudyState:
     def apply(self, event: Event) -> None:
         """Apply one event (events about unknown trials are ignored, as a newer writer's may be)."""
         if isinstance(event, StudyCreated):
+            return
+        if isinstance(event, Lost):
+            if event.id != len(self.trials):
+                raise StorageError(
+                    f"the journal marks trial {event.id} lost after {len(self.trials)} trials; "
+                    "trial ids must be contiguous (was the file edited?)"
+                )
+            self.trials.append(
+                Trial(
+                    id=event.id,
+                    params={},
+                    state=TrialState.FAILED,
+                    error="its journal line was damaged and set aside by parabo repair",
+                    reason=FailReason.LOST,
+                    finished_at=event.t,
+                )
+            )
+            self.n_lost += 1
             return
         if isinstance(event, Asked):
             if event.id != len(self.trials):
