@@ -153,9 +153,11 @@ def export_trials(
         output = study.folder / f"trials.{fmt}"
     path = Path(output)
     df = study.to_dataframe()
+    # written beside the target, then renamed: a reader never sees half a table
+    tmp = path.with_name(f".{path.name}.tmp")
     try:
         if fmt == "csv":
-            df.to_csv(path, index=False)
+            df.to_csv(tmp, index=False)
         elif fmt == "parquet":
             # mixed-type parameter columns (categoricals of several types) as text
             for col in df.columns:
@@ -163,10 +165,12 @@ def export_trials(
                     types = {type(v) for v in df[col] if v is not None}
                     if len(types) > 1:
                         df[col] = df[col].map(lambda v: None if v is None else json.dumps(v))
-            df.to_parquet(path, index=False)
+            df.to_parquet(tmp, index=False)
         else:
-            df.to_json(path, orient="records", date_format="iso", indent=2)
+            df.to_json(tmp, orient="records", date_format="iso", indent=2)
+        os.replace(tmp, path)
     except OSError as exc:
+        tmp.unlink(missing_ok=True)
         raise StorageError(f"cannot write {path}: {exc.strerror}") from exc
     return path
 
