@@ -379,8 +379,9 @@ def repair(study: Path) -> None:
     reports a damaged journal line. The study must not be running. The damaged lines are
     kept in journal.damaged-N.jsonl.
     """
-    from parabo.storage.journal import JOURNAL_FILE, repair_journal
+    from parabo.storage.journal import JOURNAL_FILE
     from parabo.storage.lock import StudyLock
+    from parabo.storage.repair import repair_journal
 
     study_dir = _study_folder(study)
     journal = study_dir / JOURNAL_FILE
