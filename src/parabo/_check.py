@@ -1,14 +1,16 @@
-"""Checks of option values that name the field and the bound (shared by the option records)."""
+"""Checks of option values that name the field and the bound, and the words of their messages."""
 
 from __future__ import annotations
 
+import difflib
 import math
-from collections.abc import Sequence
+import reprlib
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from parabo.exceptions import ConfigError
 
-__all__ = ["check_choice", "check_integer", "check_number"]
+__all__ = ["brief", "check_choice", "check_integer", "check_number", "did_you_mean"]
 
 
 def check_choice(value: Any, allowed: Sequence[str], field: str) -> None:
@@ -50,3 +52,24 @@ def check_number(
             else f"between {low:g} and {high:g}"
         )
         raise ConfigError(f"must be a number {bound}{hint}, got {value!r}", field=field)
+
+
+_repr = reprlib.Repr()
+_repr.maxstring = _repr.maxother = 80
+_repr.maxlist = _repr.maxtuple = _repr.maxset = 10
+_repr.maxdict = 6
+_repr.maxlevel = 3
+_repr.maxlong = 40
+
+
+def brief(value: object) -> str:
+    """``repr(value)`` cut to a readable length, for error messages (any size of input)."""
+    return _repr.repr(value)
+
+
+def did_you_mean(word: object, options: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` when ``word`` is a close misspelling of one of ``options``, else ``""``."""
+    if not isinstance(word, str):
+        return ""
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
