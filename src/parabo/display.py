@@ -131,7 +131,7 @@ class ProgressDisplay:
             "time": "the time limit was reached",
             "target": "the target value was reached",
             "interrupted": "interrupted",
-            "failures": "too many trials failed in a row",
+            "failures": "trials failed (see the error below)",
         }.get(summary.stop_reason, summary.stop_reason)
         self.console.print(Text(f"stopped: {why}"))
         if summary.reused or summary.retried:
