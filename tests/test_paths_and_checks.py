@@ -147,3 +147,25 @@ def test_a_missing_metric_stops_on_the_first_result(tmp_path: Path) -> None:
     assert last.startswith("error: the objective's first result cannot be read"), r.stderr
     assert "no metric 'loss'" in last and "acc" in last
     assert r.stderr.count("failed (invalid_result)") == 1  # not 20 failures in a row
+
+
+def test_a_timed_out_python_thread_says_it_cannot_be_stopped(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import time
+
+    from parabo.executors.base import Task
+    from parabo.executors.thread import ThreadExecutor
+    from parabo.objectives import PythonObjective
+
+    ex = ThreadExecutor(PythonObjective(lambda p: time.sleep(1.5) or 1.0), 1)
+    ex.submit(Task(0, {}, timeout=0.2))
+    t0 = time.monotonic()
+    out = []
+    while not out and time.monotonic() - t0 < 5:
+        out = ex.collect(timeout=0.5)
+    ex.close(cancel=True)
+    assert len(out) == 1 and out[0].reason == "timeout"
+    error = out[0].error or ""
+    assert "cannot be stopped" in error and "process backend" in error, error
+    assert any("cannot be stopped" in r.getMessage() for r in caplog.records)
