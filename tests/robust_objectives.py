@@ -65,10 +65,13 @@ def spawn_and_return(params: dict) -> float:
     marks = os.environ["PARABO_TEST_MARKS"]
     # a plain grandchild (same process group)
     p = subprocess.Popen(["sleep", "300"])
-    # a daemonized one: its own session, stdout kept open (like a careless server)
+    # a daemonized one: its own session, stdout kept open (like a careless server);
+    # os.setsid in the child, so it is no longer in the worker's process group
     d = subprocess.Popen(["sleep", "301"], start_new_session=True)
-    with open(os.path.join(marks, f"{params['x']:.6f}"), "w") as f:
+    name = os.path.join(marks, f"{params['x']:.6f}")
+    with open(name + ".tmp", "w") as f:
         f.write(f"{p.pid} {d.pid}\n")
+    os.replace(name + ".tmp", name)
     return float(params["x"])
 
 

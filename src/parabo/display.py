@@ -82,6 +82,11 @@ class ProgressDisplay:
                 f"sampler {sampler}{resumed}"
             )
         )
+        if s.n_orphans_killed:
+            self.console.print(
+                f"[yellow]note:[/] killed {s.n_orphans_killed} process(es) left running by "
+                "trials of an earlier run of this study"
+            )
         if s.study.repaired:
             self.console.print(f"[yellow]note:[/] {escape(str(s.study.repaired))}")
         if self.console.is_terminal:

@@ -15,6 +15,10 @@ External commands get the trial's parameters
   ``{trial_id}``, ``{result_file}``, ``{study_file_dir}`` (the folder of the study
   file) and ``{params.NAME}`` for one value.
 
+Every process of a trial carries ``PARABO_TRIAL`` in its environment; when the
+trial ends, whatever still carries it is killed (daemons started with ``setsid``
+included), so a command must not start services meant to outlive its trial.
+
 Placeholders are replaced inside each argument separately and the list is
 passed to ``exec`` directly, never through a shell, so a parameter value is
 always data. The command runs in the trial's folder and reports by writing
@@ -38,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from parabo._procs import TRIAL_ENV, kill_marked
 from parabo.exceptions import ConfigError
 
 __all__ = [
@@ -76,6 +81,8 @@ class TrialContext:
     timeout: float | None = None
     #: called with the pid of a child process group the trial starts (so it can be killed)
     on_child: Callable[[int], None] | None = None
+    #: ``PARABO_TRIAL`` of the trial's processes: what is left with it is killed when it ends
+    marker: str | None = None
 
 
 def import_object(path: str, field_name: str = "objective.python") -> Any:
@@ -432,6 +439,8 @@ class CommandObjective(Objective):
             PARABO_TRIAL_ID=str(ctx.trial_id),
             PARABO_RESULT_FILE=str(result_path),
         )
+        if ctx.marker is not None:
+            env[TRIAL_ENV] = ctx.marker
         for name, value in ctx.params.items():
             env[env_name(name)] = _format_value(value)
         argv = self.argv(ctx, trial_dir)
@@ -466,11 +475,13 @@ class CommandObjective(Objective):
                 proc.wait()
                 raise
             finally:
-                # children the command left behind in its group die with it
+                # children the command left behind die with it: in its group, or daemonized
                 try:
                     os.killpg(proc.pid, signal.SIGKILL)
                 except (ProcessLookupError, PermissionError):
                     pass
+                if ctx.marker is not None:
+                    kill_marked(ctx.marker)
         for path in (out_path, err_path):
             _keep_tail(path, OUTPUT_CAP)
         if code != 0:

@@ -22,7 +22,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Protocol
 
-from parabo._procs import host, kill_orphan_group, start_marker
+from parabo._procs import host, kill_leftovers, kill_orphan_group, start_marker
 from parabo.cache import ResultCache, trial_key
 from parabo.executors.base import Executor, Outcome, Task
 from parabo.results import FolderWriter, progress_record
@@ -484,6 +484,10 @@ class Scheduler:
             for proc in self.study.processes(trial):
                 if proc.host == me and kill_orphan_group(proc.pgid, proc.start):
                     self.n_orphans_killed += 1
+        if self.study.folder is not None:
+            # any process marked with a trial of this study (daemons, commands of a
+            # SIGKILLed coordinator on the thread backend): none can be ours yet
+            self.n_orphans_killed += kill_leftovers(self.study.folder)
 
     def _abort(self) -> None:
         """An exception escaped the loop: stop the trials in flight and record them as interrupted."""

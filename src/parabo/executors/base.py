@@ -16,6 +16,7 @@ exception out of the executor.
 
 from __future__ import annotations
 
+import os
 import time
 import traceback
 from abc import ABC, abstractmethod
@@ -23,6 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from parabo._procs import TRIAL_ENV, kill_marked, trial_marker
 from parabo.objectives import ObjectiveFailure, TrialContext
 
 __all__ = [
@@ -35,6 +37,7 @@ __all__ = [
     "run_task",
     "safe_repr",
     "safe_str",
+    "task_marker",
 ]
 
 MAX_ERROR = 4000  # characters of an error message kept per trial
@@ -179,8 +182,16 @@ def run_task(
     worker: str,
     on_child: Callable[[int], None] | None = None,
     clock: Callable[[], float] = time.time,
+    *,
+    mark_env: bool = False,
 ) -> Outcome:
-    """Run one task with a loaded objective; every failure becomes an error outcome."""
+    """Run one task with a loaded objective; every failure becomes an error outcome.
+
+    With ``mark_env`` (a process that runs one trial at a time), the trial runs with
+    its marker in ``os.environ``, so whatever it forks carries it, and every process
+    left with the marker is killed when it returns (see :mod:`parabo._procs`).
+    """
+    marker = task_marker(task, worker)
     ctx = TrialContext(
         trial_id=task.trial_id,
         params=task.params,
@@ -188,7 +199,34 @@ def run_task(
         attempt=task.attempt,
         timeout=task.timeout,
         on_child=on_child,
+        marker=marker,
     )
+    if not mark_env:
+        return _run(run, ctx, task, worker, clock)
+    saved = os.environ.get(TRIAL_ENV)
+    os.environ[TRIAL_ENV] = marker
+    try:
+        return _run(run, ctx, task, worker, clock)
+    finally:
+        if saved is None:
+            os.environ.pop(TRIAL_ENV, None)
+        else:
+            os.environ[TRIAL_ENV] = saved
+        kill_marked(marker)
+
+
+def task_marker(task: Task, worker: str, pid: int | None = None) -> str:
+    """``PARABO_TRIAL`` of a task run by ``worker`` in process ``pid`` (default: this one)."""
+    return trial_marker(task.trial_dir, task.trial_id, f"pid{pid or os.getpid()}.{worker}")
+
+
+def _run(
+    run: Callable[[TrialContext], Any],
+    ctx: TrialContext,
+    task: Task,
+    worker: str,
+    clock: Callable[[], float],
+) -> Outcome:
     start = clock()
     try:
         result = portable_result(run(ctx))

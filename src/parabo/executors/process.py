@@ -33,8 +33,16 @@ from multiprocessing.connection import Connection, wait
 
 import cloudpickle
 
+from parabo._procs import kill_marked
 from parabo.exceptions import ExecutorError
-from parabo.executors.base import Executor, Outcome, Task, cancel_queued, format_exception
+from parabo.executors.base import (
+    Executor,
+    Outcome,
+    Task,
+    cancel_queued,
+    format_exception,
+    task_marker,
+)
 from parabo.objectives import Objective
 
 __all__ = ["ProcessExecutor"]
@@ -182,6 +190,9 @@ class ProcessExecutor(Executor):
 
     def _on_death(self, worker: _Worker) -> None:
         self._retire(worker)
+        if worker.task is not None:
+            # daemons of its trial that left the worker's group and outlived the worker
+            kill_marked(task_marker(worker.task, worker.name, worker.proc.pid))
         code = worker.proc.returncode
         if not worker.ready:
             self._fast_deaths += 1

@@ -15,7 +15,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from parabo.executors.base import Executor, Outcome, Task, run_task
+from parabo._procs import kill_marked
+from parabo.executors.base import Executor, Outcome, Task, run_task, task_marker
 from parabo.objectives import Objective, TrialContext, kill_group
 
 __all__ = ["ThreadExecutor"]
@@ -181,6 +182,9 @@ class ThreadExecutor(Executor):
             children = self._children.pop(trial_id, [])
         for pid in children:
             kill_group(pid, grace=1.0)
+        if entry is not None and self._objective.external:
+            # what the command daemonized, even if its thread does not get to clean up
+            kill_marked(task_marker(entry[0], entry[2]))
         start = entry[1] if entry else None
         self._outcomes.put(
             Outcome(
