@@ -19,7 +19,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from parabo._problems import MAX_PROBLEMS, Problem, check_tree, combine, problems_of
 from parabo._yaml import MAX_FILE_BYTES, load_text
 from parabo.exceptions import ConfigError
-from parabo.objectives import _PLACEHOLDER, CommandObjective, Objective, PythonObjective
+from parabo.objectives import (
+    _PLACEHOLDER,
+    CommandObjective,
+    Objective,
+    PythonObjective,
+    check_result_file,
+)
 from parabo.run_options import DEFAULT_BACKEND, Backend, RetryPolicy, StopRule
 from parabo.samplers import make_sampler
 from parabo.space import Space, brief, check_space, did_you_mean
@@ -355,9 +361,7 @@ class ObjectiveConfig(_Strict):
     @field_validator("result_file")
     @classmethod
     def _result_file(cls, v: str) -> str:
-        if not v.strip():
-            raise ValueError("must name a file, e.g. result.json")
-        return v
+        return check_result_file(v)  # inside the trial folder: it is removed before each trial
 
     @field_validator("python", "setup")
     @classmethod
@@ -555,12 +559,25 @@ def storage_folder(cfg: StudyConfig, base_dir: Path) -> Path:
     """The study folder of a study file, resolved as ``parabo run`` does.
 
     ``storage`` is relative to the study file's folder ``base_dir``; without
-    it, the folder is ``runs/<name>`` in the current folder.
+    it, the folder is ``runs/<name>`` in the current folder, and must stay
+    inside ``runs/`` (a ``name`` with ``..`` or an absolute path is refused:
+    name another folder with ``storage``).
     """
-    storage = Path(cfg.storage) if cfg.storage else Path("runs") / cfg.name
-    if not storage.is_absolute():
-        storage = base_dir / storage if cfg.storage else Path.cwd() / storage
-    return storage.resolve()
+    if cfg.storage:
+        storage = Path(cfg.storage)
+        return (storage if storage.is_absolute() else base_dir / storage).resolve()
+    runs = (Path.cwd() / "runs").resolve()
+    name = cfg.name
+    inside = "\0" not in name and not Path(name).is_absolute() and ".." not in Path(name).parts
+    folder = (runs / name).resolve() if inside else runs
+    if not inside or folder == runs or runs not in folder.parents:
+        raise ConfigError(
+            f"without `storage`, the study folder is runs/<name>, and {name!r} would put it "
+            "outside runs/; use a plain name (e.g. my-study), or set `storage` to the folder "
+            "you want",
+            field="name",
+        )
+    return folder
 
 
 #: the command-line flag of each overridable field, for messages

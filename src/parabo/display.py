@@ -8,6 +8,7 @@ from typing import IO, Any
 
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.text import Text
 
 from parabo.scheduler import RunSummary, Scheduler
@@ -21,7 +22,14 @@ def _fmt(v: float | None) -> str:
 
 
 def _params(p: Any) -> str:
-    return ", ".join(f"{k}={_fmt(v) if isinstance(v, float) else v}" for k, v in dict(p).items())
+    return escape(
+        ", ".join(f"{k}={_fmt(v) if isinstance(v, float) else v}" for k, v in dict(p).items())
+    )
+
+
+def _first_line(text: str | None, limit: int = 200) -> str:
+    """The first line of a trial's error, cut short and escaped for rich markup."""
+    return escape(text.splitlines()[0][:limit]) if text and text.strip() else ""
 
 
 class ProgressDisplay:
@@ -67,12 +75,20 @@ class ProgressDisplay:
         if again:
             resumed += f" and {again} interrupted trial(s) to run again"
         where = f" in {s.study.folder}" if s.study.folder else ""
+        sampler = s.study.sampler.name or type(s.study.sampler).__name__
         self.console.print(
-            f"study {s.study.name!r}{where}: {s.trials} trials, {s.executor.workers} worker(s), "
-            f"sampler {s.study.sampler.name or type(s.study.sampler).__name__}{resumed}"
+            Text(
+                f"study {s.study.name!r}{where}: {s.trials} trials, {s.executor.workers} worker(s), "
+                f"sampler {sampler}{resumed}"
+            )
         )
+        if s.n_orphans_killed:
+            self.console.print(
+                f"[yellow]note:[/] killed {s.n_orphans_killed} process(es) left running by "
+                "trials of an earlier run of this study"
+            )
         if s.study.repaired:
-            self.console.print(f"[yellow]note:[/] {s.study.repaired}")
+            self.console.print(f"[yellow]note:[/] {escape(str(s.study.repaired))}")
         if self.console.is_terminal:
             self.live = Live(
                 Text(self._status(s)), console=self.console, refresh_per_second=4, transient=True
@@ -87,16 +103,16 @@ class ProgressDisplay:
             if trial.state is TrialState.COMPLETE:
                 what = f"value {_fmt(trial.value)}"
             else:
-                what = f"[red]{trial.state.value}[/] ({trial.reason}): {(trial.error or '').splitlines()[0][:200] if trial.error else ''}"
+                what = f"[red]{trial.state.value}[/] ({trial.reason}): {_first_line(trial.error)}"
             dur = trial.duration
             self.console.print(
                 f"trial {trial.id}: {what} | {_params(trial.params)}"
-                f" | {dur:.2f} s on {trial.worker}"
+                f" | {dur:.2f} s on {escape(str(trial.worker))}"
                 if dur is not None
                 else f"trial {trial.id}: {what}"
             )
         elif trial.state is TrialState.FAILED:
-            first = (trial.error or "").splitlines()[0][:200] if trial.error else ""
+            first = _first_line(trial.error)
             self.console.print(f"[red]trial {trial.id} failed[/] ({trial.reason}): {first}")
 
     def on_tick(self, s: Scheduler) -> None:
@@ -106,7 +122,7 @@ class ProgressDisplay:
             self.live.update(Text(self._status(s)))
         elif time.monotonic() - self._last_line >= self.every:
             self._last_line = time.monotonic()
-            self.console.print(self._status(s))
+            self.console.print(Text(self._status(s)))
 
     def on_notice(self, s: Scheduler, text: str) -> None:
         """A line the user must see now (e.g. what the first Ctrl-C does), even with ``quiet``."""
@@ -118,20 +134,21 @@ class ProgressDisplay:
             self.live = None
         if self.quiet:
             return
-        self.console.print(self._status(s))
+        self.console.print(Text(self._status(s)))
         why = {
             "trials": "the requested number of trials is done",
             "time": "the time limit was reached",
             "target": "the target value was reached",
             "interrupted": "interrupted",
-            "failures": "too many trials failed in a row",
+            "failures": "trials failed (see the error below)",
         }.get(summary.stop_reason, summary.stop_reason)
-        self.console.print(f"stopped: {why}")
+        self.console.print(Text(f"stopped: {why}"))
         if summary.reused or summary.retried:
             self.console.print(
                 f"{summary.reused} trial(s) reused from the cache, {summary.retried} attempt(s) retried"
             )
         if summary.best is not None:
             self.console.print(
-                f"best value {_fmt(summary.best.value)} (trial {summary.best.id}): {_params(summary.best.params)}"
+                f"best value {_fmt(summary.best.value)} (trial {summary.best.id}): "
+                f"{_params(summary.best.params)}"
             )

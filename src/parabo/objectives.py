@@ -15,6 +15,10 @@ External commands get the trial's parameters
   ``{trial_id}``, ``{result_file}``, ``{study_file_dir}`` (the folder of the study
   file) and ``{params.NAME}`` for one value.
 
+Every process of a trial carries ``PARABO_TRIAL`` in its environment; when the
+trial ends, whatever still carries it is killed (daemons started with ``setsid``
+included), so a command must not start services meant to outlive its trial.
+
 Placeholders are replaced inside each argument separately and the list is
 passed to ``exec`` directly, never through a shell, so a parameter value is
 always data. The command runs in the trial's folder and reports by writing
@@ -28,6 +32,7 @@ import importlib
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -37,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from parabo._procs import TRIAL_ENV, kill_marked
 from parabo.exceptions import ConfigError
 
 __all__ = [
@@ -46,6 +52,7 @@ __all__ = [
     "PythonObjective",
     "TrialContext",
     "as_objective",
+    "check_result_file",
     "import_object",
 ]
 
@@ -74,6 +81,8 @@ class TrialContext:
     timeout: float | None = None
     #: called with the pid of a child process group the trial starts (so it can be killed)
     on_child: Callable[[int], None] | None = None
+    #: ``PARABO_TRIAL`` of the trial's processes: what is left with it is killed when it ends
+    marker: str | None = None
 
 
 def import_object(path: str, field_name: str = "objective.python") -> Any:
@@ -114,6 +123,9 @@ class Objective:
     def identity(self) -> str:
         """A string that names what this objective computes (for records)."""
         raise NotImplementedError
+
+    def check(self) -> None:
+        """Check in the coordinator, before the first trial, what can be checked once (raises ConfigError)."""
 
     def fingerprint(self) -> str:
         """What the result cache keys on: the identity plus the code or files behind it."""
@@ -197,6 +209,38 @@ def _format_value(v: Any) -> str:
     if v is None:
         return ""
     return str(v)
+
+
+def check_result_file(name: str) -> str:
+    """``name`` if it is a file name inside the trial folder, else ValueError saying why.
+
+    A relative path without ``..`` (``result.json``, ``out/metrics.json``): the
+    result file is removed before each trial, so it must never name a file
+    outside the trial's own folder.
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError("must name a file, e.g. result.json")
+    if "\0" in name:
+        raise ValueError("must not hold a NUL character")
+    path = Path(name)
+    if path.is_absolute() or name.startswith("~"):
+        raise ValueError(
+            f"must be a file name inside the trial folder, e.g. result.json, got {name!r}; "
+            "the command gets its full path as {result_file} and $PARABO_RESULT_FILE"
+        )
+    if ".." in path.parts or not path.parts or path.parts[-1] in (".", ".."):
+        raise ValueError(
+            f"must stay inside the trial folder (no '..'), e.g. result.json, got {name!r}"
+        )
+    return name
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+    except ValueError:
+        return False
+    return True
 
 
 def _read_capped(path: Path) -> str:
@@ -285,6 +329,43 @@ class CommandObjective(Objective):
                     f"argument {i} must be a string, got {a!r}", field="objective.command"
                 )
         object.__setattr__(self, "command", tuple(str(a) for a in self.command))
+        try:
+            check_result_file(self.result_file)
+        except ValueError as exc:
+            raise ConfigError(str(exc), field="objective.result_file") from None
+
+    def check(self) -> None:
+        """The program exists before the first trial: on ``PATH``, or as a file (relative to ``cwd``).
+
+        Raises ConfigError naming ``objective.command`` if not, instead of a failure per trial.
+        """
+        prog = self.command[0].replace("{study_file_dir}", self.cwd or os.getcwd())
+        if _PLACEHOLDER.search(prog):
+            return  # named by a trial's own values: only a trial can tell
+        if os.sep in prog or (os.altsep and os.altsep in prog):
+            path = Path(prog).expanduser()
+            if not path.is_absolute():
+                path = Path(self.cwd or os.getcwd()) / path
+            if not path.is_file():
+                raise ConfigError(
+                    f"the program {self.command[0]!r} is not a file ({path} does not exist); "
+                    "give its path relative to the study file, or a program on PATH",
+                    field="objective.command",
+                )
+            if not os.access(path, os.X_OK):
+                raise ConfigError(
+                    f"the program {self.command[0]!r} ({path}) is not executable: chmod +x it, "
+                    f"or run it through its interpreter, e.g. [python, {self.command[0]}, ...]",
+                    field="objective.command",
+                )
+            return
+        search = self.env.get("PATH", os.environ.get("PATH", os.defpath))
+        if shutil.which(prog, path=search) is None:
+            raise ConfigError(
+                f"the program {prog!r} is not found on PATH; install it, or give its path "
+                "(relative to the study file, e.g. ./train.sh)",
+                field="objective.command",
+            )
 
     def identity(self) -> str:
         return "command:" + json.dumps(list(self.command))
@@ -343,7 +424,12 @@ class CommandObjective(Objective):
         params_file = trial_dir / "params.json"
         if not params_file.exists():
             params_file.write_text(json.dumps(dict(ctx.params), indent=2, ensure_ascii=False))
-        result_path = trial_dir / self.result_file
+        result_path = trial_dir / check_result_file(self.result_file)
+        if not _inside(result_path.parent, trial_dir):  # a symlinked folder inside the trial folder
+            raise ObjectiveFailure(
+                f"the result file {self.result_file} is outside the trial folder {trial_dir}",
+                "bad_command",
+            )
         result_path.unlink(missing_ok=True)
         env = dict(os.environ)
         env.update(self.env)
@@ -353,6 +439,8 @@ class CommandObjective(Objective):
             PARABO_TRIAL_ID=str(ctx.trial_id),
             PARABO_RESULT_FILE=str(result_path),
         )
+        if ctx.marker is not None:
+            env[TRIAL_ENV] = ctx.marker
         for name, value in ctx.params.items():
             env[env_name(name)] = _format_value(value)
         argv = self.argv(ctx, trial_dir)
@@ -387,11 +475,13 @@ class CommandObjective(Objective):
                 proc.wait()
                 raise
             finally:
-                # children the command left behind in its group die with it
+                # children the command left behind die with it: in its group, or daemonized
                 try:
                     os.killpg(proc.pid, signal.SIGKILL)
                 except (ProcessLookupError, PermissionError):
                     pass
+                if ctx.marker is not None:
+                    kill_marked(ctx.marker)
         for path in (out_path, err_path):
             _keep_tail(path, OUTPUT_CAP)
         if code != 0:

@@ -24,8 +24,7 @@ __all__ = ["maximize", "minimize", "optimize", "run_study"]
 
 
 def _check(objective: Objective) -> None:
-    if isinstance(objective, PythonObjective):
-        objective.check()
+    objective.check()  # an import path, or a command's program, before the first trial
 
 
 def optimize(
@@ -193,10 +192,9 @@ def _study_cache(
 
 def study_folder(cfg: StudyConfig, base_dir: Path) -> Path:
     """The study folder of a study file: ``storage`` relative to the file, else ``runs/<name>`` here."""
-    storage = Path(cfg.storage) if cfg.storage else Path("runs") / cfg.name
-    if not storage.is_absolute():
-        storage = base_dir / storage if cfg.storage else Path.cwd() / storage
-    return storage.resolve()
+    from parabo.config import storage_folder
+
+    return storage_folder(cfg, base_dir)
 
 
 def run_study(

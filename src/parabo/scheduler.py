@@ -17,13 +17,13 @@ import signal
 import sys
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any, Protocol
 
-from parabo._procs import host, kill_orphan_group, start_marker
+from parabo._procs import host, kill_leftovers, kill_orphan_group, start_marker
 from parabo.cache import ResultCache, trial_key
 from parabo.executors.base import Executor, Outcome, Task
 from parabo.results import FolderWriter, progress_record
@@ -276,7 +276,33 @@ class Scheduler:
             }
             self._writer.put(Path(trial_dir) / "trial.json", record)
         self._after_tell(trial)
+        self._check_first_result(trial, outcome.result)
         return trial
+
+    def _check_first_result(self, trial: Trial, result: Any) -> None:
+        """A dict result the study cannot read, before any trial completed: stop now, say why.
+
+        A missing or misnamed metric fails every trial the same way; one clear message
+        beats ``max_failures`` failures in a row.
+        """
+        if (
+            trial.state is TrialState.FAILED
+            and trial.reason == FailReason.INVALID_RESULT
+            and isinstance(result, Mapping)
+            and self.study.n_complete == 0
+            and not self.message
+        ):
+            first = (trial.error or "").splitlines()[0][:300] if trial.error else ""
+            hint = (
+                f"return {self.study.metric!r} in the dict, or set `metric` to one of its keys"
+                if self.study.metric is not None
+                else "set `metric` to the key to optimize"
+            )
+            self._stop = self._stop or StopReason.FAILURES
+            self.message = (
+                f"the objective's first result cannot be read: {first}; {hint}. "
+                "Stopped before running more trials."
+            )
 
     def _after_tell(self, trial: Trial) -> None:
         if trial.state is TrialState.COMPLETE:
@@ -486,6 +512,10 @@ class Scheduler:
             for proc in self.study.processes(trial):
                 if proc.host == me and kill_orphan_group(proc.pgid, proc.start):
                     self.n_orphans_killed += 1
+        if self.study.folder is not None:
+            # any process marked with a trial of this study (daemons, commands of a
+            # SIGKILLed coordinator on the thread backend): none can be ours yet
+            self.n_orphans_killed += kill_leftovers(self.study.folder)
 
     def _abort(self) -> None:
         """An exception escaped the loop: stop the trials in flight and record them as interrupted."""

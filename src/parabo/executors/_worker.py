@@ -35,7 +35,14 @@ def main(fd: int) -> None:
     children: list[int] = []
 
     def on_term(signum: int, frame: Any) -> None:
-        # take the trial's own process groups (external commands) down with us
+        # take the trial's processes down with us: daemons that came to us as their
+        # subreaper, and the trial's own process groups (external commands)
+        try:
+            from parabo._procs import kill_descendants
+
+            kill_descendants()
+        except Exception:
+            pass
         for pid in children:
             try:
                 os.killpg(pid, signal.SIGKILL)
@@ -65,7 +72,22 @@ def main(fd: int) -> None:
 
     threading.Thread(target=watchdog, name="parabo-watchdog", daemon=True).start()
 
-    msg = conn.recv()
+    from parabo._procs import become_subreaper, kill_descendants
+
+    # orphans of a trial (daemons that left their process group) come to this process, not to
+    # init, so that they are found and killed when the trial ends
+    become_subreaper()
+
+    def send(message: tuple[Any, ...]) -> None:
+        try:
+            conn.send(message)
+        except OSError:  # the coordinator is gone (BrokenPipeError...): leave quietly
+            on_term(signal.SIGTERM, None)
+
+    try:
+        msg = conn.recv()
+    except (EOFError, OSError):
+        return
     _, payload, name, path = msg
     for p in reversed(path):
         if p not in sys.path:
@@ -79,9 +101,9 @@ def main(fd: int) -> None:
         objective = cloudpickle.loads(payload)
         run = objective.load()
     except BaseException as exc:
-        conn.send(("fatal", format_exception(exc)))
+        send(("fatal", format_exception(exc)))
         return
-    conn.send(("ready", os.getpid()))
+    send(("ready", os.getpid()))
 
     while True:
         try:
@@ -97,14 +119,17 @@ def main(fd: int) -> None:
 
         def on_child(pid: int, tid: int = task.trial_id) -> None:
             children.append(pid)
-            conn.send(("child", tid, pid))
+            send(("child", tid, pid))
 
-        conn.send(("started", task.trial_id, time.time()))
-        outcome = run_task(run, task, name, on_child)
+        send(("started", task.trial_id, time.time()))
+        outcome = run_task(run, task, name, on_child, mark_env=True)
+        kill_descendants()  # nothing the trial started outlives it (this worker is a subreaper)
         try:
             conn.send(("done", outcome))
+        except OSError:
+            on_term(signal.SIGTERM, None)
         except Exception as exc:  # the result could not be pickled
-            conn.send(
+            send(
                 (
                     "done",
                     Outcome(
@@ -121,4 +146,7 @@ def main(fd: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]))
+    try:
+        main(int(sys.argv[1]))
+    except (BrokenPipeError, ConnectionError, EOFError):  # the coordinator went away
+        os._exit(0)

@@ -16,6 +16,7 @@ exception out of the executor.
 
 from __future__ import annotations
 
+import os
 import time
 import traceback
 from abc import ABC, abstractmethod
@@ -23,9 +24,24 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from parabo._procs import TRIAL_ENV, kill_marked, trial_marker
 from parabo.objectives import ObjectiveFailure, TrialContext
 
-__all__ = ["Executor", "Outcome", "Task", "cancel_queued", "run_task"]
+__all__ = [
+    "Executor",
+    "Outcome",
+    "Task",
+    "cancel_queued",
+    "format_exception",
+    "portable_result",
+    "run_task",
+    "safe_repr",
+    "safe_str",
+    "task_marker",
+]
+
+MAX_ERROR = 4000  # characters of an error message kept per trial
+MAX_METRICS = 10_000  # entries of a dict result read as metrics
 
 
 @dataclass(frozen=True)
@@ -57,13 +73,107 @@ class Outcome:
     worker: str | None = None
 
 
-def format_exception(exc: BaseException, limit: int = 4000) -> str:
-    """``Type: message`` plus the last frames of the traceback, capped in length."""
-    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    head = f"{type(exc).__name__}: {exc}"
+def safe_repr(value: object, limit: int = 200) -> str:
+    """``repr(value)`` cut to ``limit`` characters; never raises (huge ints, broken ``__repr__``)."""
+    try:
+        text = repr(value)
+    except Exception as exc:
+        text = f"<{type(value).__name__} object; repr() failed: {type(exc).__name__}>"
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def safe_str(value: object, limit: int = MAX_ERROR) -> str:
+    """``str(value)`` cut to ``limit`` characters (the end kept); never raises."""
+    try:
+        text = str(value)
+    except Exception as exc:
+        text = f"<{type(value).__name__} object; str() failed: {type(exc).__name__}>"
+    if len(text) > limit:
+        cut = len(text) - limit
+        text = f"[{cut} characters cut] ..." + text[-limit:]
+    return text
+
+
+def format_exception(exc: BaseException, limit: int = MAX_ERROR) -> str:
+    """``Type: message`` plus the last frames of the traceback, capped in length; never raises."""
+    head = f"{type(exc).__name__}: {safe_str(exc, limit // 2)}"
+    try:
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    except Exception:  # an exception whose __str__ raises, a frame that cannot be read...
+        return head
     if len(text) > limit:
         text = "...\n" + text[-limit:]
     return f"{head}\n{text}" if text.strip() != head else head
+
+
+def _too_big(value: int) -> str:
+    digits = int(value.bit_length() * 0.30103) + 1
+    return f"an integer too large for a float (about {digits} digits)"
+
+
+def _float_or_why(value: object) -> float | str:
+    """``float(value)`` for a number-like value, else a short text saying why not."""
+    if isinstance(value, (bool, str, bytes)) or value is None:
+        return f"{type(value).__name__} {safe_repr(value)}"
+    if isinstance(value, int) and abs(value).bit_length() > 1024:
+        return _too_big(value)
+    try:
+        import numpy as np
+
+        if isinstance(value, np.ndarray) and value.size == 1:
+            value = value.item()
+            if isinstance(value, int) and abs(value).bit_length() > 1024:
+                return _too_big(value)
+    except Exception:
+        pass
+    if not hasattr(value, "__float__"):
+        return f"{type(value).__name__} {safe_repr(value)}"
+    try:
+        return float(value)
+    except Exception as exc:
+        return f"{type(value).__name__} whose float() raised {type(exc).__name__}: {safe_str(exc, 200)}"
+
+
+def _plain_scalar(value: str | bool | None) -> str | bool | None:
+    if isinstance(value, str):
+        text = str.__str__(value)  # a plain str, even from a subclass that would not unpickle
+        return text if len(text) <= 1000 else text[:1000] + "..."
+    return None if value is None else bool(value)
+
+
+def portable_result(result: Any) -> Any:
+    """An objective's return value as plain data (a float, or a dict of floats and short texts).
+
+    Runs where the objective ran, so that what travels to the coordinator always
+    pickles, unpickles and converts: a number becomes a ``float``; a mapping becomes a
+    ``dict`` whose number-like values are floats and whose other values are short
+    texts (they are not metrics); ``None``, booleans and strings stay (cut short).
+    Anything else that is not a number — an integer beyond a float's range, an
+    object whose ``float()`` raises — raises :class:`ObjectiveFailure` with reason
+    ``invalid_result`` and says what was returned.
+    """
+    if isinstance(result, Mapping):
+        if len(result) > MAX_METRICS:
+            raise ObjectiveFailure(
+                f"the objective returned a dict with {len(result)} entries (at most "
+                f"{MAX_METRICS} are read as metrics)",
+                "invalid_result",
+            )
+        plain: dict[str, Any] = {}
+        for key, value in result.items():
+            name = str.__str__(key) if isinstance(key, str) else safe_str(key, 200)
+            if value is None or isinstance(value, (bool, str)):
+                plain[name] = _plain_scalar(value)
+                continue
+            f = _float_or_why(value)
+            plain[name] = f if isinstance(f, float) else f"<{f}>"
+        return plain
+    if result is None or isinstance(result, (bool, str)):
+        return _plain_scalar(result)
+    f = _float_or_why(result)
+    if isinstance(f, float):
+        return f
+    raise ObjectiveFailure(f"the objective returned {f}, not a number", "invalid_result")
 
 
 def run_task(
@@ -72,8 +182,16 @@ def run_task(
     worker: str,
     on_child: Callable[[int], None] | None = None,
     clock: Callable[[], float] = time.time,
+    *,
+    mark_env: bool = False,
 ) -> Outcome:
-    """Run one task with a loaded objective; every failure becomes an error outcome."""
+    """Run one task with a loaded objective; every failure becomes an error outcome.
+
+    With ``mark_env`` (a process that runs one trial at a time), the trial runs with
+    its marker in ``os.environ``, so whatever it forks carries it, and every process
+    left with the marker is killed when it returns (see :mod:`parabo._procs`).
+    """
+    marker = task_marker(task, worker)
     ctx = TrialContext(
         trial_id=task.trial_id,
         params=task.params,
@@ -81,12 +199,41 @@ def run_task(
         attempt=task.attempt,
         timeout=task.timeout,
         on_child=on_child,
+        marker=marker,
     )
+    if not mark_env:
+        return _run(run, ctx, task, worker, clock)
+    saved = os.environ.get(TRIAL_ENV)
+    os.environ[TRIAL_ENV] = marker
+    try:
+        return _run(run, ctx, task, worker, clock)
+    finally:
+        if saved is None:
+            os.environ.pop(TRIAL_ENV, None)
+        else:
+            os.environ[TRIAL_ENV] = saved
+        kill_marked(marker)
+
+
+def task_marker(task: Task, worker: str, pid: int | None = None) -> str:
+    """``PARABO_TRIAL`` of a task run by ``worker`` in process ``pid`` (default: this one)."""
+    return trial_marker(task.trial_dir, task.trial_id, f"pid{pid or os.getpid()}.{worker}")
+
+
+def _run(
+    run: Callable[[TrialContext], Any],
+    ctx: TrialContext,
+    task: Task,
+    worker: str,
+    clock: Callable[[], float],
+) -> Outcome:
     start = clock()
     try:
-        result = run(ctx)
+        result = portable_result(run(ctx))
     except ObjectiveFailure as exc:
-        return Outcome(task.trial_id, None, str(exc), exc.reason, start, clock(), worker)
+        return Outcome(
+            task.trial_id, None, safe_str(exc), safe_str(exc.reason, 100), start, clock(), worker
+        )
     except Exception as exc:
         return Outcome(
             task.trial_id, None, format_exception(exc), "exception", start, clock(), worker
@@ -95,7 +242,7 @@ def run_task(
         return Outcome(
             task.trial_id,
             None,
-            f"the objective called sys.exit({exc.code!r})",
+            f"the objective called sys.exit({safe_repr(exc.code)})",
             "exception",
             start,
             clock(),

@@ -16,7 +16,8 @@ class InlineExecutor(Executor):
     """``collect`` runs the next queued trial to completion in the calling thread.
 
     A time limit is enforced for external commands only (a Python function in
-    the caller cannot be interrupted).
+    the caller cannot be interrupted). Each trial runs with its ``PARABO_TRIAL``
+    marker in ``os.environ``; the processes it leaves behind are killed when it returns.
     """
 
     workers = 1
@@ -31,7 +32,8 @@ class InlineExecutor(Executor):
 
     def collect(self, timeout: float | None = None) -> list[Outcome]:
         if self._queue:
-            self._done.append(run_task(self._run, self._queue.popleft(), "inline", clock=self.now))
+            task = self._queue.popleft()
+            self._done.append(run_task(self._run, task, "inline", clock=self.now, mark_env=True))
         done, self._done = self._done, []
         return done
 

@@ -20,6 +20,7 @@ socket closing, with a poll as the last resort.
 from __future__ import annotations
 
 import os
+import pickle
 import signal
 import socket
 import subprocess
@@ -32,8 +33,16 @@ from multiprocessing.connection import Connection, wait
 
 import cloudpickle
 
+from parabo._procs import kill_marked
 from parabo.exceptions import ExecutorError
-from parabo.executors.base import Executor, Outcome, Task, cancel_queued
+from parabo.executors.base import (
+    Executor,
+    Outcome,
+    Task,
+    cancel_queued,
+    format_exception,
+    task_marker,
+)
 from parabo.objectives import Objective
 
 __all__ = ["ProcessExecutor"]
@@ -181,6 +190,9 @@ class ProcessExecutor(Executor):
 
     def _on_death(self, worker: _Worker) -> None:
         self._retire(worker)
+        if worker.task is not None:
+            # daemons of its trial that left the worker's group and outlived the worker
+            kill_marked(task_marker(worker.task, worker.name, worker.proc.pid))
         code = worker.proc.returncode
         if not worker.ready:
             self._fast_deaths += 1
@@ -216,10 +228,36 @@ class ProcessExecutor(Executor):
         """Handle every message waiting from a worker; False when its channel is closed."""
         try:
             while worker.conn.poll():
-                self._on_message(worker, worker.conn.recv())
+                data = worker.conn.recv_bytes()
+                try:
+                    msg = pickle.loads(data)
+                except Exception as exc:  # e.g. a result whose class cannot be rebuilt here
+                    self._undecodable(worker, exc)
+                    continue
+                self._on_message(worker, msg)
         except (EOFError, OSError):
             return False
         return True
+
+    def _undecodable(self, worker: _Worker, exc: Exception) -> None:
+        """A message from a worker cannot be unpickled here: fail its trial, keep the worker."""
+        task = worker.task
+        if task is None or worker.kill_reason is not None:
+            return
+        self._done.append(
+            Outcome(
+                task.trial_id,
+                None,
+                "the trial's result could not be read in the coordinator: "
+                + format_exception(exc, 500),
+                "invalid_result",
+                worker.started_at,
+                time.time(),
+                worker.name,
+            )
+        )
+        worker.task = None
+        worker.children.clear()
 
     def _on_message(self, worker: _Worker, msg: tuple[object, ...]) -> None:
         kind = msg[0]

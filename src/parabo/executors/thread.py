@@ -1,32 +1,39 @@
 """Run trials on threads: for external commands and objectives that wait on I/O.
 
 Python code under the GIL does not run faster on threads; use the process
-backend for CPU-bound Python objectives.
+backend for CPU-bound Python objectives. A Python function on a thread cannot
+be stopped: a timed-out trial is failed at its limit, but its thread runs on
+until the function returns (the process backend kills it instead).
 """
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
-from parabo.executors.base import Executor, Outcome, Task, run_task
+from parabo._procs import kill_marked
+from parabo.executors.base import Executor, Outcome, Task, run_task, task_marker
 from parabo.objectives import Objective, TrialContext, kill_group
 
 __all__ = ["ThreadExecutor"]
 
 _STOP = object()
+log = logging.getLogger("parabo")
 
 
 class ThreadExecutor(Executor):
     """``workers`` long-lived threads; each loads the objective once.
 
     A time limit is enforced hard for external commands (their process group
-    is killed). A Python function cannot be killed on a thread: when it runs
-    over, its trial is failed with reason ``timeout`` at the limit, the thread
-    is abandoned (its late result is dropped) and a new thread takes its slot.
+    is killed). **A Python function on a thread cannot be stopped**: when it
+    runs over, its trial is failed with reason ``timeout`` at the limit (the
+    error and a one-time warning say so), the thread is abandoned and runs on
+    until the function returns (its late result is dropped), and a new thread
+    takes its slot. Use the process backend to have timed-out Python trials killed.
     """
 
     def __init__(self, objective: Objective, workers: int = 1) -> None:
@@ -43,6 +50,7 @@ class ThreadExecutor(Executor):
         self._serial = 0
         self._fatal: BaseException | None = None
         self._started_groups: list[tuple[int, int]] = []  # reported to on_process from collect
+        self._warned = False
         for _ in range(workers):
             self._spawn()
 
@@ -105,7 +113,7 @@ class ThreadExecutor(Executor):
                     late.append(
                         Outcome(
                             tid,
-                            error=f"ran over its time limit of {task.timeout:g} s",
+                            error=self._timeout_message(task.timeout),
                             reason="timeout",
                             started_at=start,
                             finished_at=now,
@@ -117,6 +125,22 @@ class ThreadExecutor(Executor):
         for _ in late:
             self._spawn()
         return late, soonest
+
+    def _timeout_message(self, timeout: float) -> str:
+        if self._objective.external:
+            return f"ran over its time limit of {timeout:g} s"
+        if not self._warned:
+            self._warned = True
+            log.warning(
+                "a trial ran over its time limit on the thread backend; a Python thread cannot "
+                "be stopped, so it runs on in the background until it returns. Use the process "
+                "backend (run.backend: process) to have timed-out trials killed."
+            )
+        return (
+            f"ran over its time limit of {timeout:g} s; its thread cannot be stopped and runs on "
+            "until the function returns (the result is dropped). Use the process backend "
+            "(run.backend: process, --backend process) to have timed-out Python trials killed"
+        )
 
     def _report_groups(self) -> None:
         if self._started_groups and self.on_process is not None:
@@ -158,6 +182,9 @@ class ThreadExecutor(Executor):
             children = self._children.pop(trial_id, [])
         for pid in children:
             kill_group(pid, grace=1.0)
+        if entry is not None and self._objective.external:
+            # what the command daemonized, even if its thread does not get to clean up
+            kill_marked(task_marker(entry[0], entry[2]))
         start = entry[1] if entry else None
         self._outcomes.put(
             Outcome(
