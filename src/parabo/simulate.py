@@ -299,47 +299,12 @@ def simulate_study(
     if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
         raise ConfigError(f"must be a positive whole number, got {repeats!r}", field="--repeats")
     space = cfg.build_space()
-    direction = cfg.direction
-    replay: _Replay | None = None
     spec = duration if duration is not None else cfg.run.runtime
     if from_study is not None:
-        replay = _Replay(Path(from_study))
-        if replay.space != space:
-            raise ConfigError(
-                f"the study in {from_study} was run over a different space than {cfg.name!r}; "
-                "replay it with the study file it was run with",
-                field="--from-study",
-            )
-        direction = replay.direction
-        objective: Any = replay.value
-        source = f"replay of {from_study} (nearest recorded trial)"
-        if spec is None:
-            if not replay.has_durations:
-                raise ConfigError(
-                    f"the study in {from_study} lacks start or end times; give --duration",
-                    field="--duration",
-                )
-            spec = replay.duration
+        direction, objective, source, spec = _replayed(cfg, space, Path(from_study), spec)
     else:
-        kind = stand_in or ("objective" if cfg.objective.python is not None else "synthetic")
-        if kind == "objective":
-            obj = cfg.objective.build(base_dir)
-            if not isinstance(obj, PythonObjective):
-                raise ConfigError(
-                    "an external command cannot stand in for itself (each call would really run it); "
-                    "use --stand-in synthetic or replay a recorded study with --from-study",
-                    field="--stand-in",
-                )
-            obj.check()
-            objective = obj
-            source = f"the study's objective ({cfg.objective.python})"
-        elif kind == "synthetic":
-            objective = synthetic_objective(space, direction, seed)
-            source = "synthetic stand-in (smooth, random optimum)"
-        else:
-            raise ConfigError(
-                f"must be 'objective' or 'synthetic', got {kind!r}", field="--stand-in"
-            )
+        direction = cfg.direction
+        objective, source = _stand_in(cfg, base_dir, space, stand_in, seed)
     if spec is None:
         raise ConfigError(
             "give trial durations, e.g. --duration 'lognormal(60s, 0.5)' (or run.runtime in the study file)",
@@ -375,6 +340,47 @@ def simulate_study(
         repeats,
         target is not None,
     )
+
+
+def _replayed(cfg: StudyConfig, space: Space, folder: Path, spec: Any) -> tuple[str, Any, str, Any]:
+    """Direction, objective, description and durations of a replay of a recorded study."""
+    replay = _Replay(folder)
+    if replay.space != space:
+        raise ConfigError(
+            f"the study in {folder} was run over a different space than {cfg.name!r}; "
+            "replay it with the study file it was run with",
+            field="--from-study",
+        )
+    if spec is None:
+        if not replay.has_durations:
+            raise ConfigError(
+                f"the study in {folder} lacks start or end times; give --duration",
+                field="--duration",
+            )
+        spec = replay.duration
+    return replay.direction, replay.value, f"replay of {folder} (nearest recorded trial)", spec
+
+
+def _stand_in(
+    cfg: StudyConfig, base_dir: Path, space: Space, stand_in: str | None, seed: int
+) -> tuple[Any, str]:
+    """What stands in for the objective (the study's own Python function or a synthetic one)."""
+    kind = stand_in or ("objective" if cfg.objective.python is not None else "synthetic")
+    if kind == "objective":
+        obj = cfg.objective.build(base_dir)
+        if not isinstance(obj, PythonObjective):
+            raise ConfigError(
+                "an external command cannot stand in for itself (each call would really run it); "
+                "use --stand-in synthetic or replay a recorded study with --from-study",
+                field="--stand-in",
+            )
+        obj.check()
+        return obj, f"the study's objective ({cfg.objective.python})"
+    if kind == "synthetic":
+        return synthetic_objective(space, cfg.direction, seed), (
+            "synthetic stand-in (smooth, random optimum)"
+        )
+    raise ConfigError(f"must be 'objective' or 'synthetic', got {kind!r}", field="--stand-in")
 
 
 def _majority_best(runs: Sequence[SimulationRun], direction: str) -> float | None:

@@ -76,12 +76,32 @@ class StudyState:
         """Apply one event (events about unknown trials are ignored, as a newer writer's may be)."""
         if isinstance(event, StudyCreated):
             return
+        if isinstance(event, (Asked, Lost)):
+            self._add(event)
+            return
+        if not 0 <= event.id < len(self.trials):
+            return
+        current = self.trials[event.id]
+        if isinstance(event, ProcessStarted):
+            self.processes.setdefault(event.id, []).append(event)
+        elif isinstance(event, Retried):
+            pass  # the trial stays pending; its next Started event counts the attempt
+        elif _final(current):
+            pass  # a trial is told once; a later outcome (a replayed duplicate) is ignored
+        elif isinstance(event, Started):
+            self._start(current, event)
+        else:
+            self._finish(current, event)
+
+    def _add(self, event: Asked | Lost) -> None:
+        """A new trial: asked with parameters, or lost (its ask set aside by ``parabo repair``)."""
+        if event.id != len(self.trials):
+            what = "asks" if isinstance(event, Asked) else "marks lost"
+            raise StorageError(
+                f"the journal {what} trial {event.id} after {len(self.trials)} trials; "
+                "trial ids must be contiguous (was the file edited?)"
+            )
         if isinstance(event, Lost):
-            if event.id != len(self.trials):
-                raise StorageError(
-                    f"the journal marks trial {event.id} lost after {len(self.trials)} trials; "
-                    "trial ids must be contiguous (was the file edited?)"
-                )
             self.trials.append(
                 Trial(
                     id=event.id,
@@ -94,43 +114,28 @@ class StudyState:
             )
             self.n_lost += 1
             return
-        if isinstance(event, Asked):
-            if event.id != len(self.trials):
-                raise StorageError(
-                    f"the journal asks trial {event.id} after {len(self.trials)} trials; "
-                    "trial ids must be contiguous (was the file edited?)"
-                )
-            trial = Trial(
-                id=event.id, params=dict(event.params), asked_at=event.t, ask_seconds=event.seconds
+        trial = Trial(
+            id=event.id, params=dict(event.params), asked_at=event.t, ask_seconds=event.seconds
+        )
+        self.trials.append(trial)
+        self.pending[trial.id] = trial
+
+    def _start(self, current: Trial, event: Started) -> None:
+        if event.id in self.rerun:
+            self.rerun.remove(event.id)
+        self.pending.setdefault(event.id, current)
+        self._set(
+            current.evolve(
+                state=TrialState.RUNNING,
+                started_at=event.t,
+                worker=event.worker,
+                attempt=event.attempt,
+                error=None,
+                reason=None,
             )
-            self.trials.append(trial)
-            self.pending[trial.id] = trial
-            return
-        if not 0 <= event.id < len(self.trials):
-            return
-        current = self.trials[event.id]
-        if isinstance(event, ProcessStarted):
-            self.processes.setdefault(event.id, []).append(event)
-            return
-        if isinstance(event, Retried):
-            return  # the trial stays pending; its next Started event counts the attempt
-        if _final(current):
-            return  # a trial is told once; a later outcome (a replayed duplicate) is ignored
-        if isinstance(event, Started):
-            if event.id in self.rerun:
-                self.rerun.remove(event.id)
-            self.pending.setdefault(event.id, current)
-            self._set(
-                current.evolve(
-                    state=TrialState.RUNNING,
-                    started_at=event.t,
-                    worker=event.worker,
-                    attempt=event.attempt,
-                    error=None,
-                    reason=None,
-                )
-            )
-            return
+        )
+
+    def _finish(self, current: Trial, event: Completed | Failed) -> None:
         started = event.started if event.started is not None else current.started_at
         worker = event.worker if event.worker is not None else current.worker
         if isinstance(event, Completed):
@@ -144,7 +149,6 @@ class StudyState:
                 reused=event.reused,
             )
         else:
-            assert isinstance(event, Failed)
             done = current.evolve(
                 state=TrialState.FAILED,
                 error=event.error,
