@@ -334,72 +334,86 @@ class GPSampler(Sampler):
         key = (repr(space.to_dict()), direction, self.options.failed)
         values = {t.id: sign * float(t.value) for t in complete}  # type: ignore[arg-type]
         worst = max(values.values())
+        fit = self._features_of(space, domain, modelled, key)
+        y_raw = np.array([values.get(i, worst) for i in fit.ids])
+        transform = OutputTransform(y_raw, warp=self.options.warp)
+        y = transform(y_raw)
+        self._refit_if_due(fit, y, domain, n_total=len(modelled))
+        gp = self._posterior(fit, y, domain, cap)
+        self._fit = fit
+        return gp, self._incumbent(fit, gp, transform, values)
+
+    def _features_of(self, space: Space, domain: Domain, modelled: list[Trial], key: Any) -> _Fit:
+        """The cached fit with the features of every modelled trial (new ones appended)."""
         by_id = {t.id: t for t in modelled}
         fit = self._fit
         if fit is not None and (fit.key != key or not set(fit.ids) <= by_id.keys()):
             fit = None
-        known = set(fit.ids) if fit is not None else set()
-        new = [t for t in modelled if t.id not in known]
-        n_total = len(modelled)
-
         if fit is None:
-            ids = [t.id for t in modelled]
-            X = self._features(space, domain, modelled)
-            fit = _Fit(key, ids, X, np.empty(0), 0)
-        elif new:
-            Xn = self._features(space, domain, new)
-            fit.ids = fit.ids + [t.id for t in new]
-            fit.X = np.vstack([fit.X, Xn])
-
-        y_raw = np.array([values.get(i, worst) for i in fit.ids])
-        transform = OutputTransform(y_raw, warp=self.options.warp)
-        y = transform(y_raw)
-
-        interval = max(1, int(self.options.refit_every * fit.n_at_fit))
-        refit = fit.theta.size == 0 or n_total - fit.n_at_fit >= interval
-        if refit:
-            idx = fit_subset(y, self.options.fit_max_points)
-            theta0 = fit.theta if fit.theta.size else None
-            theta, _ok = fit_theta(
-                fit.X[idx],
-                y[idx],
-                domain.cat,
-                theta0,
-                self.prior,
-                maxiter=200 if theta0 is None else 50,
+            return _Fit(
+                key,
+                [t.id for t in modelled],
+                self._features(space, domain, modelled),
+                np.empty(0),
+                0,
             )
-            fit.theta = theta
-            fit.n_at_fit = n_total
-            fit.gp = None
-            fit.lip = None
+        known = set(fit.ids)
+        new = [t for t in modelled if t.id not in known]
+        if new:
+            fit.ids = fit.ids + [t.id for t in new]
+            fit.X = np.vstack([fit.X, self._features(space, domain, new)])
+        return fit
 
+    def _refit_if_due(self, fit: _Fit, y: np.ndarray, domain: Domain, n_total: int) -> None:
+        """Fit the hyperparameters again once ``refit_every`` more trials came in (the refit policy)."""
+        interval = max(1, int(self.options.refit_every * fit.n_at_fit))
+        if fit.theta.size and n_total - fit.n_at_fit < interval:
+            return
+        idx = fit_subset(y, self.options.fit_max_points)
+        theta0 = fit.theta if fit.theta.size else None
+        theta, _ok = fit_theta(
+            fit.X[idx],
+            y[idx],
+            domain.cat,
+            theta0,
+            self.prior,
+            maxiter=200 if theta0 is None else 50,
+        )
+        fit.theta = theta
+        fit.n_at_fit = n_total
+        fit.gp = None
+        fit.lip = None
+
+    def _posterior(self, fit: _Fit, y: np.ndarray, domain: Domain, cap: int) -> GP:
+        """The GP on at most ``cap`` rows: rebuilt after a refit, rank-appended between refits."""
         n_rows = len(fit.ids)
         if fit.gp is not None and fit.cap != cap and min(fit.cap, cap) < n_rows:
             fit.gp = None  # the posterior-size limit changed: rebuild on the new subset
         if fit.gp is None:
-            # rebuilt at every refit: all trials, or a subset on large studies
             fit.rows = posterior_subset(y, cap) if n_rows > cap else np.arange(n_rows)
             fit.cap = cap
             fit.gp = GP(fit.X[fit.rows], y[fit.rows], fit.theta, domain.cat)
-        else:
-            # between refits, new trials are appended to the factor (rank-append)
-            add = np.arange(int(fit.rows[-1]) + 1, n_rows)
-            if add.size:
-                fit.gp = fit.gp.extend(fit.X[add], y[add])
-                fit.rows = np.r_[fit.rows, add]
-            fit.gp.set_y(y[fit.rows])
-        self._fit = fit
-        y_complete = transform(np.array(list(values.values())))
-        best = float(np.min(y_complete))
+            return fit.gp
+        add = np.arange(int(fit.rows[-1]) + 1, n_rows)
+        if add.size:
+            fit.gp = fit.gp.extend(fit.X[add], y[add])
+            fit.rows = np.r_[fit.rows, add]
+        fit.gp.set_y(y[fit.rows])
+        return fit.gp
+
+    def _incumbent(
+        self, fit: _Fit, gp: GP, transform: OutputTransform, values: dict[int, float]
+    ) -> float:
+        """The value expected improvement improves on (in the model's transformed units)."""
+        best = float(np.min(transform(np.array(list(values.values())))))
         if self.options.incumbent == "mean":
             # the posterior mean at the modelled trials, y - noise * alpha: the best observed value
             # less the part of it the model reads as noise (noise-free objectives: unchanged)
-            gp = fit.gp
             complete_rows = np.isin(np.asarray(fit.ids)[fit.rows], list(values))
             mu = gp.y - gp.noise * gp.alpha
             if complete_rows.any():
                 best = float(np.min(mu[complete_rows]))
-        return fit.gp, best
+        return best
 
     def _cached_lipschitz(self, model: GP, cand: np.ndarray) -> float:
         """The Lipschitz estimate of local penalization; it changes slowly: once per refit."""
