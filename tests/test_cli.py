@@ -181,3 +181,15 @@ def test_every_help_text_is_printed_as_written() -> None:
         result = CliRunner().invoke(cli, [*args, "--help"])
         assert result.exit_code == 0, result.output
         assert "%%" not in result.output, (args, result.output)
+
+
+def test_a_run_in_which_every_trial_failed_exits_1(tmp_path: Path) -> None:
+    (tmp_path / "always_fails.py").write_text("def f(params):\n    raise RuntimeError('boom')\n")
+    study = write(
+        tmp_path / "study.yaml",
+        "space:\n  x: {type: float, low: 0, high: 1}\nobjective: {python: always_fails:f}\n"
+        "sampler: random\nrun: {trials: 3, backend: inline}\nstorage: out\n",
+    )
+    r = parabo("run", str(study), "-q", cwd=tmp_path)
+    assert r.returncode == 1, r.stderr
+    assert "no trial succeeded (3 failed)" in r.stderr
