@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from parabo.exceptions import StorageError
+from parabo.storage.lock import file_change
 
 __all__ = [
     "FileJournal",
@@ -265,23 +266,21 @@ class FileJournal:
         if self._fd is None:
             return
         try:
-            here = os.stat(self.path)
-        except FileNotFoundError:
-            here = None
+            change = file_change(self.path, self._fd)
         except OSError as exc:
             raise StorageError(f"cannot read the journal {self.path}: {exc.strerror}") from exc
-        mine = os.fstat(self._fd)
-        if here is not None and (here.st_dev, here.st_ino) == (mine.st_dev, mine.st_ino):
-            if mine.st_size < self._size:
+        if change is None:
+            size = os.fstat(self._fd).st_size
+            if size < self._size:
                 self._broken = (
                     f"the journal {self.path} was truncated while the study was open "
-                    f"({mine.st_size} bytes, {self._size} written): events already recorded "
+                    f"({size} bytes, {self._size} written): events already recorded "
                     "are gone from it. The run stops; restore the file from a backup, or "
                     "start again in a new folder"
                 )
                 raise StorageError(self._broken)
             return
-        what = "removed" if here is None else "replaced by another file"
+        what = "removed" if change == "removed" else "replaced by another file"
         saved = self._save_copy()
         self._broken = (
             f"the journal {self.path} was {what} while the study was open; the run stops. "

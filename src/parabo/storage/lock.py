@@ -22,9 +22,19 @@ from pathlib import Path
 
 from parabo.exceptions import StorageError, StudyLockedError
 
-__all__ = ["StudyLock"]
+__all__ = ["StudyLock", "file_change"]
 
 LOCK_FILE = "lock"
+
+
+def file_change(path: Path, fd: int) -> str | None:
+    """``"removed"`` or ``"replaced"`` if ``path`` is no longer the file open as ``fd``, else None."""
+    try:
+        here = os.stat(path)
+    except FileNotFoundError:
+        return "removed"
+    mine = os.fstat(fd)
+    return None if (here.st_dev, here.st_ino) == (mine.st_dev, mine.st_ino) else "replaced"
 
 
 class StudyLock:
@@ -103,29 +113,18 @@ class StudyLock:
         """Raise :class:`StorageError` if the lock file or the folder was removed or replaced."""
         if self._fd is None:
             return
-        try:
-            here = os.stat(self.path)
-        except FileNotFoundError:
-            here = None
-        mine = os.fstat(self._fd)
-        if here is None or (here.st_dev, here.st_ino) != (mine.st_dev, mine.st_ino):
-            what = "removed" if here is None else "replaced"
+        what = file_change(self.path, self._fd)
+        if what is not None:
             raise StorageError(
                 f"the lock file {self.path} was {what} while this coordinator held it; "
                 "the run stops so that two coordinators never write one study. "
                 "Run it again to resume (nothing recorded so far is lost)"
             )
-        if self._dir_fd is not None:
-            try:
-                folder = os.stat(self.path.parent)
-            except FileNotFoundError:
-                folder = None
-            held = os.fstat(self._dir_fd)
-            if folder is None or (folder.st_dev, folder.st_ino) != (held.st_dev, held.st_ino):
-                raise StorageError(
-                    f"the study folder {self.path.parent} was removed or replaced while the "
-                    "run was going; the run stops"
-                )
+        if self._dir_fd is not None and file_change(self.path.parent, self._dir_fd) is not None:
+            raise StorageError(
+                f"the study folder {self.path.parent} was removed or replaced while the "
+                "run was going; the run stops"
+            )
 
     def release(self) -> None:
         if self._fd is not None:
