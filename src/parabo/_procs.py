@@ -143,9 +143,13 @@ def _reap(pids: list[int]) -> None:
 
 def kill_marked(marker: str) -> int:
     """SIGKILL every process of one trial (by its ``PARABO_TRIAL`` marker); how many were killed."""
-    # twice: a process forking while the first pass runs leaves a child the second pass sees
-    killed = _kill(marked(lambda value: value == marker))
-    return killed + _kill(marked(lambda value: value == marker))
+    killed = 0
+    for _ in range(3):  # again while some are found: one forking as it is killed leaves a child
+        found = _kill(marked(lambda value: value == marker))
+        if not found:
+            break
+        killed += found
+    return killed
 
 
 def kill_leftovers(study_folder: str | os.PathLike[str]) -> int:

@@ -76,7 +76,7 @@ def main(fd: int) -> None:
 
     # orphans of a trial (daemons that left their process group) come to this process, not to
     # init, so that they are found and killed when the trial ends
-    become_subreaper()
+    reaper = become_subreaper()
 
     def send(message: tuple[Any, ...]) -> None:
         try:
@@ -122,8 +122,9 @@ def main(fd: int) -> None:
             send(("child", tid, pid))
 
         send(("started", task.trial_id, time.time()))
-        outcome = run_task(run, task, name, on_child, mark_env=True)
-        kill_descendants()  # nothing the trial started outlives it (this worker is a subreaper)
+        # as a subreaper, this worker's descendants are all the trial left: no need to look further
+        outcome = run_task(run, task, name, on_child, mark_env=True, sweep=not reaper)
+        kill_descendants()  # nothing the trial started outlives it
         try:
             conn.send(("done", outcome))
         except OSError:

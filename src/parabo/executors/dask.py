@@ -37,7 +37,7 @@ from typing import Any
 import cloudpickle
 
 from parabo.exceptions import ExecutorError
-from parabo.executors.base import Executor, Outcome, Task
+from parabo.executors.base import Executor, Outcome, Task, safe_str
 from parabo.executors.dask_resources import dask_resources
 from parabo.objectives import Objective
 
@@ -275,7 +275,7 @@ class DaskExecutor(Executor):
                     Outcome(
                         tid,
                         None,
-                        f"the trial's Dask workers kept dying (KilledWorker): {exc}",
+                        f"the trial's Dask workers kept dying (KilledWorker): {safe_str(exc, 1000)}",
                         "crashed",
                         where[1],
                         now,
@@ -287,7 +287,7 @@ class DaskExecutor(Executor):
                     Outcome(
                         tid,
                         None,
-                        f"the trial's Dask task failed: {type(exc).__name__}: {exc}",
+                        f"the trial's Dask task failed: {type(exc).__name__}: {safe_str(exc)}",
                         "exception",
                         where[1],
                         now,
