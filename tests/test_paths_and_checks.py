@@ -169,3 +169,14 @@ def test_a_timed_out_python_thread_says_it_cannot_be_stopped(
     error = out[0].error or ""
     assert "cannot be stopped" in error and "process backend" in error, error
     assert any("cannot be stopped" in r.getMessage() for r in caplog.records)
+
+
+def test_on_dask_a_command_program_is_left_to_the_workers() -> None:
+    from parabo.optimize import _check
+    from parabo.run_options import Backend
+
+    missing = CommandObjective(("/cluster/only/train",))
+    _check(missing, Backend.DASK)  # may exist on the cluster's machines only
+    _check(missing, "dask")
+    with pytest.raises(ConfigError, match="objective.command"):
+        _check(missing, Backend.THREAD)
