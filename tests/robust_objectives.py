@@ -83,3 +83,16 @@ def spawn_and_sleep(params: dict) -> float:
 
 if __name__ == "__main__":  # pragma: no cover - used as a command objective
     print(sys.argv)
+
+
+def start_helper() -> int:
+    """A setup hook that starts a helper process meant to serve every trial of its worker."""
+    helper = subprocess.Popen(["sleep", "302"])
+    with open(os.path.join(os.environ["PARABO_TEST_MARKS"], "helper"), "w") as f:
+        f.write(f"{helper.pid}\n")
+    return helper.pid
+
+
+def with_helper(params: dict, helper: int) -> float:
+    os.kill(helper, 0)  # still there
+    return spawn_and_return(params)

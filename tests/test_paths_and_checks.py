@@ -169,3 +169,42 @@ def test_a_timed_out_python_thread_says_it_cannot_be_stopped(
     error = out[0].error or ""
     assert "cannot be stopped" in error and "process backend" in error, error
     assert any("cannot be stopped" in r.getMessage() for r in caplog.records)
+
+
+def test_on_dask_a_command_program_is_left_to_the_workers() -> None:
+    from parabo.optimize import _check
+    from parabo.run_options import Backend
+
+    missing = CommandObjective(("/cluster/only/train",))
+    _check(missing, Backend.DASK)  # may exist on the cluster's machines only
+    _check(missing, "dask")
+    with pytest.raises(ConfigError, match="objective.command"):
+        _check(missing, Backend.THREAD)
+
+
+def _nan_first(params: dict) -> dict:
+    return {"loss": float("nan") if params["i"] == 0 else float(params["i"]), "acc": 1.0}
+
+
+def test_a_nan_metric_first_fails_only_its_trial() -> None:
+    from parabo import Study, TrialState
+    from parabo.executors.inline import InlineExecutor
+    from parabo.objectives import PythonObjective
+    from parabo.run_options import StopRule
+    from parabo.scheduler import Scheduler
+
+    study = Study({"i": {"type": "int", "low": 0, "high": 3}}, metric="loss", seed=0)
+    for i in range(3):
+        study.enqueue({"i": i})
+    summary = Scheduler(
+        study,
+        InlineExecutor(PythonObjective(_nan_first)),
+        stop=StopRule(trials=3),
+        handle_signals=False,
+    ).run()
+    assert summary.stop_reason == "trials" and summary.message is None
+    assert [t.state for t in study.trials] == [
+        TrialState.FAILED,
+        TrialState.COMPLETE,
+        TrialState.COMPLETE,
+    ]

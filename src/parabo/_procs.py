@@ -7,11 +7,12 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 __all__ = [
     "TRIAL_ENV",
     "become_subreaper",
+    "descendants",
     "host",
     "kill_descendants",
     "kill_leftovers",
@@ -143,9 +144,13 @@ def _reap(pids: list[int]) -> None:
 
 def kill_marked(marker: str) -> int:
     """SIGKILL every process of one trial (by its ``PARABO_TRIAL`` marker); how many were killed."""
-    # twice: a process forking while the first pass runs leaves a child the second pass sees
-    killed = _kill(marked(lambda value: value == marker))
-    return killed + _kill(marked(lambda value: value == marker))
+    killed = 0
+    for _ in range(3):  # again while some are found: one forking as it is killed leaves a child
+        found = _kill(marked(lambda value: value == marker))
+        if not found:
+            break
+        killed += found
+    return killed
 
 
 def kill_leftovers(study_folder: str | os.PathLike[str]) -> int:
@@ -154,8 +159,21 @@ def kill_leftovers(study_folder: str | os.PathLike[str]) -> int:
     return _kill(marked(lambda value: value.startswith(prefix)))
 
 
-def kill_descendants() -> int:
-    """SIGKILL every descendant of this process and reap them; how many there were."""
+def descendants() -> set[int]:
+    """Pids of this process's descendants (children, theirs, and orphans it adopted as subreaper)."""
+    try:
+        import psutil
+
+        return {p.pid for p in psutil.Process().children(recursive=True)}
+    except Exception:
+        return set()
+
+
+def kill_descendants(spare: Collection[int] = ()) -> int:
+    """SIGKILL every descendant of this process but ``spare`` and reap them; how many there were.
+
+    ``spare``: what was running before the trial began (e.g. a server a ``setup`` hook started).
+    """
     try:
         import psutil
     except ImportError:  # pragma: no cover - psutil is a dependency
@@ -163,7 +181,7 @@ def kill_descendants() -> int:
     killed = 0
     for _ in range(3):  # a child forking as it is killed: look again
         try:
-            found = psutil.Process().children(recursive=True)
+            found = [p for p in psutil.Process().children(recursive=True) if p.pid not in spare]
         except psutil.Error:
             return killed
         if not found:

@@ -23,8 +23,15 @@ if TYPE_CHECKING:
 __all__ = ["maximize", "minimize", "optimize", "run_study"]
 
 
-def _check(objective: Objective) -> None:
-    objective.check()  # an import path, or a command's program, before the first trial
+def _check(objective: Objective, backend: str | None = None) -> None:
+    """Check an import path, or a command's program, before the first trial.
+
+    On the dask backend a command runs on other machines, where its program may be
+    and here may not: only they can tell.
+    """
+    if objective.external and str(getattr(backend, "value", backend)) == "dask":
+        return
+    objective.check()
 
 
 def optimize(
@@ -77,7 +84,7 @@ def optimize(
         if not isinstance(obj, PythonObjective):
             raise TypeError("setup applies to Python objectives only")
         obj = PythonObjective(obj.function, setup, obj.paths)
-    _check(obj)
+    _check(obj, backend)
     study = Study(space, direction, sampler, seed, storage=storage, metric=metric)
     try:
         result_cache = None
@@ -203,7 +210,7 @@ def run_study(
     """Run a validated study file: open (or resume) its folder and run to a stop."""
     storage = study_folder(cfg, base_dir)
     objective = cfg.objective.build(base_dir)
-    _check(objective)  # a wrong import path fails before the study folder is made
+    _check(objective, cfg.run.backend)  # a wrong import path fails before the study folder is made
     study = Study(
         cfg.build_space(),
         cfg.direction,

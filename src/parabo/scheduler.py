@@ -280,18 +280,24 @@ class Scheduler:
         return trial
 
     def _check_first_result(self, trial: Trial, result: Any) -> None:
-        """A dict result the study cannot read, before any trial completed: stop now, say why.
+        """A dict result without the study's metric, before any trial completed: stop now, say why.
 
         A missing or misnamed metric fails every trial the same way; one clear message
-        beats ``max_failures`` failures in a row.
+        beats ``max_failures`` failures in a row. (A metric that is NaN fails its trial only.)
         """
-        if (
+        if not (
             trial.state is TrialState.FAILED
             and trial.reason == FailReason.INVALID_RESULT
             and isinstance(result, Mapping)
             and self.study.n_complete == 0
             and not self.message
         ):
+            return
+        metric = self.study.metric
+        numbers = [
+            k for k, v in result.items() if isinstance(v, (int, float)) and not isinstance(v, bool)
+        ]
+        if (metric is not None and metric not in result) or (metric is None and len(numbers) != 1):
             first = (trial.error or "").splitlines()[0][:300] if trial.error else ""
             hint = (
                 f"return {self.study.metric!r} in the dict, or set `metric` to one of its keys"

@@ -306,7 +306,7 @@ def test_cancel_kills_the_running_trial(cluster: LoopbackCluster, shared_marks: 
         assert _wait_gone(lambda: _alive(pid), 10) == []
 
 
-def test_a_worker_killed_mid_trial_fails_only_its_trial_and_no_worker_left_stops_the_study(
+def test_a_worker_killed_mid_trial_reruns_its_trial_and_no_worker_left_stops_the_study(
     marks: Path, tmp_path: Path
 ) -> None:
     cl = LoopbackCluster(2, _env(marks, 1.5))
@@ -339,11 +339,9 @@ def test_a_worker_killed_mid_trial_fails_only_its_trial_and_no_worker_left_stops
             thread.join(5)
             assert killed, "no trial started"
             assert summary.stop_reason == "trials"
-            failed = [t for t in study.trials if t.state is TrialState.FAILED]
-            assert len(failed) == 1
-            assert failed[0].reason == "crashed"
-            assert "lost" in (failed[0].error or "") or "died" in (failed[0].error or "")
-            assert (summary.n_complete, summary.n_failed) == (5, 1)
+            # the trial lost with its worker ran again elsewhere: not a failure
+            assert not [t for t in study.trials if t.state is TrialState.FAILED]
+            assert (summary.n_complete, summary.n_failed) == (6, 0)
             ids = [t.id for t in study.trials]
             assert len(ids) == len(set(ids)) == 6
             # the killed worker's trial process did not outlive it

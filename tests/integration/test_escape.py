@@ -229,3 +229,22 @@ def test_workers_leave_quietly_when_their_coordinator_is_killed(
     text = err.decode(errors="replace")
     assert "Traceback" not in text and "BrokenPipeError" not in text, text
     assert gone_soon(found) == []
+
+
+def test_a_process_the_setup_hook_started_serves_every_trial(marks: Path, tmp_path: Path) -> None:
+    obj = PythonObjective(
+        "robust_objectives:with_helper", "robust_objectives:start_helper", paths=(str(TESTS),)
+    )
+    ex = ProcessExecutor(obj, 1)
+    try:
+        for i in range(3):
+            ex.submit(Task(i, {"x": i / 10}, str(tmp_path / "trials" / f"{i:06d}")))
+            out = wait_outcome(ex)
+            assert out.error is None, out.error
+        helper = int((marks / "helper").read_text())
+        trial_pids = [p for f in marks.glob("0.*") for p in map(int, f.read_text().split())]
+        assert len(trial_pids) == 6 and gone_soon(trial_pids) == []
+        assert alive(helper)
+    finally:
+        ex.close()
+    assert gone_soon([helper]) == []  # and it goes with its worker

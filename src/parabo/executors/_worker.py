@@ -72,11 +72,11 @@ def main(fd: int) -> None:
 
     threading.Thread(target=watchdog, name="parabo-watchdog", daemon=True).start()
 
-    from parabo._procs import become_subreaper, kill_descendants
+    from parabo._procs import become_subreaper, descendants, kill_descendants
 
     # orphans of a trial (daemons that left their process group) come to this process, not to
     # init, so that they are found and killed when the trial ends
-    become_subreaper()
+    reaper = become_subreaper()
 
     def send(message: tuple[Any, ...]) -> None:
         try:
@@ -122,8 +122,11 @@ def main(fd: int) -> None:
             send(("child", tid, pid))
 
         send(("started", task.trial_id, time.time()))
-        outcome = run_task(run, task, name, on_child, mark_env=True)
-        kill_descendants()  # nothing the trial started outlives it (this worker is a subreaper)
+        # as a subreaper, this worker's new descendants are all the trial left: no need to look
+        # further; what was there before the trial (started by the setup hook) is spared
+        before = descendants()
+        outcome = run_task(run, task, name, on_child, mark_env=True, sweep=not reaper)
+        kill_descendants(spare=before)  # nothing the trial started outlives it
         try:
             conn.send(("done", outcome))
         except OSError:

@@ -184,12 +184,14 @@ def run_task(
     clock: Callable[[], float] = time.time,
     *,
     mark_env: bool = False,
+    sweep: bool | None = None,
 ) -> Outcome:
     """Run one task with a loaded objective; every failure becomes an error outcome.
 
     With ``mark_env`` (a process that runs one trial at a time), the trial runs with
-    its marker in ``os.environ``, so whatever it forks carries it, and every process
-    left with the marker is killed when it returns (see :mod:`parabo._procs`).
+    its marker in ``os.environ``, so whatever it forks carries it, and (unless
+    ``sweep`` is False: the caller kills its descendants itself) every process left
+    with the marker is killed when it returns (see :mod:`parabo._procs`).
     """
     marker = task_marker(task, worker)
     ctx = TrialContext(
@@ -212,7 +214,8 @@ def run_task(
             os.environ.pop(TRIAL_ENV, None)
         else:
             os.environ[TRIAL_ENV] = saved
-        kill_marked(marker)
+        if sweep is None or sweep:
+            kill_marked(marker)
 
 
 def task_marker(task: Task, worker: str, pid: int | None = None) -> str:

@@ -28,23 +28,26 @@ import contextlib
 import logging
 import queue
 import sys
+import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import cloudpickle
 
 from parabo.exceptions import ExecutorError
-from parabo.executors.base import Executor, Outcome, Task
+from parabo.executors.base import Executor, Outcome, Task, safe_str
 from parabo.executors.dask_resources import dask_resources
 from parabo.objectives import Objective
 
-__all__ = ["DaskExecutor", "IDLE_TIMEOUT"]
+__all__ = ["CONNECT_TIMEOUT", "DaskExecutor", "IDLE_TIMEOUT", "MAX_LOST"]
 
 log = logging.getLogger("parabo")
 
 IDLE_TIMEOUT = 600.0  # seconds without any connected worker before the study stops
+CONNECT_TIMEOUT = 10.0  # seconds to reach the scheduler at run.address
+MAX_LOST = 2  # times a trial runs again after its worker was lost under it
 _CHECK_EVERY = 1.0  # seconds between looks at the scheduler's list of workers
 _BACKSTOP = (
     30.0  # seconds past a trial's time limit (+ grace) before the coordinator gives up on it
@@ -60,6 +63,60 @@ def _need_distributed() -> Any:
             "(or pip install 'dask[distributed]' dask-jobqueue)"
         ) from None
     return distributed
+
+
+@contextlib.contextmanager
+def _quiet(logger: str, quiet: bool = True) -> Iterator[None]:
+    """Silence ``logger`` and its children (which Dask gives levels of their own) while the block runs.
+
+    The levels come back a moment later: the client's event loop logs the
+    cancelled reconnection after ``close`` has returned.
+    """
+    if not quiet:
+        yield
+        return
+    names = [logger] + [n for n in logging.root.manager.loggerDict if n.startswith(logger + ".")]
+    saved = {n: logging.getLogger(n).level for n in names}
+    for n in names:
+        logging.getLogger(n).setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+
+        def restore() -> None:
+            for n, level in saved.items():
+                logging.getLogger(n).setLevel(level)
+
+        timer = threading.Timer(2.0, restore)
+        timer.daemon = True
+        timer.start()
+
+
+def _probe(address: str, timeout: float) -> None:
+    """Fail at once, naming ``address``, when nothing listens there (Dask would retry for its timeout)."""
+    import socket
+
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        scheme, location = parse_address(address)
+        if scheme not in ("tcp", "tls"):
+            return  # another transport (ucx, inproc...): left to Dask
+        host, port = parse_host_port(location)
+    except (ValueError, TypeError):
+        raise ExecutorError(
+            f"cannot read the Dask scheduler address {address!r} (run.address); "
+            "expected e.g. tcp://10.0.0.5:8786"
+        ) from None
+    try:
+        with socket.create_connection((host, int(port)), timeout=min(timeout, 5.0)):
+            pass
+    except OSError as exc:
+        why = "timed out" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
+        raise ExecutorError(
+            f"cannot connect to the Dask scheduler at {address} (run.address): {why}. "
+            "Is `dask scheduler` running there, and is the port reachable from this machine?"
+        ) from None
 
 
 class DaskExecutor(Executor):
@@ -78,7 +135,10 @@ class DaskExecutor(Executor):
             Dask worker resources on the cluster.
         idle_timeout: seconds with no worker connected before the study stops.
         kill_grace: seconds between SIGTERM and SIGKILL when a trial is stopped.
-        connect_timeout: seconds to wait for the scheduler at ``address``.
+        connect_timeout: seconds to wait for the scheduler at ``address`` (a refused
+            connection fails at once).
+        max_lost: how many times a trial whose Dask worker was lost under it runs again
+            (not counted as a failure) before it is failed as ``crashed``.
     """
 
     def __init__(
@@ -92,7 +152,8 @@ class DaskExecutor(Executor):
         resources: Mapping[str, Any] | None = None,
         idle_timeout: float | None = None,
         kill_grace: float = 2.0,
-        connect_timeout: float = 30.0,
+        connect_timeout: float = CONNECT_TIMEOUT,
+        max_lost: int = MAX_LOST,
     ) -> None:
         distributed = _need_distributed()
         if workers < 1:
@@ -118,10 +179,15 @@ class DaskExecutor(Executor):
         self._last_check = 0.0
         self._idle_since: float | None = None
         self._closing_error: str | None = None
+        self._address = "the local cluster"
+        self.max_lost = max_lost
+        self._lost: dict[int, int] = {}  # trial -> times its worker was lost under it
 
         if client is not None:
             self.client = client
         elif address is not None:
+            self._address = address
+            _probe(address, connect_timeout)
             try:
                 self.client = distributed.Client(
                     address, timeout=connect_timeout, set_as_default=False
@@ -175,6 +241,8 @@ class DaskExecutor(Executor):
             tid, address = int(msg["trial"]), str(msg["worker"])
             if tid not in self._futures or msg.get("attempt") != self._tasks[tid].attempt:
                 return
+            if "key" in msg and msg["key"] != self._futures[tid].key:
+                return  # an earlier run of the trial, lost with its worker and re-run by Dask
             previous = self._where.get(tid)
             if previous is not None and previous[0] != address:
                 # Dask re-ran the task elsewhere: its first worker was lost while running it
@@ -207,7 +275,7 @@ class DaskExecutor(Executor):
                     Outcome(
                         tid,
                         None,
-                        f"the trial's Dask workers kept dying (KilledWorker): {exc}",
+                        f"the trial's Dask workers kept dying (KilledWorker): {safe_str(exc, 1000)}",
                         "crashed",
                         where[1],
                         now,
@@ -219,7 +287,7 @@ class DaskExecutor(Executor):
                     Outcome(
                         tid,
                         None,
-                        f"the trial's Dask task failed: {type(exc).__name__}: {exc}",
+                        f"the trial's Dask task failed: {type(exc).__name__}: {safe_str(exc)}",
                         "exception",
                         where[1],
                         now,
@@ -227,6 +295,7 @@ class DaskExecutor(Executor):
                     )
                 )
         else:  # cancelled by the scheduler, e.g. its data was lost
+            self._check_connected()
             self._done.append(
                 Outcome(
                     tid,
@@ -240,16 +309,31 @@ class DaskExecutor(Executor):
             )
 
     def _fail_lost(self, tid: int, where: str) -> None:
+        """The worker running trial ``tid`` left: run it again elsewhere, or fail it after ``max_lost``."""
         future = self._futures.pop(tid)
-        self._tasks.pop(tid)
+        task = self._tasks.pop(tid)
         _, started = self._where.pop(tid, (where, None))
         future.cancel()
+        lost = self._lost.get(tid, 0) + 1
+        self._lost[tid] = lost
+        if lost <= self.max_lost and not self._closed:
+            log.warning(
+                "trial %d was lost with its Dask worker %s; running it again (%d of %d)",
+                tid,
+                where,
+                lost,
+                self.max_lost,
+            )
+            self.submit(task)
+            return
+        self._lost.pop(tid, None)
         self._done.append(
             Outcome(
                 tid,
                 None,
                 f"the Dask worker running the trial ({where}) was lost: killed, out of memory, "
-                "or its batch job ended",
+                f"or its batch job ended ({lost} time(s); the trial itself may bring its "
+                "worker down)",
                 "crashed",
                 started,
                 time.time(),
@@ -257,15 +341,29 @@ class DaskExecutor(Executor):
             )
         )
 
+    def _check_connected(self) -> None:
+        """Raise one clear ExecutorError when the connection to the Dask scheduler is gone."""
+        status = getattr(self.client, "status", "running")
+        if status == "running":
+            return
+        self._closing_error = (
+            f"lost the connection to the Dask scheduler at {self._address} (client {status}); "
+            "stopping. Trials in flight are recorded as interrupted and run again on resume: "
+            "restart the scheduler (and its workers), then run the study again."
+        )
+        raise ExecutorError(self._closing_error)
+
     # ------------------------------------------------------------------ cluster health
     def _check_cluster(self) -> None:
         now = time.monotonic()
         if now - self._last_check < _CHECK_EVERY:
             return
         self._last_check = now
+        self._check_connected()
         try:
             info = self.client.scheduler_info(n_workers=-1)
         except Exception as exc:  # the scheduler is unreachable: as good as no worker
+            self._check_connected()
             log.warning("cannot reach the Dask scheduler: %s", exc)
             info = {"workers": {}}
         workers = info.get("workers", {})
@@ -326,17 +424,26 @@ class DaskExecutor(Executor):
             raise ExecutorError("the executor is closed")
         from parabo.executors.dask_worker import run_trial
 
-        future = self.client.submit(
-            run_trial,
-            self._token,
-            task,
-            self.kill_grace,
-            self._gpus,
-            key=f"parabo-trial-{task.trial_id}-{task.attempt}-{self._token}",
-            pure=False,
-            retries=0,
-            resources=self._resources or None,
-        )
+        self._check_connected()
+        again = self._lost.get(task.trial_id, 0)
+        try:
+            future = self.client.submit(
+                run_trial,
+                self._token,
+                task,
+                self.kill_grace,
+                self._gpus,
+                key=f"parabo-trial-{task.trial_id}-{task.attempt}-{again}-{self._token}",
+                pure=False,
+                retries=0,
+                resources=self._resources or None,
+            )
+        except Exception as exc:  # e.g. ClosedClientError: the scheduler is gone
+            self._check_connected()
+            raise ExecutorError(
+                f"cannot submit a trial to the Dask scheduler at {self._address}: "
+                f"{type(exc).__name__}: {exc}"
+            ) from None
         self._futures[task.trial_id] = future
         self._tasks[task.trial_id] = task
         future.add_done_callback(lambda f, tid=task.trial_id: self._on_future_done(tid, f))
@@ -371,7 +478,8 @@ class DaskExecutor(Executor):
             return
         self._tasks.pop(trial_id)
         where, started = self._where.pop(trial_id, (None, None))
-        future.cancel()  # the worker sees its task cancelled and kills the trial's process group
+        with contextlib.suppress(Exception):  # a client that lost its scheduler
+            future.cancel()  # the worker sees its task cancelled and kills the trial's process group
         self._done.append(
             Outcome(trial_id, None, "cancelled", "cancelled", started, time.time(), where)
         )
@@ -391,7 +499,12 @@ class DaskExecutor(Executor):
     def _shutdown_client(self) -> None:
         from parabo.executors.dask_worker import shutdown
 
+        connected = getattr(self.client, "status", "running") == "running"
         try:
+            if not connected:
+                # the scheduler is gone: nothing to unregister (and every call would wait for it);
+                # the sandboxes' watchdogs end with their workers
+                return
             with contextlib.suppress(Exception):
                 self.client.unsubscribe_topic(self._topic)
             try:
@@ -403,7 +516,10 @@ class DaskExecutor(Executor):
                     self.client.run(shutdown, self._token, self.kill_grace)
         finally:
             if self._owns_client:
-                self.client.close()
+                # closing a client that is trying to reconnect cancels that attempt, which Dask
+                # logs as an error with a traceback: the user already has parabo's one line
+                with contextlib.suppress(Exception), _quiet("distributed", not connected):
+                    self.client.close(timeout=None if connected else 2)
             if self._cluster is not None:
                 self._cluster.close()
 

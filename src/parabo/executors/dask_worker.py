@@ -186,7 +186,13 @@ def run_trial(
     start = time.time()
     worker.log_event(
         f"parabo-{token}",
-        {"trial": task.trial_id, "attempt": task.attempt, "worker": address, "t": start},
+        {
+            "trial": task.trial_id,
+            "attempt": task.attempt,
+            "worker": address,
+            "t": start,
+            "key": key,
+        },
     )
 
     def cancelled() -> bool:
