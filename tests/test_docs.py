@@ -12,15 +12,15 @@ has ``| reason | meaning |`` and ``| stop reason | meaning |`` tables.
 
 from __future__ import annotations
 
+import dataclasses
+import doctest
+import os
 import re
 import types
 import typing
 from pathlib import Path
 
-import dataclasses
-
 import click
-import pytest
 from pydantic import BaseModel
 
 import parabo
@@ -134,7 +134,9 @@ def test_cli_page_has_every_command_and_option() -> None:
     sections = _cli_sections()
     root = click.Context(cli, info_name="parabo")
     group_opts, _ = _params(cli, root)
-    assert group_opts <= _option_cells(sections[""]), "the group's options belong above the commands"
+    assert group_opts <= _option_cells(sections[""]), (
+        "the group's options belong above the commands"
+    )
     assert isinstance(cli, click.Group)
     for name, command in cli.commands.items():
         assert name in sections, f"docs/cli.md has no '## parabo {name}' section"
@@ -143,7 +145,9 @@ def test_cli_page_has_every_command_and_option() -> None:
         options -= {"-h", "--help"}  # documented once, at the top
         documented = _option_cells(sections[name])
         assert options - documented == set(), f"parabo {name}: undocumented {options - documented}"
-        assert documented - options == set(), f"parabo {name}: no such option {documented - options}"
+        assert documented - options == set(), (
+            f"parabo {name}: no such option {documented - options}"
+        )
         for arg in arguments:
             assert arg in sections[name], f"parabo {name}: argument {arg} not named"
     extra = set(sections) - set(cli.commands) - {""}
@@ -241,7 +245,9 @@ def test_no_page_names_a_round_or_a_date() -> None:
     for page in DOCS.rglob("*.md"):
         for line in page.read_text(encoding="utf-8").splitlines():
             assert not re.search(r"\bround[ -]?[0-9]+", line, flags=re.I), f"{page.name}: {line}"
-            assert not re.search(r"\b20[0-9]{2}-[01][0-9]-[0-3][0-9]\b", line), f"{page.name}: {line}"
+            assert not re.search(r"\b20[0-9]{2}-[01][0-9]-[0-3][0-9]\b", line), (
+                f"{page.name}: {line}"
+            )
 
 
 _BENCHMARKS = {
@@ -281,3 +287,17 @@ def test_architecture_page_lists_every_module() -> None:
     documented = set(_first_cells("architecture.md", "| module | what it holds |"))
     assert modules - documented == set(), f"modules missing from the page: {modules - documented}"
     assert documented - modules == set(), f"the page lists missing modules: {documented - modules}"
+
+
+def test_python_api_page_examples_run(tmp_path: Path) -> None:
+    """The ``>>>`` examples of docs/python-api.md run as doctests (in a scratch folder)."""
+    here = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        result = doctest.testfile(
+            str(DOCS / "python-api.md"), module_relative=False, optionflags=doctest.ELLIPSIS
+        )
+    finally:
+        os.chdir(here)
+    assert result.attempted >= 5, "the page lost its runnable examples"
+    assert result.failed == 0
