@@ -144,7 +144,7 @@ class Study:
             default: it survives a crash of the script and a power cut), or written
             (``"write"``: it survives a crash of the script, not of the machine), or
             buffered until :meth:`commit` (``"batch"``: for loops that commit
-            themselves, as the scheduler does). ``benchmarks/faults`` measures the cost.
+            themselves, as the scheduler does).
         clock: the time source of recorded events (the simulated backend's virtual
             clock in simulations).
 

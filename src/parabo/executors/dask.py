@@ -12,10 +12,11 @@ The same semantics as the process backend, on Dask's distributed scheduler
 - per-trial time limits are enforced on the worker by killing that child's
   process group; cancelling a trial cancels its future, which the worker
   sees and acts on the same way;
-- a lost worker fails only its own trial (reason ``crashed``): each trial
-  tells the coordinator on which worker it started; when that worker leaves
-  the scheduler, the trial is failed and its future cancelled, so Dask's
-  silent re-execution (or ``KilledWorker``) never counts a trial twice;
+- a lost worker costs only its own trial: each trial tells the coordinator on
+  which worker it started; when that worker leaves the scheduler, the trial's
+  future is cancelled, so Dask's silent re-execution (or ``KilledWorker``) never
+  counts a trial twice, and the trial is submitted again, up to ``max_lost``
+  times, then failed as ``crashed``;
 - a cluster parabo started is kept at its size (ended batch jobs are
   replaced); when no worker at all is connected for ``idle_timeout`` seconds,
   :meth:`collect` raises :class:`~parabo.exceptions.ExecutorError` and the

@@ -258,7 +258,7 @@ class GPSampler(Sampler):
 
         With hundreds of workers a suggestion costs about as much as the budget between two
         completions; a batch is then searched once and spread by local penalization, so its
-        cost hardly grows with its size and the coordinator keeps up (``benchmarks/scale``).
+        cost hardly grows with its size and the coordinator keeps up (``benchmarks/coordinator``).
         With fewer workers each suggestion gets its own search.
         """
         return max(1, free) if self._amortized(pending) else 1

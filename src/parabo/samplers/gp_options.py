@@ -50,7 +50,7 @@ class GPOptions:
             suggestion's cost bounded with hundreds of workers.
         busy_max_points: with more than ``pending_cap`` trials in flight, the posterior uses
             at most this many trials instead of ``max_points`` (workers free up often then,
-            and each of them waits for its suggestion; ``benchmarks/scale``). With
+            and each of them waits for its suggestion; ``benchmarks/coordinator``). With
             ``pending_cap`` or more in flight, the scheduler also asks for every free worker
             at once, and one search of the acquisition serves the batch.
         trust_region: half-width, in length scales, of the box around the best trial in
