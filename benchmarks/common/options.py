@@ -45,7 +45,9 @@ def int_list(text: str) -> list[int]:
     try:
         values = [int(v) for v in text.split(",") if v]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected integers such as 1,4,16, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected integers such as 1,4,16, got {text!r}"
+        ) from None
     if not values or min(values) < 1:
         raise argparse.ArgumentTypeError(f"expected positive integers, got {text!r}")
     return values
@@ -55,7 +57,7 @@ def gp_option(text: str) -> tuple[str, Any]:
     """``NAME=JSON`` for one documented GPSampler option, e.g. ``pending="lp"`` (an argparse ``type=``)."""
     name, sep, value = text.partition("=")
     if not sep:
-        raise argparse.ArgumentTypeError(f"expected NAME=VALUE such as pending=\"lp\", got {text!r}")
+        raise argparse.ArgumentTypeError(f'expected NAME=VALUE such as pending="lp", got {text!r}')
     if name not in GP_OPTIONS:
         raise argparse.ArgumentTypeError(
             f"{name!r} is not a documented GPSampler option; choose from {', '.join(GP_OPTIONS)}"

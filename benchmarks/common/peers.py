@@ -34,7 +34,9 @@ class OptunaPeer:
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         if kind == "tpe":
-            sampler: Any = optuna.samplers.TPESampler(seed=seed, multivariate=True, constant_liar=True)
+            sampler: Any = optuna.samplers.TPESampler(
+                seed=seed, multivariate=True, constant_liar=True
+            )
         elif kind == "random":
             sampler = optuna.samplers.RandomSampler(seed=seed)
         else:

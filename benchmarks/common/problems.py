@@ -74,7 +74,9 @@ def hartmann6(p: dict[str, Any]) -> float:
 
 
 _H3_A = np.array([[3.0, 10, 30], [0.1, 10, 35], [3.0, 10, 30], [0.1, 10, 35]])
-_H3_P = 1e-4 * np.array([[3689, 1170, 2673], [4699, 4387, 7470], [1091, 8732, 5547], [381, 5743, 8828]])
+_H3_P = 1e-4 * np.array(
+    [[3689, 1170, 2673], [4699, 4387, 7470], [1091, 8732, 5547], [381, 5743, 8828]]
+)
 
 
 def hartmann3(p: dict[str, Any]) -> float:
@@ -268,11 +270,15 @@ PROBLEMS: dict[str, Problem] = {
 # The same two tasks scored by the CV log-loss, a continuous score: the CV error moves in steps
 # of one sample (1/569, 1/178), and samplers tie at the same count of misclassified samples.
 PROBLEMS["gbm_logloss_cancer"] = Problem(
-    "gbm_logloss_cancer", PROBLEMS["gbm_cancer"].space, partial(gbm_cancer, scoring="neg_log_loss"), None
+    "gbm_logloss_cancer",
+    PROBLEMS["gbm_cancer"].space,
+    partial(gbm_cancer, scoring="neg_log_loss"),
+    None,
 )
 PROBLEMS["mlp_logloss_wine"] = Problem(
     "mlp_logloss_wine", PROBLEMS["mlp_wine"].space, partial(mlp_wine, scoring="neg_log_loss"), None
 )
+
 
 def optuna_params(trial: Any, space: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Suggest every parameter of a parabo space on an Optuna trial (define-by-run)."""

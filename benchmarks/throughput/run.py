@@ -19,7 +19,6 @@ import argparse
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -106,11 +105,21 @@ def idle(trials: int, workers: int) -> dict[str, object]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] + " " + __doc__.splitlines()[1])
-    ap.add_argument("--trials", type=int, default=2000, help="trivial trials per backend (default 2000)")
-    ap.add_argument("--workers", type=int, default=2, help="workers of the throughput runs (default 2)")
-    ap.add_argument("--repeats", type=int, default=3, help="throughput runs per backend; the median is kept")
-    ap.add_argument("--idle-trials", type=int, default=200, help="trials of the idle-share run (default 200)")
+    ap = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0] + " " + __doc__.splitlines()[1]
+    )
+    ap.add_argument(
+        "--trials", type=int, default=2000, help="trivial trials per backend (default 2000)"
+    )
+    ap.add_argument(
+        "--workers", type=int, default=2, help="workers of the throughput runs (default 2)"
+    )
+    ap.add_argument(
+        "--repeats", type=int, default=3, help="throughput runs per backend; the median is kept"
+    )
+    ap.add_argument(
+        "--idle-trials", type=int, default=200, help="trials of the idle-share run (default 200)"
+    )
     args = ap.parse_args()
     rows = []
     for backend in ("thread", "process"):
