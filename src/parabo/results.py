@@ -143,17 +143,23 @@ def export_trials(
 
     The default path is ``trials.<fmt>`` in the study folder.
     """
-    if fmt not in EXPORT_FORMATS:
-        raise ConfigError(
-            f"unknown format {fmt!r}; use one of: {', '.join(EXPORT_FORMATS)}", field="--format"
-        )
+    check_format(fmt)
     if output is None:
         if study.folder is None:
             raise ConfigError("an in-memory study needs an output path", field="--output")
         output = study.folder / f"trials.{fmt}"
-    path = Path(output)
-    df = study.to_dataframe()
-    # written beside the target, then renamed: a reader never sees half a table
+    return write_table(study.to_dataframe(), fmt, Path(output))
+
+
+def check_format(fmt: str) -> None:
+    if fmt not in EXPORT_FORMATS:
+        raise ConfigError(
+            f"unknown format {fmt!r}; use one of: {', '.join(EXPORT_FORMATS)}", field="--format"
+        )
+
+
+def write_table(df: pd.DataFrame, fmt: str, path: Path) -> Path:
+    """Write ``df`` as CSV, parquet or JSON at ``path``, beside then renamed (never half a table)."""
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         if fmt == "csv":
