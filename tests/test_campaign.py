@@ -14,7 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from parabo.campaign import load_campaign_file, run_campaign
+from parabo.campaign import load_campaign_file
+from parabo.campaign_run import run_campaign
 from parabo.exceptions import ConfigError
 from parabo.storage.journal import decode_line
 from parabo.study import Study

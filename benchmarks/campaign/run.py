@@ -26,7 +26,8 @@ from common import BENCHMARKS  # noqa: E402
 from common.options import int_list  # noqa: E402
 from common.tables import write_table  # noqa: E402
 
-from parabo.campaign import load_campaign_file, run_campaign  # noqa: E402
+from parabo.campaign import load_campaign_file  # noqa: E402
+from parabo.campaign_run import run_campaign  # noqa: E402
 
 RESULTS = HERE / "results"
 TEMPLATE = """

@@ -200,7 +200,8 @@ def _run_campaign(
     quiet: bool,
 ) -> None:
     """``parabo run CAMPAIGN``: every study of the campaign on one pool of workers."""
-    from parabo.campaign import load_campaign_file, run_campaign
+    from parabo.campaign import load_campaign_file
+    from parabo.campaign_run import run_campaign
     from parabo.display import CampaignDisplay
 
     data = dict(data)

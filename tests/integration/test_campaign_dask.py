@@ -8,7 +8,8 @@ import pytest
 
 pytest.importorskip("distributed")
 
-from parabo.campaign import load_campaign_file, run_campaign  # noqa: E402
+from parabo.campaign import load_campaign_file
+from parabo.campaign_run import run_campaign  # noqa: E402
 from parabo.study import Study  # noqa: E402
 
 TEMPLATE = """
