@@ -8,7 +8,7 @@ coordinator's real time charged to the clock. For each problem the sequential pa
 (``--budget`` trials) sets the target: its median final value over the seeds. Every method
 then runs with N workers until it reaches the target (or ``2 * budget + 2 * N`` trials) and
 the simulated time is recorded. Writes results/parallel.{csv,md} (one row per problem, method
-and worker count) and results/headline.md.
+and worker count), results/parallel.png and results/headline.md.
 """
 
 from __future__ import annotations
@@ -73,6 +73,33 @@ def run(
     )
 
 
+def plot(rows: list[dict[str, object]], path: Path) -> None:
+    """Median time to target against workers, one panel per problem, one line per method."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    problems = list(dict.fromkeys(str(r["problem"]) for r in rows))
+    fig, axes = plt.subplots(1, len(problems), figsize=(5 * len(problems), 4), squeeze=False)
+    for ax, name in zip(axes[0], problems, strict=True):
+        for method in dict.fromkeys(str(r["method"]) for r in rows):
+            pts = [
+                (r["workers"], r["median_time_to_target_s"])
+                for r in rows
+                if r["problem"] == name
+                and r["method"] == method
+                and r["median_time_to_target_s"] is not None
+            ]
+            if pts:
+                ax.plot(*zip(*pts, strict=True), marker="o", label=method)
+        ax.set(xscale="log", yscale="log", title=name, xlabel="workers")
+        ax.set_ylabel("median simulated time to target (s)")
+    axes[0][0].legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("--problems", type=problem_list, default=["branin", "hartmann6"])
@@ -126,6 +153,7 @@ def main() -> None:
                 )
                 print(rows[-1], flush=True)
     print(write_table(rows, RESULTS / "parallel"))
+    plot(rows, RESULTS / "parallel.png")
     lines = ["| workers | parabo median speed-up over problems | 95% interval |", "|---|---|---|"]
     for n, per in sorted(headline.items()):
         if n == 1:
