@@ -1,0 +1,245 @@
+"""Reports and early stopping on the inline, thread and process backends, Python and commands."""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+from pathlib import Path
+
+import psutil
+import pytest
+
+import parabo
+from parabo import EarlyStopping, StopRule, Study, TrialState
+from parabo.exceptions import ConfigError
+from parabo.objectives import CommandObjective, PythonObjective
+from parabo.optimize import run_scheduler
+from parabo.storage.events import Pruned, Reported, StopDecided, decode, encode
+from parabo.storage.journal import JOURNAL_FILE, decode_line
+
+BACKENDS = ["inline", "thread", "process"]
+SPACE = {"x": {"type": "float", "low": 0, "high": 20}}
+
+
+def _study(folder: Path, xs: list[float], space: dict | None = None, **kw: object) -> Study:
+    study = Study(space or SPACE, sampler="random", seed=0, storage=folder, **kw)  # type: ignore[arg-type]
+    for x in xs:
+        study.enqueue({"x": x})
+    return study
+
+
+def test_events_round_trip() -> None:
+    for event in (
+        Reported(3, 2.0, 0.5, {"loss": 0.5}, 1, 10.0),
+        Reported(3, 2.5, None, {"acc": 0.5}, 2, 10.0),
+        StopDecided(3, 2.0, "median: worse", 11.0),
+        Pruned(3, 0.5, 2.0, "median: worse", 4, 12.0, 9.0, "w"),
+        Pruned(4, None, None, "the objective raised TrialPruned"),
+    ):
+        assert decode(json.loads(json.dumps(encode(event)))) == event
+    with pytest.raises(ValueError):
+        decode({"e": "report", "id": 1})  # a report without its step
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_bad_trial_is_pruned_with_its_last_value(tmp_path: Path, backend: str) -> None:
+    study = _study(tmp_path / "s", [0.0, 0.1, 10.0])
+    summary = run_scheduler(
+        study,
+        PythonObjective("curves_objectives:curve"),
+        stop=StopRule(3),
+        workers=1,
+        backend=backend,
+        early_stopping=EarlyStopping("median", min_trials=1),
+    )
+    assert summary.n_complete == 1
+    trials = study.trials
+    assert [t.state for t in trials] == [TrialState.COMPLETE, TrialState.PRUNED, TrialState.PRUNED]
+    bad = trials[2]
+    curve = study.curve(bad)
+    assert bad.value == curve[-1].value and bad.step == curve[-1].step < 20
+    assert bad.stopped is not None and bad.stopped.startswith("median:")
+    assert study.n_pruned == 2 and study.n_failed == 0 and study.best is trials[0]
+    assert [r.step for r in study.curve(trials[0])] == [float(s) for s in range(1, 21)]
+    study.close()
+    # every report is in the journal: a reopened study knows every curve
+    again = Study.load(tmp_path / "s")
+    assert [(r.id, r.step, r.value) for r in again.reports] == [
+        (r.id, r.step, r.value) for r in study.reports
+    ]
+    assert again.trials[2].state is TrialState.PRUNED and again.trials[2].value == bad.value
+    assert again.n_pruned == 2 and again.n_finished == 3
+    record = json.loads((tmp_path / "s" / "trials" / "000002" / "trial.json").read_text())
+    assert record["state"] == "pruned" and record["stopped"] == bad.stopped
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_reports_with_setup_data_and_metrics(tmp_path: Path, backend: str) -> None:
+    study = _study(tmp_path / "s", [0.0, 5.0], metric="loss")
+    run_scheduler(
+        study,
+        PythonObjective("curves_objectives:curve_with_data", "curves_objectives:setup_offset"),
+        stop=StopRule(2),
+        workers=1,
+        backend=backend,
+        early_stopping=EarlyStopping("none"),
+    )
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 2  # rule none stops nothing
+    first = study.curve(0)
+    assert len(first) == 20 and first[0].value == pytest.approx(101.0)
+    assert first[0].metrics == {"loss": pytest.approx(101.0), "acc": pytest.approx(-100.0)}
+    study.close()
+
+
+@pytest.mark.parametrize("backend", ["thread", "process"])
+def test_reports_after_the_stop_are_ignored_and_said(tmp_path: Path, backend: str) -> None:
+    study = _study(tmp_path / "s", [0.0, 9.0])
+    run_scheduler(
+        study,
+        PythonObjective("curves_objectives:stubborn"),
+        stop=StopRule(2),
+        workers=1,
+        backend=backend,
+        early_stopping=EarlyStopping("median", min_trials=1),
+    )
+    late = study.trials[1]
+    assert late.state is TrialState.PRUNED
+    assert late.stopped is not None and "after the stop were ignored" in late.stopped
+    decided = study.stop_decided(late)
+    assert decided is not None and late.step == decided.step  # nothing recorded after the stop
+    events = [
+        decode_line(line)
+        for line in (tmp_path / "s" / JOURNAL_FILE).read_bytes().splitlines(keepends=True)
+    ]
+    pruned = [e for e in events if e and e["e"] == "pruned"]
+    assert len(pruned) == 1 and pruned[0]["ignored"] >= 3
+    study.close()
+
+
+def test_an_objective_without_trial_is_unchanged(tmp_path: Path) -> None:
+    study = parabo.minimize(
+        "curves_objectives:no_trial", SPACE, trials=3, sampler="random", seed=0, backend="inline"
+    )
+    assert study.n_complete == 3 and study.reports == []
+
+
+def test_trial_pruned_without_a_rule(tmp_path: Path) -> None:
+    def evaluate(params: dict, trial: parabo.RunningTrial) -> float:
+        trial.report(params["x"], step=1)
+        raise parabo.TrialPruned("I give up")
+
+    study = parabo.minimize(evaluate, SPACE, trials=2, sampler="random", seed=0, backend="inline")
+    assert [t.state for t in study.trials] == [TrialState.PRUNED] * 2
+    assert study.trials[0].stopped == "I give up" and study.trials[0].value is not None
+
+
+def test_report_checks_its_arguments() -> None:
+    trial = parabo.RunningTrial(0, {})
+    trial.report(1.0, step=1)
+    with pytest.raises(ValueError, match="must grow"):
+        trial.report(1.0, step=1)
+    with pytest.raises(ValueError, match="finite"):
+        trial.report(float("nan"), step=2)
+    with pytest.raises(ValueError, match="number"):
+        trial.report("bad", step=3)  # type: ignore[arg-type]
+    assert trial.should_prune() is False
+
+
+def test_early_stopping_on_another_backend_is_refused(tmp_path: Path) -> None:
+    study = _study(tmp_path / "s", [])
+    with pytest.raises(ConfigError, match="early_stopping"):
+        run_scheduler(
+            study,
+            PythonObjective("curves_objectives:curve"),
+            stop=StopRule(1),
+            workers=1,
+            backend="simulated",
+            early_stopping=EarlyStopping("median"),
+        )
+    study.close()
+
+
+COMMAND = textwrap.dedent(
+    """
+    import json, os, signal, subprocess, sys, time
+    params = json.load(open(os.environ["PARABO_PARAMS_FILE"]))
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # it will not stop when asked
+    child = subprocess.Popen([sys.executable, "-c",
+        "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(1000)"])
+    with open(os.environ["PIDS"], "a") as f:
+        f.write(f"{os.getpid()} {child.pid}\\n")
+    for step in range(1, 41):
+        loss = params["x"] + 1.0 / step
+        line = json.dumps({"epoch": step, "loss": loss})
+        if params["to_file"]:
+            with open(os.environ["PARABO_REPORT_FILE"], "a") as f:
+                f.write(line + "\\n")
+        else:
+            print("training...", flush=True)
+            print(line, flush=True)
+        time.sleep(0.02)
+    child.kill()
+    print(json.dumps({"epoch": 40, "loss": loss}))
+    """
+)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_command_that_ignores_sigterm_is_stopped_with_no_process_left(
+    tmp_path: Path, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    script = tmp_path / "train.py"
+    script.write_text(COMMAND)
+    pids = tmp_path / "pids"
+    monkeypatch.setenv("PIDS", str(pids))
+    space = {**SPACE, "to_file": {"type": "categorical", "choices": [True, False]}}
+    study = Study(space, sampler="random", seed=0, storage=tmp_path / "s", metric="loss")
+    for x, to_file in [(0.0, False), (0.1, True), (10.0, False), (10.0, True)]:
+        study.enqueue({"x": x, "to_file": to_file})
+    run_scheduler(
+        study,
+        CommandObjective((sys.executable, str(script)), kill_grace=0.3, report_key="epoch"),
+        stop=StopRule(4),
+        workers=1,
+        backend=backend,
+        early_stopping=EarlyStopping("median", resource="epoch", min_trials=1),
+    )
+    trials = study.trials
+    assert trials[0].state is TrialState.COMPLETE and trials[0].value == pytest.approx(0.025)
+    assert trials[0].metrics == {"loss": pytest.approx(0.025)}  # the step is not a metric
+    for bad in trials[2:]:
+        assert bad.state is TrialState.PRUNED, bad
+        assert bad.value == study.curve(bad)[-1].value and bad.step is not None and bad.step < 40
+    assert len(study.curve(1)) >= 1  # reports from $PARABO_REPORT_FILE
+    study.close()
+    left = []
+    for line in pids.read_text().split("\n"):
+        for pid in map(int, line.split()):
+            try:
+                if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                    left.append(pid)
+            except psutil.NoSuchProcess:
+                pass
+    assert left == []
+
+
+def test_study_file_early_stopping(tmp_path: Path) -> None:
+    from parabo.config import parse_study
+
+    base = {
+        "space": SPACE,
+        "objective": {"python": "curves_objectives:curve"},
+        "early_stopping": {"rule": "asha", "resource": "epoch", "min": 1, "max": 81, "eta": 3},
+    }
+    cfg = parse_study(base)
+    assert cfg.early_stopping is not None and cfg.early_stopping.settings().eta == 3
+    with pytest.raises(ConfigError) as info:
+        parse_study({**base, "early_stopping": {"rule": "median", "eta": 3}})
+    assert info.value.field == "early_stopping.eta"
+    with pytest.raises(ConfigError) as info:
+        parse_study({**base, "run": {"backend": "simulated"}})
+    assert info.value.field == "early_stopping"
+    with pytest.raises(ConfigError) as info:
+        parse_study({**base, "early_stopping": {"rule": "asha", "mx": 3}})
+    assert (info.value.field or "").startswith("early_stopping")
