@@ -282,7 +282,9 @@ def export(study_dir: Path, fmt: str, output: Path | None) -> None:
     path = export_trials(study, fmt, output)
     click.echo(f"wrote {len(study.trials)} trials to {path}")
     if study.reports:
-        target = None if output is None else output.with_name(f"{output.stem}-curves{output.suffix}")
+        target = (
+            None if output is None else output.with_name(f"{output.stem}-curves{output.suffix}")
+        )
         curves = export_curves(study, fmt, target, _resource(study_dir))
         click.echo(f"wrote {len(study.reports)} reports to {curves}")
 

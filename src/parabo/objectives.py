@@ -497,14 +497,14 @@ class CommandObjective(Objective):
                 ) from None
             if ctx.on_child is not None:
                 ctx.on_child(proc.pid)
-            tail = None
+            reports = None
             if self.report_key is not None and ctx.channel is not None:
-                tail = _ReportTail([out_path, report_path], self.report_key, ctx.channel)
+                reports = _ReportTail([out_path, report_path], self.report_key, ctx.channel)
             try:
-                if tail is None:
+                if reports is None:
                     code = proc.wait(timeout=ctx.timeout)
                 else:
-                    code = self._wait_reporting(proc, tail, ctx)
+                    code = self._wait_reporting(proc, reports, ctx)
             except subprocess.TimeoutExpired:
                 kill_group(proc.pid, self.kill_grace)
                 proc.wait()

@@ -52,8 +52,10 @@ class ReportChannel(Protocol):
 
 
 def _finite(value: Any, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) and not hasattr(
-        value, "__float__"
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        and not hasattr(value, "__float__")
     ):
         raise ValueError(f"{what} must be a number, got {type(value).__name__} {value!r:.100}")
     number = float(value)

@@ -164,12 +164,24 @@ def curves_dataframe(study: Study, resource: str = "step") -> pd.DataFrame:
                 names.append(k)
     rows = []
     for r in reports:
-        row: dict[str, Any] = {"trial": r.id, "attempt": r.attempt, resource: r.step, "value": r.value}
+        row: dict[str, Any] = {
+            "trial": r.id,
+            "attempt": r.attempt,
+            resource: r.step,
+            "value": r.value,
+        }
         for k in names:
             row[f"metrics_{k}"] = r.metrics.get(k)
         row["reported_at"] = r.t
         rows.append(row)
-    columns = ["trial", "attempt", resource, "value", *(f"metrics_{k}" for k in names), "reported_at"]
+    columns = [
+        "trial",
+        "attempt",
+        resource,
+        "value",
+        *(f"metrics_{k}" for k in names),
+        "reported_at",
+    ]
     df = pd.DataFrame(rows, columns=columns)
     df["reported_at"] = pd.to_datetime(df["reported_at"], unit="s", utc=True)
     return df

@@ -493,9 +493,7 @@ class Study:
             return False
         current = self._state.trials[tid]
         when = self.clock() if t is None else t
-        self._record(
-            Reported(tid, float(step), value, dict(metrics or {}), current.attempt, when)
-        )
+        self._record(Reported(tid, float(step), value, dict(metrics or {}), current.attempt, when))
         return True
 
     def record_stop(self, trial: Trial | int, why: str, t: float | None = None) -> None:

@@ -81,7 +81,7 @@ def test_sigkill_with_reports_then_resume(
         assert curve == [float(s) for s in range(1, len(curve) + 1)]
     # a pruned trial keeps the last report of its last attempt
     last_attempt: dict[int, int] = {}
-    for (tid, attempt) in steps:
+    for tid, attempt in steps:
         last_attempt[tid] = max(attempt, last_attempt.get(tid, 0))
     pruned = [e for e in events if e["e"] == "pruned"]
     assert pruned

@@ -295,7 +295,7 @@ class Executor(ABC):
     def now(self) -> float:
         return time.time()
 
-    def prune(self, trial_id: int) -> None:
+    def prune(self, trial_id: int) -> None:  # noqa: B027 - backends without reports do nothing
         """Tell running trial ``trial_id`` that early stopping decided to stop it."""
 
     @abstractmethod

@@ -40,9 +40,7 @@ class InlineExecutor(Executor):
             task = self._queue.popleft()
             channel = _InlineChannel(self, task.trial_id)
             self._done.append(
-                run_task(
-                    self._run, task, "inline", clock=self.now, mark_env=True, channel=channel
-                )
+                run_task(self._run, task, "inline", clock=self.now, mark_env=True, channel=channel)
             )
             self._pruned.discard(task.trial_id)
         done, self._done = self._done, []

@@ -1,12 +1,12 @@
 """Early stopping: the ``early_stopping`` settings of a study, and the rule they make.
 
-    >>> settings = EarlyStopping(rule="asha", resource="epoch", min=1, max=81, eta=3)
-    >>> make_rule(settings).rungs
-    [1.0, 3.0, 9.0, 27.0]
-    >>> EarlyStopping(rule="median", eta=3)
-    Traceback (most recent call last):
-    ...
-    parabo.exceptions.ConfigError: early_stopping.eta: is a setting of successive_halving, asha and hyperband, not of median; remove it
+>>> settings = EarlyStopping(rule="asha", resource="epoch", min=1, max=81, eta=3)
+>>> make_rule(settings).rungs
+[1.0, 3.0, 9.0, 27.0]
+>>> EarlyStopping(rule="median", eta=3)
+Traceback (most recent call last):
+...
+parabo.exceptions.ConfigError: early_stopping.eta: is a setting of successive_halving, asha and hyperband, not of median; remove it
 """
 
 from __future__ import annotations
@@ -117,9 +117,7 @@ class EarlyStopping:
             or not isinstance(self.percentile, (int, float))
             or not 0 < self.percentile < 100
         ):
-            raise bad(
-                "percentile", f"must be a number between 0 and 100, got {self.percentile!r}"
-            )
+            raise bad("percentile", f"must be a number between 0 and 100, got {self.percentile!r}")
         for name in ("min_trials", "trials_per_bracket"):
             value = getattr(self, name)
             if value is not None and (

@@ -158,9 +158,7 @@ class Hyperband(Rule):
         weights: list[float] = []
         for b in range(top + 1):
             start = min * eta**b
-            self.brackets.append(
-                ASHA(min=start, max=max, eta=eta, label=f"hyperband bracket {b}")
-            )
+            self.brackets.append(ASHA(min=start, max=max, eta=eta, label=f"hyperband bracket {b}"))
             halvings = top - b
             weights.append(math.ceil((top + 1) / (halvings + 1) * eta**halvings))
         total = sum(weights)

@@ -126,9 +126,7 @@ class PercentileRule(Rule):
         if not curve.add(step, value) or step < self.min or step <= self.warmup:
             return []
         others = [
-            b
-            for t, c in self._curves.items()
-            if t != trial and (b := c.best_at(step)) is not None
+            b for t, c in self._curves.items() if t != trial and (b := c.best_at(step)) is not None
         ]
         if len(others) < self.min_trials:
             return []
