@@ -243,3 +243,63 @@ def test_study_file_early_stopping(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         parse_study({**base, "early_stopping": {"rule": "asha", "mx": 3}})
     assert (info.value.field or "").startswith("early_stopping")
+
+
+CLI_STUDY = """
+name: es
+space:
+  x: {type: float, low: 0, high: 5}
+  steps: {type: fixed, value: 9}
+  sleep: {type: fixed, value: 0.0}
+objective:
+  python: curves_objectives:curve
+sampler: random
+seed: 3
+early_stopping: {rule: asha, resource: epoch, min: 1, max: 9, eta: 3}
+run: {trials: 12, workers: 2, backend: thread}
+storage: out
+"""
+
+
+def test_cli_run_status_and_export_curves(tmp_path: Path) -> None:
+    import subprocess
+
+    import pandas as pd
+
+    root = Path(__file__).resolve().parents[1]
+    (tmp_path / "curves_objectives.py").write_text(
+        (root / "tests" / "curves_objectives.py").read_text()
+    )
+    study = tmp_path / "study.yaml"
+    study.write_text(CLI_STUDY)
+
+    def parabo(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "parabo.cli", *args],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    r = parabo("run", str(study), "-v")
+    assert r.returncode == 0, r.stderr
+    record = json.loads(parabo("status", str(study), "--json").stdout)
+    assert record["completed"] + record["pruned"] == 12 and record["pruned"] >= 1
+    text = parabo("status", str(study)).stdout
+    assert f"pruned {record['pruned']}" in text and f"reports {record['reports']}" in text
+    r = parabo("export", str(study), "--format", "csv")
+    assert r.returncode == 0, r.stderr
+    assert f"wrote {record['reports']} reports" in r.stdout
+    curves = pd.read_csv(tmp_path / "out" / "curves.csv")
+    assert list(curves.columns[:4]) == ["trial", "attempt", "epoch", "value"]
+    assert len(curves) == record["reports"]
+    trials = pd.read_csv(tmp_path / "out" / "trials.csv")
+    pruned = trials[trials["state"] == "pruned"]
+    assert len(pruned) == record["pruned"] and pruned["stopped"].str.startswith("asha").all()
+    # a pruned trial's value is its last report
+    for _, row in pruned.iterrows():
+        last = curves[curves["trial"] == row["id"]].iloc[-1]
+        assert last["value"] == pytest.approx(row["value"]) and last["epoch"] == row["step"]
+    r = parabo("export", str(study), "--format", "json", "-o", str(tmp_path / "t.json"))
+    assert r.returncode == 0 and (tmp_path / "t-curves.json").exists()
