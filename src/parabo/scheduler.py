@@ -100,9 +100,9 @@ class Scheduler:
         handle_signals: install SIGINT/SIGTERM handlers (main thread only).
         clock: the time source of the run (default: the executor's, virtual on the
             simulated backend); every event the run records carries its time.
-        early_stopping: the rule that stops trials from their reports
-            (:class:`~parabo.pruning.EarlyStopping`); without it reports are still
-            journaled and nothing is stopped.
+        early_stopping: the rule that stops trials from their reports: settings
+            (:class:`~parabo.pruning.EarlyStopping`) or a :class:`~parabo.pruning.Rule` of
+            one's own; without it reports are still journaled and nothing is stopped.
     """
 
     def __init__(
@@ -119,7 +119,7 @@ class Scheduler:
         listener: SchedulerListener | None = None,
         handle_signals: bool = True,
         clock: Callable[[], float] | None = None,
-        early_stopping: EarlyStopping | None = None,
+        early_stopping: EarlyStopping | Rule | None = None,
     ) -> None:
         self.study = study
         self.executor = executor
@@ -150,8 +150,11 @@ class Scheduler:
         self.n_reused = 0
         self.n_retried = 0
         self.n_orphans_killed = 0
-        self.early_stopping = early_stopping
-        self.rule: Rule | None = make_rule(early_stopping) if early_stopping else None
+        self.rule: Rule | None = (
+            make_rule(early_stopping)
+            if isinstance(early_stopping, EarlyStopping)
+            else early_stopping
+        )
         self._unread_reports_said = False
         executor.on_report = self._on_report
 
