@@ -18,7 +18,7 @@ from parabo.optimize import run_scheduler
 from parabo.storage.events import Pruned, Reported, StopDecided, decode, encode
 from parabo.storage.journal import JOURNAL_FILE, decode_line
 
-BACKENDS = ["inline", "thread", "process"]
+BACKENDS = ["inline", "thread", "process", "simulated"]
 SPACE = {"x": {"type": "float", "low": 0, "high": 20}}
 
 
@@ -117,6 +117,41 @@ def test_reports_after_the_stop_are_ignored_and_said(tmp_path: Path, backend: st
     study.close()
 
 
+def test_simulated_reports_arrive_on_the_virtual_clock() -> None:
+    from parabo.executors.simulated import SimulatedExecutor
+    from parabo.scheduler import Scheduler
+
+    space = {**SPACE, "sleep": {"type": "fixed", "value": 0.0}}
+    study = Study(space, sampler="random", seed=0)
+    for x in [0.0, 0.5, 9.0, 9.5]:
+        study.enqueue({"x": x})
+    executor = SimulatedExecutor(
+        PythonObjective("curves_objectives:curve"), 2, runtime=100.0, overhead=0
+    )
+    Scheduler(
+        study,
+        executor,
+        stop=StopRule(4),
+        early_stopping=EarlyStopping("asha", min=1, max=20, eta=3),
+        handle_signals=False,
+    ).run()
+    trials = study.trials
+    assert [t.state for t in trials] == [
+        TrialState.COMPLETE,
+        TrialState.PRUNED,
+        TrialState.PRUNED,
+        TrialState.PRUNED,
+    ]
+    # 20 steps over 100 virtual seconds: a trial stopped at step 1 frees its worker at 5 s
+    for t in trials[1:]:
+        assert t.step == 1.0
+        assert t.finished_at is not None and t.started_at is not None
+        assert t.finished_at - t.started_at == pytest.approx(5.0)
+    assert trials[0].finished_at == pytest.approx(100.0)
+    assert trials[2].started_at == pytest.approx(5.0)  # on the worker trial 1 freed
+    assert [r.t for r in study.curve(0)][:2] == [pytest.approx(5.0), pytest.approx(10.0)]
+
+
 def test_an_objective_without_trial_is_unchanged(tmp_path: Path) -> None:
     study = parabo.minimize(
         "curves_objectives:no_trial", SPACE, trials=3, sampler="random", seed=0, backend="inline"
@@ -154,7 +189,7 @@ def test_early_stopping_on_another_backend_is_refused(tmp_path: Path) -> None:
             PythonObjective("curves_objectives:curve"),
             stop=StopRule(1),
             workers=1,
-            backend="simulated",
+            backend="dask",
             early_stopping=EarlyStopping("median"),
         )
     study.close()
@@ -185,7 +220,7 @@ COMMAND = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", ["inline", "thread", "process"])
 def test_a_command_that_ignores_sigterm_is_stopped_with_no_process_left(
     tmp_path: Path, backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -238,7 +273,7 @@ def test_study_file_early_stopping(tmp_path: Path) -> None:
         parse_study({**base, "early_stopping": {"rule": "median", "eta": 3}})
     assert info.value.field == "early_stopping.eta"
     with pytest.raises(ConfigError) as info:
-        parse_study({**base, "run": {"backend": "simulated"}})
+        parse_study({**base, "run": {"backend": "dask"}})
     assert info.value.field == "early_stopping"
     with pytest.raises(ConfigError) as info:
         parse_study({**base, "early_stopping": {"rule": "asha", "mx": 3}})

@@ -164,9 +164,9 @@ def run_scheduler(
     ``backend_options``: keyword options of the backend (see :func:`make_executor`).
     """
     name = str(getattr(backend, "value", backend))
-    if early_stopping is not None and name not in ("inline", "thread", "process"):
+    if early_stopping is not None and name == "dask":
         raise ConfigError(
-            f"runs on the inline, thread and process backends, not on {name} yet",
+            "runs on the inline, thread, process and simulated backends, not on dask yet",
             field="early_stopping",
         )
     executor = make_executor(
