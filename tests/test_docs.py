@@ -251,6 +251,7 @@ def test_no_page_names_a_round_or_a_date() -> None:
 
 
 _BENCHMARKS = {
+    "early_stopping",
     "throughput",
     "sequential",
     "latency",

@@ -338,3 +338,59 @@ def test_cli_run_status_and_export_curves(tmp_path: Path) -> None:
         assert last["value"] == pytest.approx(row["value"]) and last["epoch"] == row["step"]
     r = parabo("export", str(study), "--format", "json", "-o", str(tmp_path / "t.json"))
     assert r.returncode == 0 and (tmp_path / "t-curves.json").exists()
+
+
+def test_simulate_plans_a_study_with_early_stopping(tmp_path: Path) -> None:
+    from parabo.config import parse_study
+    from parabo.simulate import simulate_study
+
+    data = {
+        "name": "plan",
+        "space": {
+            "x": {"type": "float", "low": 0, "high": 1},
+            "y": {"type": "float", "low": 0, "high": 1},
+        },
+        "objective": {"command": ["python3", "train.py"]},
+        "sampler": "random",
+        "seed": 0,
+        "run": {"trials": 30, "runtime": "270s"},
+    }
+    without = simulate_study(parse_study(data), tmp_path, workers=[1, 4], overhead=0.0)
+    data["early_stopping"] = {"rule": "asha", "resource": "epoch", "min": 1, "max": 27, "eta": 3}
+    cfg = parse_study(data)
+    report = simulate_study(cfg, tmp_path, workers=[1, 4], overhead=0.0)
+    assert "learning curves" in report.stand_in
+    for a, b in zip(without.runs, report.runs, strict=True):
+        assert a.trials == b.trials == 30
+        assert b.elapsed < a.elapsed / 2  # most trials stop at the first rungs
+    # the full-budget runs take their 270 s each: 30 of them on one worker
+    assert without.runs[0].elapsed == pytest.approx(30 * 270.0)
+
+
+def test_simulate_replays_recorded_curves(tmp_path: Path) -> None:
+    from parabo.config import parse_study
+    from parabo.simulate import simulate_study
+
+    folder = tmp_path / "recorded"
+    study = _study(folder, [0.0, 4.0, 8.0, 12.0, 16.0])  # five distinct curves to replay
+    run_scheduler(
+        study,
+        PythonObjective("curves_objectives:curve"),
+        stop=StopRule(5),
+        workers=1,
+        backend="thread",
+        early_stopping=EarlyStopping("none"),
+    )
+    study.close()
+    cfg = parse_study(
+        {
+            "space": SPACE,
+            "objective": {"python": "curves_objectives:curve"},
+            "sampler": "random",
+            "early_stopping": {"rule": "asha", "min": 1, "max": 20, "eta": 3},
+            "run": {"trials": 12, "runtime": "20s"},
+        }
+    )
+    report = simulate_study(cfg, tmp_path, workers=[1], from_study=folder, overhead=0.0)
+    assert "learning curve" in report.stand_in
+    assert report.runs[0].trials == 12 and report.runs[0].elapsed < 12 * 20.0
