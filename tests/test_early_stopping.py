@@ -394,3 +394,15 @@ def test_simulate_replays_recorded_curves(tmp_path: Path) -> None:
     report = simulate_study(cfg, tmp_path, workers=[1], from_study=folder, overhead=0.0)
     assert "learning curve" in report.stand_in
     assert report.runs[0].trials == 12 and report.runs[0].elapsed < 12 * 20.0
+
+
+def test_a_rule_without_a_reporting_objective_is_refused() -> None:
+    with pytest.raises(ConfigError, match="declares no `trial`") as info:
+        parabo.minimize(
+            "curves_objectives:no_trial",
+            SPACE,
+            trials=1,
+            backend="inline",
+            early_stopping={"rule": "median"},
+        )
+    assert info.value.field == "objective.python"

@@ -13,6 +13,7 @@ from parabo.exceptions import ConfigError
 from parabo.executors import make_executor
 from parabo.objectives import CommandObjective, Objective, PythonObjective, as_objective
 from parabo.pruning import EarlyStopping
+from parabo.reporting import wants_trial
 from parabo.run_options import DEFAULT_BACKEND, RetryPolicy, StopRule
 from parabo.samplers import Direction, Sampler
 from parabo.scheduler import RunSummary, Scheduler, SchedulerListener, process_recorder
@@ -25,15 +26,28 @@ if TYPE_CHECKING:
 __all__ = ["maximize", "minimize", "optimize", "run_study"]
 
 
-def _check(objective: Objective, backend: str | None = None) -> None:
+def _check(
+    objective: Objective, backend: str | None = None, stopping: EarlyStopping | None = None
+) -> None:
     """Check an import path, or a command's program, before the first trial.
 
     On the dask backend a command runs on other machines, where its program may be
-    and here may not: only they can tell.
+    and here may not: only they can tell. With an early-stopping rule, a Python
+    objective must declare the ``trial`` parameter it reports through.
     """
     if objective.external and str(getattr(backend, "value", backend)) == "dask":
         return
     objective.check()
+    if stopping is not None and stopping.rule != "none" and isinstance(objective, PythonObjective):
+        fn, _ = objective._resolve()
+        if not wants_trial(fn):
+            name = getattr(fn, "__qualname__", repr(fn))
+            raise ConfigError(
+                f"early stopping ({stopping.rule}) needs reports, and {name} declares no `trial` "
+                "parameter: write it as evaluate(params, trial) and call "
+                "trial.report(value, step) as it goes (docs: early stopping)",
+                field="objective.python" if isinstance(objective.function, str) else "objective",
+            )
 
 
 def optimize(
@@ -93,7 +107,7 @@ def optimize(
         if not isinstance(obj, PythonObjective):
             raise TypeError("setup applies to Python objectives only")
         obj = PythonObjective(obj.function, setup, obj.paths)
-    _check(obj, backend)
+    _check(obj, backend, stopping)
     study = Study(space, direction, sampler, seed, storage=storage, metric=metric)
     try:
         result_cache = None
@@ -229,7 +243,8 @@ def run_study(
     storage = study_folder(cfg, base_dir)
     stopping = cfg.early_stopping.settings() if cfg.early_stopping is not None else None
     objective = cfg.objective.build(base_dir, stopping.resource if stopping else None)
-    _check(objective, cfg.run.backend)  # a wrong import path fails before the study folder is made
+    # a wrong import path fails before the study folder is made
+    _check(objective, cfg.run.backend, stopping)
     study = Study(
         cfg.build_space(),
         cfg.direction,
