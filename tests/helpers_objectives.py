@@ -103,3 +103,28 @@ def visible_gpu(params: dict) -> float:
 def visible_gpu_slow(params: dict) -> float:
     time.sleep(1.0)  # long enough that each of the workers takes one trial
     return float(os.environ.get("CUDA_VISIBLE_DEVICES", "-1"))
+
+
+def campaign_eval(params: dict) -> float:
+    """A campaign's objective: the fixed parameter ``problem`` picks the function; every call is
+    counted in the file named by ``$PARABO_TEST_CALLS`` (one line: problem and x)."""
+    time.sleep(float(params.get("sleep", 0.0)))
+    path = os.environ.get(CALLS_FILE)
+    if path:
+        with open(path, "a") as f:
+            f.write(f"{params['problem']} {params['x']!r}\n")
+    shift = {"a": 1.0, "b": -1.0, "c": 2.0}[params["problem"]]
+    return (params["x"] - shift) ** 2
+
+
+def campaign_reference(problem: str) -> dict:
+    """A per-problem reference computed by a campaign's setup stage; every call is counted."""
+    path = os.environ.get(CALLS_FILE)
+    if path:
+        with open(path, "a") as f:
+            f.write(f"reference {problem}\n")
+    return {"shift": {"a": 1.0, "b": -1.0, "c": 2.0}[problem]}
+
+
+def campaign_with_reference(params: dict, data: dict) -> float:
+    return (params["x"] - data["shift"]) ** 2

@@ -128,11 +128,34 @@ def run(
     quiet: bool,
 ) -> None:
     """Run (or resume) the study described by STUDY_FILE (YAML or JSON)."""
-    from parabo.config import load_study_file, parse_duration, with_overrides
+    from parabo.campaign import is_campaign_file
+    from parabo.config import parse_duration, parse_study, read_file, with_overrides
     from parabo.display import ProgressDisplay
     from parabo.optimize import run_study
 
-    cfg, base_dir = load_study_file(study_file)
+    data = read_file(study_file)
+    if is_campaign_file(data):
+        for flag, value in (("--sampler", sampler), ("--seed", seed), ("--batch", batch)):
+            if value is not None:
+                raise ConfigError("not for a campaign: set it in the study template", field=flag)
+        _run_campaign(
+            study_file,
+            data,
+            pool={"workers": workers, "backend": backend},
+            per_study={
+                "trials": trials,
+                "timeout": timeout,
+                "max_time": max_time,
+                "target": target,
+                "retries": retries,
+                "cache": cache,
+                "stop_grace": stop_grace,
+            },
+            storage=storage,
+            quiet=quiet,
+        )
+        return
+    cfg, base_dir = parse_study(data, study_file.parent), study_file.parent.resolve()
     # flags are bounded like the study file's keys; with_overrides names the flag in messages
     if storage is not None:
         storage = str(Path(storage).resolve())
@@ -168,6 +191,53 @@ def run(
         )
 
 
+def _run_campaign(
+    path: Path,
+    data: Any,
+    pool: dict[str, Any],
+    per_study: dict[str, Any],
+    storage: str | None,
+    quiet: bool,
+) -> None:
+    """``parabo run CAMPAIGN``: every study of the campaign on one pool of workers."""
+    from parabo.campaign import load_campaign_file
+    from parabo.campaign_run import run_campaign
+    from parabo.display import CampaignDisplay
+
+    data = dict(data)
+    if any(v is not None for v in pool.values()):
+        data["run"] = {
+            **dict(data.get("run") or {}),
+            **{k: v for k, v in pool.items() if v is not None},
+        }
+    if any(v is not None for v in per_study.values()):
+        data["per_study"] = {
+            **dict(data.get("per_study") or {}),
+            **{k: v for k, v in per_study.items() if v is not None},
+        }
+    if storage is not None:
+        data["storage"] = str(Path(storage).resolve())
+    campaign = load_campaign_file(path, data)
+    display = CampaignDisplay(quiet=quiet)
+    display.on_campaign_start(campaign)
+    summary = run_campaign(campaign, listener=display)
+    display.on_campaign_stop(campaign, summary)
+    stopped = summary.interrupted
+    if stopped is not None:
+        sys.exit(ExitCode.SIGTERM if stopped.signal == signal.SIGTERM else ExitCode.SIGINT)
+    failed = [
+        f"{cell.label}: {s.message or 'too many trials failed in a row'}"
+        for cell, s in zip(campaign.cells, summary.summaries, strict=True)
+        if s.stop_reason == StopReason.FAILURES
+    ]
+    if not any(s.n_complete for s in summary.summaries) and any(
+        s.n_failed for s in summary.summaries
+    ):
+        failed.append("no trial of any study succeeded; see `parabo status` of the campaign")
+    if failed:
+        _fail("; ".join(failed), ExitCode.FAILED)
+
+
 def _open(study: Path) -> Any:
     """The study in a folder, or in the folder a study file names (as ``parabo run`` finds it)."""
     from parabo.study import Study
@@ -190,10 +260,13 @@ def _study_folder(study: Path) -> Path:
     if "\0" in str(study):
         raise ConfigError("the path contains a NUL byte (\\0)", field="STUDY")
     if study.is_file():
-        from parabo.config import load_study_file, storage_folder
+        from parabo.campaign import is_campaign_file, load_campaign_file
+        from parabo.config import parse_study, read_file, storage_folder
 
-        cfg, base_dir = load_study_file(study)
-        return storage_folder(cfg, base_dir)
+        data = read_file(study)
+        if is_campaign_file(data):
+            return load_campaign_file(study, data).folder
+        return storage_folder(parse_study(data, study.parent), study.parent.resolve())
     return study
 
 
@@ -203,8 +276,12 @@ def _study_folder(study: Path) -> Path:
 @_guard
 def status(study_dir: Path, as_json: bool) -> None:
     """Show the progress of STUDY, a study folder or its study file (safe while it runs)."""
+    from parabo.campaign import is_campaign_folder
     from parabo.results import progress_record
 
+    if is_campaign_folder(_study_folder(study_dir)):
+        _campaign_status(_study_folder(study_dir), as_json)
+        return
     study = _open(study_dir)
     record = progress_record(study)
     if as_json:
@@ -232,12 +309,65 @@ def status(study_dir: Path, as_json: bool) -> None:
         click.echo("  failures: " + ", ".join(f"{k} {v}" for k, v in sorted(reasons.items())))
 
 
+def _campaign_status(folder: Path, as_json: bool) -> None:
+    """One line per study of a campaign: state, counts, best value, share of the workers."""
+    from parabo.campaign import cell_rows, open_cells
+
+    record, _ = open_cells(folder)
+    rows = list(cell_rows(folder))
+    if as_json:
+        click.echo(json.dumps({"campaign": record.get("name"), "studies": rows}, indent=2))
+        return
+    keys = [str(k) for k in record.get("keys", [])]
+    click.echo(f"campaign {record.get('name')!r} in {folder}: {len(rows)} studies")
+    header = [*keys, "state", "completed", "failed", "running", "best", "workers"]
+    table = [
+        [
+            *(str(r.get(k)) for k in keys),
+            str(r["state"]),
+            str(r["completed"]),
+            str(r["failed"]),
+            str(r["running"]),
+            "-" if r["best"] is None else f"{r['best']:.6g}",
+            f"{100 * r['worker_share']:.0f}%",
+        ]
+        for r in rows
+    ]
+    widths = [max(len(h), *(len(row[i]) for row in table)) for i, h in enumerate(header)]
+    click.echo("  " + "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
+    for row in table:
+        click.echo("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
+
+
 @cli.command()
 @click.argument("study_dir", metavar="STUDY", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON (id, value, params, metrics).")
 @_guard
 def best(study_dir: Path, as_json: bool) -> None:
-    """Print the best trial of STUDY, a study folder or its study file."""
+    """Print the best trial of STUDY, a study folder or its study file (of each study of a campaign)."""
+    from parabo.campaign import is_campaign_folder, open_cells
+
+    if is_campaign_folder(_study_folder(study_dir)):
+        _, cells = open_cells(_study_folder(study_dir))
+        found = [
+            {
+                "study": cell["folder"],
+                **cell["values"],
+                "id": b.id,
+                "value": b.value,
+                "params": dict(b.params),
+            }
+            for cell, st in cells
+            if st is not None and (b := st.best) is not None
+        ]
+        if as_json:
+            click.echo(json.dumps(found, indent=2))
+            return
+        for row in found:
+            click.echo(f"{row['study']}: best value {row['value']:.10g} (trial {row['id']})")
+            for k, v in row["params"].items():
+                click.echo(f"  {k} = {v}")
+        return
     study = _open(study_dir)
     b = study.best
     if b is None:
@@ -276,8 +406,16 @@ def export(study_dir: Path, fmt: str, output: Path | None) -> None:
     A study whose trials reported as they went also gets its curves, one row per report,
     in curves.<format> beside the trials table (named after the output with -o).
     """
+    from parabo.campaign import is_campaign_folder
     from parabo.results import export_curves, export_trials
 
+    folder = _study_folder(study_dir)
+    if is_campaign_folder(folder):
+        from parabo.campaign import export_campaign
+
+        path, n = export_campaign(folder, fmt, output)
+        click.echo(f"wrote {n} trials to {path}")
+        return
     study = _open(study_dir)
     path = export_trials(study, fmt, output)
     click.echo(f"wrote {len(study.trials)} trials to {path}")

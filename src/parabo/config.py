@@ -589,6 +589,27 @@ def parse_study(data: Any, base_dir: Path | None = None) -> StudyConfig:
     return _validate(data)
 
 
+def read_file(path: str | Path, what: str = "study file") -> Any:
+    """Read a study (or campaign) file within the limits of :mod:`parabo._yaml`; the parsed data."""
+    p = Path(path)
+    if "\0" in str(p):
+        raise ConfigError(f"the {what}'s path contains a NUL byte (\\0)")
+    try:
+        if p.stat().st_size > 4 * MAX_FILE_BYTES:  # refuse a huge file without reading it
+            raise ConfigError(
+                f"{p} is {p.stat().st_size} bytes; a {what} may be at most {MAX_FILE_BYTES} bytes"
+            )
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"no such {what}: {p}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the {what} {p}: {exc}") from None
+    data = load_text(text, str(p), json_file=p.suffix.lower() == ".json")
+    if data is None:
+        raise ConfigError(f"the {what} {p} is empty")
+    return data
+
+
 def load_study_file(path: str | Path) -> tuple[StudyConfig, Path]:
     """Read and validate a study file; returns the config and the file's folder.
 
@@ -596,23 +617,7 @@ def load_study_file(path: str | Path) -> tuple[StudyConfig, Path]:
     aliases, duplicate keys).
     """
     p = Path(path)
-    if "\0" in str(p):
-        raise ConfigError("the study file's path contains a NUL byte (\\0)")
-    try:
-        if p.stat().st_size > 4 * MAX_FILE_BYTES:  # refuse a huge file without reading it
-            raise ConfigError(
-                f"{p} is {p.stat().st_size} bytes; a study file may be at most "
-                f"{MAX_FILE_BYTES} bytes"
-            )
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"no such study file: {p}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read the study file {p}: {exc}") from None
-    data = load_text(text, str(p), json_file=p.suffix.lower() == ".json")
-    if data is None:
-        raise ConfigError(f"the study file {p} is empty")
-    return parse_study(data, p.parent), p.parent.resolve()
+    return parse_study(read_file(p), p.parent), p.parent.resolve()
 
 
 def storage_folder(cfg: StudyConfig, base_dir: Path) -> Path:

@@ -14,7 +14,7 @@ from rich.text import Text
 from parabo.scheduler import RunSummary, Scheduler
 from parabo.trial import Trial, TrialState
 
-__all__ = ["ProgressDisplay"]
+__all__ = ["CampaignDisplay", "ProgressDisplay"]
 
 
 def _fmt(v: float | None) -> str:
@@ -155,3 +155,47 @@ class ProgressDisplay:
                 f"best value {_fmt(summary.best.value)} (trial {summary.best.id}): "
                 f"{_params(summary.best.params)}"
             )
+
+
+class CampaignDisplay:
+    """Plain progress lines of a campaign: a line at the start, every ``every`` seconds, a table at the end."""
+
+    def __init__(
+        self, quiet: bool = False, every: float = 10.0, file: IO[str] | None = None
+    ) -> None:
+        self.quiet = quiet
+        self.every = every
+        self.console = Console(file=file or sys.stderr, highlight=False, soft_wrap=True)
+        self._last = 0.0
+
+    def _say(self, text: str) -> None:
+        if not self.quiet:
+            self.console.print(Text(text))
+
+    def on_campaign_start(self, campaign: Any) -> None:
+        workers = campaign.cells[0].config.run.workers
+        self._say(
+            f"campaign {campaign.name!r}: {len(campaign.cells)} studies on {workers} worker(s) "
+            f"({campaign.policy}), in {campaign.folder}"
+        )
+        self._last = time.monotonic()
+
+    def on_campaign_tick(self, campaign: Any, schedulers: Any) -> None:
+        if time.monotonic() - self._last < self.every:
+            return
+        self._last = time.monotonic()
+        done = sum(s.study.n_finished for s in schedulers)
+        wanted = sum(s.trials for s in schedulers)
+        flying = sum(len(s.inflight) for s in schedulers)
+        self._say(f"  {done}/{wanted} trials finished, {flying} in flight")
+
+    def on_campaign_stop(self, campaign: Any, summary: Any) -> None:
+        for cell, s in zip(campaign.cells, summary.summaries, strict=True):
+            best = "-" if s.best is None else f"{s.best.value:.6g}"
+            self._say(
+                f"  {cell.label}: {s.n_complete} completed, {s.n_failed} failed, best {best} "
+                f"({s.stop_reason})"
+            )
+        util = summary.utilization
+        busy = "" if util is None else f", workers busy {100 * util:.1f}% while trials remained"
+        self._say(f"campaign {campaign.name!r} stopped after {summary.elapsed:.1f} s{busy}")

@@ -194,19 +194,12 @@ def export_curves(
     resource: str = "step",
 ) -> Path:
     """Write the curves table (:func:`curves_dataframe`); default ``curves.<fmt>`` in the study folder."""
-    _check_format(fmt)
+    check_format(fmt)
     if output is None:
         if study.folder is None:
             raise ConfigError("an in-memory study needs an output path", field="--output")
         output = study.folder / f"curves.{fmt}"
-    return _write_table(curves_dataframe(study, resource), fmt, Path(output))
-
-
-def _check_format(fmt: str) -> None:
-    if fmt not in EXPORT_FORMATS:
-        raise ConfigError(
-            f"unknown format {fmt!r}; use one of: {', '.join(EXPORT_FORMATS)}", field="--format"
-        )
+    return write_table(curves_dataframe(study, resource), fmt, Path(output))
 
 
 def export_trials(
@@ -216,17 +209,23 @@ def export_trials(
 
     The default path is ``trials.<fmt>`` in the study folder.
     """
-    _check_format(fmt)
+    check_format(fmt)
     if output is None:
         if study.folder is None:
             raise ConfigError("an in-memory study needs an output path", field="--output")
         output = study.folder / f"trials.{fmt}"
-    return _write_table(study.to_dataframe(), fmt, Path(output))
+    return write_table(study.to_dataframe(), fmt, Path(output))
 
 
-def _write_table(df: pd.DataFrame, fmt: str, path: Path) -> Path:
-    """Write a table as CSV, parquet or JSON beside ``path``, then rename it there."""
-    # written beside the target, then renamed: a reader never sees half a table
+def check_format(fmt: str) -> None:
+    if fmt not in EXPORT_FORMATS:
+        raise ConfigError(
+            f"unknown format {fmt!r}; use one of: {', '.join(EXPORT_FORMATS)}", field="--format"
+        )
+
+
+def write_table(df: pd.DataFrame, fmt: str, path: Path) -> Path:
+    """Write ``df`` as CSV, parquet or JSON at ``path``, beside then renamed (never half a table)."""
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         if fmt == "csv":

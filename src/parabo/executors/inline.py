@@ -6,6 +6,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from parabo.exceptions import ExecutorError
 from parabo.executors.base import Executor, Outcome, Task, cancel_queued, run_task
 from parabo.objectives import Objective, TrialContext
 
@@ -28,8 +29,11 @@ class InlineExecutor(Executor):
         self._queue: deque[Task] = deque()
         self._done: list[Outcome] = []
         self._pruned: set[int] = set()
+        self._closed = False
 
     def submit(self, task: Task) -> None:
+        if self._closed:
+            raise ExecutorError("the executor is closed")
         self._queue.append(task)
 
     def prune(self, trial_id: int) -> None:
@@ -50,6 +54,7 @@ class InlineExecutor(Executor):
         cancel_queued(self._queue, self._done, trial_id)
 
     def close(self, cancel: bool = True) -> None:
+        self._closed = True
         for task in list(self._queue):
             self.cancel(task.trial_id)
         self._queue.clear()
