@@ -406,3 +406,39 @@ def test_a_rule_without_a_reporting_objective_is_refused() -> None:
             early_stopping={"rule": "median"},
         )
     assert info.value.field == "objective.python"
+
+
+def test_successive_halving_stops_a_whole_rung_through_the_scheduler(tmp_path: Path) -> None:
+    study = _study(tmp_path / "s", [0.0, 1.0, 5.0])
+    run_scheduler(
+        study,
+        PythonObjective("curves_objectives:curve"),
+        stop=StopRule(3),
+        workers=3,
+        backend="thread",
+        early_stopping=EarlyStopping(
+            "successive_halving", min=2, max=20, eta=3, trials_per_bracket=3
+        ),
+    )
+    trials = study.trials
+    assert [t.state for t in trials] == [TrialState.COMPLETE, TrialState.PRUNED, TrialState.PRUNED]
+    for t in trials[1:]:
+        assert t.stopped is not None and t.stopped.startswith("successive_halving")
+        assert t.step is not None and t.step >= 2  # not before the rung
+    study.close()
+
+
+@pytest.mark.parametrize("rule", ["percentile", "hyperband"])
+def test_every_rule_runs_a_study(rule: str) -> None:
+    settings = EarlyStopping(rule, min=1, max=20) if rule == "hyperband" else EarlyStopping(rule)
+    study = parabo.minimize(
+        "curves_objectives:curve",
+        {**SPACE, "sleep": {"type": "fixed", "value": 0.0}},
+        trials=30,
+        sampler="random",
+        seed=1,
+        backend="inline",
+        early_stopping=settings,
+    )
+    assert study.n_complete + study.n_pruned == 30 and study.n_pruned > 0
+    assert all(t.stopped and t.stopped.startswith(rule) for t in study.trials if t.stopped)
