@@ -19,9 +19,12 @@ from parabo.exceptions import (
     StorageError,
     StudyLockedError,
     TrialError,
+    TrialPruned,
 )
 from parabo.objectives import CommandObjective, PythonObjective
 from parabo.optimize import maximize, minimize, optimize
+from parabo.pruning import EarlyStopping
+from parabo.reporting import RunningTrial
 from parabo.run_options import Backend, RetryPolicy, StopRule
 from parabo.samplers import RandomSampler, Sampler, SobolSampler
 from parabo.scheduler import RunSummary, Scheduler
@@ -52,6 +55,7 @@ __all__ = [
     "Categorical",
     "CommandObjective",
     "ConfigError",
+    "EarlyStopping",
     "ExecutorError",
     "FailReason",
     "Fixed",
@@ -63,6 +67,7 @@ __all__ = [
     "RandomSampler",
     "RetryPolicy",
     "RunSummary",
+    "RunningTrial",
     "Sampler",
     "Scheduler",
     "SobolSampler",
@@ -75,6 +80,7 @@ __all__ = [
     "StudyLockedError",
     "Trial",
     "TrialError",
+    "TrialPruned",
     "TrialState",
     "__version__",
     "maximize",

@@ -20,6 +20,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from parabo.campaign import Campaign, _write_record
+from parabo.exceptions import ConfigError
 from parabo.storage.lock import StudyLock
 from parabo.trial import StopReason, TrialState
 
@@ -87,6 +88,13 @@ def run_campaign(campaign: Campaign, listener: Any | None = None) -> CampaignSum
     from parabo.scheduler import Scheduler, process_recorder
     from parabo.study import Study
 
+    for cell in campaign.cells:
+        if cell.config.early_stopping is not None:
+            raise ConfigError(
+                "is not supported in campaigns yet; run the study on its own "
+                "(parabo run study.yaml), or remove early_stopping from the template",
+                field="early_stopping",
+            )
     campaign.folder.mkdir(parents=True, exist_ok=True)
     lock = StudyLock(campaign.folder)
     lock.acquire()

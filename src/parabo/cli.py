@@ -245,6 +245,17 @@ def _open(study: Path) -> Any:
     return Study.load(_study_folder(study))
 
 
+def _resource(study: Path) -> str:
+    """What a step is called: the study file's ``early_stopping.resource``, else ``step``."""
+    if study.is_file():
+        from parabo.config import load_study_file
+
+        cfg, _ = load_study_file(study)
+        if cfg.early_stopping is not None:
+            return cfg.early_stopping.resource
+    return "step"
+
+
 def _study_folder(study: Path) -> Path:
     if "\0" in str(study):
         raise ConfigError("the path contains a NUL byte (\\0)", field="STUDY")
@@ -277,9 +288,15 @@ def status(study_dir: Path, as_json: bool) -> None:
         click.echo(json.dumps(record, indent=2))
         return
     click.echo(f"study {record['study']} ({record['direction']}) in {study_dir}")
+    pruned = f", pruned {record['pruned']}" if record["pruned"] or record["reports"] else ""
     click.echo(
-        f"  completed {record['completed']}, failed {record['failed']}, running or interrupted {record['running']}"
+        f"  completed {record['completed']}{pruned}, failed {record['failed']}, "
+        f"running or interrupted {record['running']}"
     )
+    if record["reports"]:
+        stopping = sum(1 for t in study.pending if study.stop_decided(t) is not None)
+        told = f"; {stopping} running trials told to stop" if stopping else ""
+        click.echo(f"  reports {record['reports']}{told}")
     if record["best_value"] is not None:
         click.echo(f"  best value {record['best_value']:.6g} (trial {record['best_trial']})")
         for k, v in record["best_params"].items():
@@ -384,9 +401,13 @@ def best(study_dir: Path, as_json: bool) -> None:
 )
 @_guard
 def export(study_dir: Path, fmt: str, output: Path | None) -> None:
-    """Write every trial of STUDY (a study folder or its study file) as a table, one row per trial."""
+    """Write every trial of STUDY (a study folder or its study file) as a table, one row per trial.
+
+    A study whose trials reported as they went also gets its curves, one row per report,
+    in curves.<format> beside the trials table (named after the output with -o).
+    """
     from parabo.campaign import is_campaign_folder
-    from parabo.results import export_trials
+    from parabo.results import export_curves, export_trials
 
     folder = _study_folder(study_dir)
     if is_campaign_folder(folder):
@@ -398,6 +419,12 @@ def export(study_dir: Path, fmt: str, output: Path | None) -> None:
     study = _open(study_dir)
     path = export_trials(study, fmt, output)
     click.echo(f"wrote {len(study.trials)} trials to {path}")
+    if study.reports:
+        target = (
+            None if output is None else output.with_name(f"{output.stem}-curves{output.suffix}")
+        )
+        curves = export_curves(study, fmt, target, _resource(study_dir))
+        click.echo(f"wrote {len(study.reports)} reports to {curves}")
 
 
 @cli.command()

@@ -26,6 +26,7 @@ from parabo.objectives import (
     PythonObjective,
     check_result_file,
 )
+from parabo.pruning import EarlyStopping
 from parabo.run_options import DEFAULT_BACKEND, Backend, RetryPolicy, StopRule
 from parabo.samplers import make_sampler
 from parabo.space import Space, brief, check_space, did_you_mean
@@ -37,6 +38,7 @@ __all__ = [
     "MAX_SEED",
     "MAX_TRIALS",
     "MAX_WORKERS",
+    "EarlyStoppingConfig",
     "ObjectiveConfig",
     "RunConfig",
     "StudyConfig",
@@ -383,14 +385,46 @@ class ObjectiveConfig(_Strict):
             raise ValueError("'setup' applies to Python objectives only")
         return self
 
-    def build(self, base_dir: Path) -> Objective:
+    def build(self, base_dir: Path, report_key: str | None = None) -> Objective:
+        """The objective; ``report_key``: with early stopping, a command's reports are read."""
         if self.python is not None:
             # the study file's folder and the current folder, so both 'mod:fn' and 'pkg.mod:fn' import
             return PythonObjective(self.python, self.setup, paths=(str(base_dir), os.getcwd()))
         assert self.command is not None
         return CommandObjective(
-            tuple(self.command), self.result_file, dict(self.env), cwd=str(base_dir)
+            tuple(self.command),
+            self.result_file,
+            dict(self.env),
+            cwd=str(base_dir),
+            report_key=report_key,
         )
+
+
+class EarlyStoppingConfig(_Strict):
+    """The ``early_stopping`` section: which rule stops trials from their reports (docs: early stopping)."""
+
+    rule: Literal["none", "median", "percentile", "successive_halving", "asha", "hyperband"] = (
+        "none"
+    )
+    resource: str = "step"  # what a step is called in reports and tables, e.g. epoch
+    min: float | None = None  # smallest resource a trial gets before it can be stopped
+    max: float | None = None  # the full budget (halving rules)
+    eta: float | None = None  # reduction factor (successive_halving, asha, hyperband)
+    percentile: float | None = None  # percentile rule: stop trials worse than this (0-100)
+    warmup: float | None = None  # median, percentile: first steps never compared
+    min_trials: int | None = None  # median, percentile: others that reached the step
+    trials_per_bracket: int | None = None  # successive_halving: trials per bracket
+
+    @field_validator("resource")
+    @classmethod
+    def _resource(cls, v: str) -> str:
+        if not re.fullmatch(r"[A-Za-z_][\w.-]{0,63}", v):
+            raise ValueError(f"must name the step like a metric (e.g. epoch), got {brief(v)}")
+        return v
+
+    def settings(self) -> EarlyStopping:
+        """The validated settings (raises ConfigError naming the field, per rule)."""
+        return EarlyStopping(**self.model_dump())
 
 
 class StudyConfig(_Strict):
@@ -405,6 +439,7 @@ class StudyConfig(_Strict):
     seed: int | None = None
     run: RunConfig = Field(default_factory=RunConfig)  # type: ignore[arg-type]
     storage: str | None = None
+    early_stopping: EarlyStoppingConfig | None = None
 
     @field_validator("seed", mode="before")
     @classmethod
@@ -484,6 +519,29 @@ def _check_sampler(data: Mapping[str, Any], problems: list[Problem]) -> list[Pro
     return []
 
 
+#: the backends that carry reports and stop decisions
+REPORTING_BACKENDS = ("inline", "thread", "process", "simulated")
+
+
+def _check_early_stopping(cfg: StudyConfig) -> list[Problem]:
+    """The rule's own settings, and a backend that can carry reports."""
+    assert cfg.early_stopping is not None
+    try:
+        cfg.early_stopping.settings()
+    except ConfigError as exc:
+        return [(exc.field, exc.message)]
+    backend = str(getattr(cfg.run.backend, "value", cfg.run.backend))
+    if backend not in REPORTING_BACKENDS:
+        return [
+            (
+                "early_stopping",
+                f"runs on the {', '.join(REPORTING_BACKENDS)} backends, not on {backend} yet; "
+                "set run.backend to one of them, or remove early_stopping",
+            )
+        ]
+    return []
+
+
 def _flag_name(field: str | None, flags: Mapping[str, str]) -> str | None:
     for key, flag in flags.items():
         if field == key or (field or "").startswith(key + "."):
@@ -506,6 +564,8 @@ def _validate(data: Any, flags: Mapping[str, str] | None = None) -> StudyConfig:
     problems += _check_sampler(data, problems)
     if cfg is not None and not problems and cfg.objective.command is not None:
         problems += _check_placeholders(cfg.objective.command, cfg.build_space())
+    if cfg is not None and cfg.early_stopping is not None:
+        problems += _check_early_stopping(cfg)
     if problems:
         seen: set[str | None] = set()
         unique: list[Problem] = []

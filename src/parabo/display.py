@@ -60,8 +60,9 @@ class ProgressDisplay:
         done = study.n_finished
         rate = (done - self._start_done) / s.elapsed if s.elapsed > 0 else 0.0
         best = study.best
+        pruned = f", {study.n_pruned} pruned" if study.n_pruned else ""
         return (
-            f"{done}/{s.trials} done ({study.n_complete} complete, {study.n_failed} failed), "
+            f"{done}/{s.trials} done ({study.n_complete} complete{pruned}, {study.n_failed} failed), "
             f"{len(s.inflight)} in flight, best {_fmt(best.value if best else None)}"
             f"{f' (trial {best.id})' if best else ''}, {s.elapsed:.1f} s elapsed, {rate:.2f} trials/s"
         )
@@ -102,6 +103,8 @@ class ProgressDisplay:
         if self.verbose:
             if trial.state is TrialState.COMPLETE:
                 what = f"value {_fmt(trial.value)}"
+            elif trial.state is TrialState.PRUNED:
+                what = f"pruned at step {_fmt(trial.step)}, value {_fmt(trial.value)}"
             else:
                 what = f"[red]{trial.state.value}[/] ({trial.reason}): {_first_line(trial.error)}"
             dur = trial.duration

@@ -10,6 +10,8 @@ Every error a user can act on is a :class:`ParaboError`::
     └── StorageError     the study folder or its journal cannot be used
         └── StudyLockedError   another live coordinator holds the study folder
 
+    TrialPruned          raised *by an objective* to end its trial early (not an error)
+
 Failures *of an objective* are never raised: they fail that trial and are
 recorded in the journal, and the study goes on.
 """
@@ -24,6 +26,7 @@ __all__ = [
     "StorageError",
     "StudyLockedError",
     "TrialError",
+    "TrialPruned",
 ]
 
 
@@ -62,3 +65,11 @@ class StorageError(ParaboError):
 
 class StudyLockedError(StorageError):
     """Another live coordinator holds the study folder."""
+
+
+class TrialPruned(Exception):
+    """Raise it in an objective to end the trial early: it is recorded PRUNED, its last report kept.
+
+    ``if trial.should_prune(): raise parabo.TrialPruned()`` is how an objective obeys
+    the study's early-stopping rule.
+    """

@@ -60,6 +60,7 @@ class CampaignObjective(Objective):
                     timeout=ctx.timeout,
                     on_child=ctx.on_child,
                     marker=ctx.marker,
+                    channel=ctx.channel,
                 )
             )
 

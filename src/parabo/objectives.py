@@ -24,6 +24,12 @@ passed to ``exec`` directly, never through a shell, so a parameter value is
 always data. The command runs in the trial's folder and reports by writing
 ``result.json`` there (``$PARABO_RESULT_FILE``) or by printing a JSON value as
 its last line of output.
+
+With early stopping (``CommandObjective(report_key=...)``), a command also reports
+as it goes: one JSON object per line on stdout, or appended to
+``$PARABO_REPORT_FILE`` (``{"step": 3, "loss": 0.41}``; see
+:mod:`parabo.reporting`). When the rule stops it, its process group gets SIGTERM,
+then SIGKILL after ``kill_grace`` seconds, and the trial ends PRUNED.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ from typing import Any
 
 from parabo._procs import TRIAL_ENV, kill_marked
 from parabo.exceptions import ConfigError
+from parabo.reporting import ReportChannel, RunningTrial, read_report_line, wants_trial
 
 __all__ = [
     "CommandObjective",
@@ -83,6 +90,18 @@ class TrialContext:
     on_child: Callable[[int], None] | None = None
     #: ``PARABO_TRIAL`` of the trial's processes: what is left with it is killed when it ends
     marker: str | None = None
+    #: reports to the coordinator and its stop decision (None: the backend has no channel)
+    channel: ReportChannel | None = None
+
+    def running_trial(self) -> RunningTrial:
+        """The :class:`~parabo.reporting.RunningTrial` an objective's ``trial`` parameter gets."""
+        return RunningTrial(
+            self.trial_id,
+            self.params,
+            attempt=self.attempt,
+            trial_dir=self.trial_dir,
+            channel=self.channel,
+        )
 
 
 def import_object(path: str, field_name: str = "objective.python") -> Any:
@@ -138,7 +157,9 @@ class PythonObjective(Objective):
 
     With ``setup`` (a callable or import path, no arguments), each worker calls
     it once and the objective is called as ``f(params, setup_result)``, so
-    large data is loaded once per worker, not once per trial.
+    large data is loaded once per worker, not once per trial. A function that
+    declares a parameter named ``trial`` also gets the running trial
+    (:class:`~parabo.reporting.RunningTrial`), to report and learn of early stopping.
     """
 
     function: Callable[..., Any] | str
@@ -175,9 +196,14 @@ class PythonObjective(Objective):
 
     def load(self) -> Callable[[TrialContext], Any]:
         fn, setup = self._resolve()
+        trial = wants_trial(fn)
         if setup is None:
+            if trial:
+                return lambda ctx: fn(dict(ctx.params), trial=ctx.running_trial())
             return lambda ctx: fn(dict(ctx.params))
         data = setup()
+        if trial:
+            return lambda ctx: fn(dict(ctx.params), data, trial=ctx.running_trial())
         return lambda ctx: fn(dict(ctx.params), data)
 
     def identity(self) -> str:
@@ -304,6 +330,10 @@ class CommandObjective(Objective):
         env: extra environment variables.
         cwd: folder to resolve a relative program path against (the study
             file's folder); the command itself runs in the trial's folder.
+        kill_grace: seconds between SIGTERM and SIGKILL when the trial is stopped.
+        report_key: with early stopping, the name of the step in the command's report
+            lines (the study's resource, e.g. ``epoch``; ``step`` is always read too);
+            ``None``: the command's output is not read for reports.
     """
 
     external = True
@@ -312,6 +342,7 @@ class CommandObjective(Objective):
     env: Mapping[str, str] = field(default_factory=dict)
     cwd: str | None = None
     kill_grace: float = 2.0
+    report_key: str | None = None
 
     def __post_init__(self) -> None:
         if (
@@ -431,6 +462,8 @@ class CommandObjective(Objective):
                 "bad_command",
             )
         result_path.unlink(missing_ok=True)
+        report_path = trial_dir / REPORT_FILE
+        report_path.unlink(missing_ok=True)
         env = dict(os.environ)
         env.update(self.env)
         env.update(
@@ -439,6 +472,8 @@ class CommandObjective(Objective):
             PARABO_TRIAL_ID=str(ctx.trial_id),
             PARABO_RESULT_FILE=str(result_path),
         )
+        if self.report_key is not None:
+            env["PARABO_REPORT_FILE"] = str(report_path)
         if ctx.marker is not None:
             env[TRIAL_ENV] = ctx.marker
         for name, value in ctx.params.items():
@@ -462,8 +497,14 @@ class CommandObjective(Objective):
                 ) from None
             if ctx.on_child is not None:
                 ctx.on_child(proc.pid)
+            reports = None
+            if self.report_key is not None and ctx.channel is not None:
+                reports = _ReportTail([out_path, report_path], self.report_key, ctx.channel)
             try:
-                code = proc.wait(timeout=ctx.timeout)
+                if reports is None:
+                    code = proc.wait(timeout=ctx.timeout)
+                else:
+                    code = self._wait_reporting(proc, reports, ctx)
             except subprocess.TimeoutExpired:
                 kill_group(proc.pid, self.kill_grace)
                 proc.wait()
@@ -512,13 +553,89 @@ class CommandObjective(Objective):
                 "invalid_result",
             )
         try:
-            return last_json_line(stdout)
+            return self._without_step(last_json_line(stdout))
         except ValueError:
             last = stdout.strip().splitlines()[-1]
             raise ObjectiveFailure(
                 f"the last line of the command's output is not JSON: {last[:200]!r}",
                 "invalid_result",
             ) from None
+
+    def _without_step(self, result: Any) -> Any:
+        """A result line that is also a report: its step is not a metric."""
+        if self.report_key is not None and isinstance(result, dict):
+            return {k: v for k, v in result.items() if k not in (self.report_key, "step")}
+        return result
+
+    def _wait_reporting(
+        self, proc: subprocess.Popen[bytes], tail: _ReportTail, ctx: TrialContext
+    ) -> int:
+        """Wait for the command while passing its reports on; stop it when the rule says so.
+
+        Raises ``subprocess.TimeoutExpired`` past the time limit, and
+        :class:`ObjectiveFailure` with reason ``pruned`` once the command was stopped
+        (SIGTERM, then SIGKILL after ``kill_grace``; the caller kills what is left).
+        """
+        deadline = None if ctx.timeout is None else time.monotonic() + ctx.timeout
+        pause = 0.01
+        while True:
+            try:
+                code = proc.wait(timeout=pause)
+            except subprocess.TimeoutExpired:
+                code = None
+            tail.read()
+            if code is not None:
+                return code
+            if tail.channel.stopped():
+                kill_group(proc.pid, self.kill_grace)
+                proc.wait()
+                tail.read()
+                where = f" at {self.report_key} {tail.last_step:g}" if tail.last_step else ""
+                raise ObjectiveFailure(f"stopped early by the rule{where}", "pruned")
+            if deadline is not None and time.monotonic() >= deadline:
+                raise subprocess.TimeoutExpired(proc.args, ctx.timeout or 0.0)
+            pause = min(0.1, pause * 1.5)  # quick for short commands, cheap for long ones
+
+
+#: the file (in the trial folder) a command may append its reports to: ``$PARABO_REPORT_FILE``
+REPORT_FILE = "reports.jsonl"
+
+
+class _ReportTail:
+    """Follow files a command writes (its stdout, its report file) and pass report lines on."""
+
+    def __init__(self, paths: list[Path], key: str, channel: ReportChannel) -> None:
+        self.paths = paths
+        self.key = key
+        self.channel = channel
+        self._offsets = [0] * len(paths)
+        self._partial = [b""] * len(paths)
+        self.last_step: float | None = None
+
+    def read(self) -> None:
+        for i, path in enumerate(self.paths):
+            try:
+                with open(path, "rb") as f:
+                    f.seek(self._offsets[i])
+                    chunk = f.read(1 << 20)
+            except OSError:
+                continue
+            if not chunk:
+                continue
+            self._offsets[i] += len(chunk)
+            lines = (self._partial[i] + chunk).split(b"\n")
+            self._partial[i] = lines.pop()  # an unfinished last line waits for its newline
+            if len(self._partial[i]) > 1 << 20:
+                self._partial[i] = b""  # a line over a megabyte is no report
+            for raw in lines:
+                report = read_report_line(raw.decode("utf-8", "replace"), self.key)
+                if report is None:
+                    continue
+                step, metrics = report
+                if self.last_step is not None and step <= self.last_step:
+                    continue  # the same report in both files, or a step that went back
+                self.last_step = step
+                self.channel.report(step, None, metrics)
 
 
 def as_objective(objective: Objective | Callable[..., Any] | str | Sequence[str]) -> Objective:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
@@ -10,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 from parabo.cache import ResultCache
 from parabo.exceptions import ConfigError
 from parabo.executors import make_executor
-from parabo.objectives import Objective, PythonObjective, as_objective
+from parabo.objectives import CommandObjective, Objective, PythonObjective, as_objective
+from parabo.pruning import EarlyStopping
+from parabo.reporting import wants_trial
 from parabo.run_options import DEFAULT_BACKEND, RetryPolicy, StopRule
 from parabo.samplers import Direction, Sampler
 from parabo.scheduler import RunSummary, Scheduler, SchedulerListener, process_recorder
@@ -23,15 +26,28 @@ if TYPE_CHECKING:
 __all__ = ["maximize", "minimize", "optimize", "run_study"]
 
 
-def _check(objective: Objective, backend: str | None = None) -> None:
+def _check(
+    objective: Objective, backend: str | None = None, stopping: EarlyStopping | None = None
+) -> None:
     """Check an import path, or a command's program, before the first trial.
 
     On the dask backend a command runs on other machines, where its program may be
-    and here may not: only they can tell.
+    and here may not: only they can tell. With an early-stopping rule, a Python
+    objective must declare the ``trial`` parameter it reports through.
     """
     if objective.external and str(getattr(backend, "value", backend)) == "dask":
         return
     objective.check()
+    if stopping is not None and stopping.rule != "none" and isinstance(objective, PythonObjective):
+        fn, _ = objective._resolve()
+        if not wants_trial(fn):
+            name = getattr(fn, "__qualname__", repr(fn))
+            raise ConfigError(
+                f"early stopping ({stopping.rule}) needs reports, and {name} declares no `trial` "
+                "parameter: write it as evaluate(params, trial) and call "
+                "trial.report(value, step) as it goes (docs: early stopping)",
+                field="objective.python" if isinstance(objective.function, str) else "objective",
+            )
 
 
 def optimize(
@@ -60,6 +76,7 @@ def optimize(
     trial_folders: str = "id",
     backend_options: Mapping[str, Any] | None = None,
     listener: SchedulerListener | None = None,
+    early_stopping: EarlyStopping | Mapping[str, Any] | str | None = None,
 ) -> Study:
     """Optimize ``objective`` over ``space`` with ``workers`` trials in flight; returns the study.
 
@@ -76,15 +93,21 @@ def optimize(
     for ``backend="dask"`` or ``{"gpus": [0, 1]}`` for ``process`` (see :func:`make_executor`).
     ``cache``: True (a ``cache`` folder in ``storage``) or a folder shared between
     studies: results of parameters already evaluated are reused.
+    ``early_stopping``: a rule name (``"asha"``) or the settings of a study file's
+    ``early_stopping`` section (:class:`~parabo.pruning.EarlyStopping`); the objective
+    reports through its ``trial`` parameter, a command through its output.
     """
     stop = StopRule(trials, max_time, target, max_failures, stop_grace)
     retry = RetryPolicy(retries, retry_on)
+    stopping = None if early_stopping is None else EarlyStopping.of(early_stopping)
     obj = as_objective(objective)
+    if stopping is not None and isinstance(obj, CommandObjective) and obj.report_key is None:
+        obj = dataclasses.replace(obj, report_key=stopping.resource)
     if setup is not None:
         if not isinstance(obj, PythonObjective):
             raise TypeError("setup applies to Python objectives only")
         obj = PythonObjective(obj.function, setup, obj.paths)
-    _check(obj, backend)
+    _check(obj, backend, stopping)
     study = Study(space, direction, sampler, seed, storage=storage, metric=metric)
     try:
         result_cache = None
@@ -109,6 +132,7 @@ def optimize(
             backend_options=backend_options,
             cache=result_cache,
             trial_folders=trial_folders,
+            early_stopping=stopping,
         )
     finally:
         study.close()
@@ -147,11 +171,18 @@ def run_scheduler(
     backend_options: Mapping[str, Any] | None = None,
     cache: ResultCache | None = None,
     trial_folders: str = "id",
+    early_stopping: EarlyStopping | None = None,
 ) -> RunSummary:
     """Start the backend, run the scheduler on ``study`` and close the backend.
 
     ``backend_options``: keyword options of the backend (see :func:`make_executor`).
     """
+    name = str(getattr(backend, "value", backend))
+    if early_stopping is not None and name == "dask":
+        raise ConfigError(
+            "runs on the inline, thread, process and simulated backends, not on dask yet",
+            field="early_stopping",
+        )
     executor = make_executor(
         backend,
         objective,
@@ -170,6 +201,7 @@ def run_scheduler(
             cache=cache,
             trial_folders=trial_folders,
             listener=listener,
+            early_stopping=early_stopping,
         )
         return scheduler.run()
     finally:
@@ -209,8 +241,10 @@ def run_study(
 ) -> tuple[Study, RunSummary]:
     """Run a validated study file: open (or resume) its folder and run to a stop."""
     storage = study_folder(cfg, base_dir)
-    objective = cfg.objective.build(base_dir)
-    _check(objective, cfg.run.backend)  # a wrong import path fails before the study folder is made
+    stopping = cfg.early_stopping.settings() if cfg.early_stopping is not None else None
+    objective = cfg.objective.build(base_dir, stopping.resource if stopping else None)
+    # a wrong import path fails before the study folder is made
+    _check(objective, cfg.run.backend, stopping)
     study = Study(
         cfg.build_space(),
         cfg.direction,
@@ -235,6 +269,7 @@ def run_study(
             backend_options=run.backend_options(cfg.seed),
             cache=_study_cache(cfg, objective, study, base_dir),
             trial_folders=run.trial_folders,
+            early_stopping=stopping,
         )
     finally:
         study.close()

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 __all__ = [
     "EXPORT_FORMATS",
     "FolderWriter",
+    "curves_dataframe",
+    "export_curves",
     "export_trials",
     "progress_record",
     "trials_dataframe",
@@ -89,7 +91,11 @@ EXPORT_FORMATS = ("csv", "parquet", "json")
 
 
 def trials_dataframe(trials: Sequence[Trial], space: Space) -> pd.DataFrame:
-    """One row per trial; parameters as ``params_<name>`` columns, metrics as ``metrics_<name>``."""
+    """One row per trial; parameters as ``params_<name>`` columns, metrics as ``metrics_<name>``.
+
+    With early stopping, ``step`` (the last step each trial reported) and ``stopped``
+    (why a PRUNED trial was stopped) come last.
+    """
     import pandas as pd
 
     metric_names: list[str] = []
@@ -97,6 +103,8 @@ def trials_dataframe(trials: Sequence[Trial], space: Space) -> pd.DataFrame:
         for k in t.metrics:
             if k not in metric_names:
                 metric_names.append(k)
+    # with early stopping: the step each trial reached, and why a pruned one stopped
+    curves = any(t.step is not None or t.stopped is not None for t in trials)
     rows: list[dict[str, Any]] = []
     for t in trials:
         row: dict[str, Any] = {"id": t.id, "state": t.state.value, "value": t.value}
@@ -114,6 +122,8 @@ def trials_dataframe(trials: Sequence[Trial], space: Space) -> pd.DataFrame:
             reason=t.reason,
             error=t.error,
         )
+        if curves:
+            row.update(step=t.step, stopped=t.stopped)
         rows.append(row)
     columns = [
         "id",
@@ -129,11 +139,67 @@ def trials_dataframe(trials: Sequence[Trial], space: Space) -> pd.DataFrame:
         "attempt",
         "reason",
         "error",
+        *(("step", "stopped") if curves else ()),
     ]
     df = pd.DataFrame(rows, columns=columns)
     for col in ("asked_at", "started_at", "finished_at"):
         df[col] = pd.to_datetime(df[col], unit="s", utc=True)
     return df
+
+
+def curves_dataframe(study: Study, resource: str = "step") -> pd.DataFrame:
+    """The learning curves as a long table: one row per report (every attempt of every trial).
+
+    Columns: ``trial``, ``attempt``, the step (named ``resource``), ``value`` (the study's
+    metric, empty when a report lacks it), ``metrics_<name>`` for every reported metric,
+    and ``reported_at``.
+    """
+    import pandas as pd
+
+    reports = study.reports
+    names: list[str] = []
+    for r in reports:
+        for k in r.metrics:
+            if k not in names:
+                names.append(k)
+    rows = []
+    for r in reports:
+        row: dict[str, Any] = {
+            "trial": r.id,
+            "attempt": r.attempt,
+            resource: r.step,
+            "value": r.value,
+        }
+        for k in names:
+            row[f"metrics_{k}"] = r.metrics.get(k)
+        row["reported_at"] = r.t
+        rows.append(row)
+    columns = [
+        "trial",
+        "attempt",
+        resource,
+        "value",
+        *(f"metrics_{k}" for k in names),
+        "reported_at",
+    ]
+    df = pd.DataFrame(rows, columns=columns)
+    df["reported_at"] = pd.to_datetime(df["reported_at"], unit="s", utc=True)
+    return df
+
+
+def export_curves(
+    study: Study,
+    fmt: str = "csv",
+    output: str | os.PathLike[str] | None = None,
+    resource: str = "step",
+) -> Path:
+    """Write the curves table (:func:`curves_dataframe`); default ``curves.<fmt>`` in the study folder."""
+    check_format(fmt)
+    if output is None:
+        if study.folder is None:
+            raise ConfigError("an in-memory study needs an output path", field="--output")
+        output = study.folder / f"curves.{fmt}"
+    return write_table(curves_dataframe(study, resource), fmt, Path(output))
 
 
 def export_trials(
@@ -190,11 +256,13 @@ def progress_record(study: Study, scheduler: Scheduler | None = None) -> dict[st
         "direction": study.direction,
         "completed": study.n_complete,
         "failed": study.n_failed,
+        "pruned": study.n_pruned,
         "running": running,
         "total": study.n_trials,
         "best_value": None if best is None else best.value,
         "best_params": None if best is None else dict(best.params),
         "best_trial": None if best is None else best.id,
+        "reports": len(study.reports),
     }
     if scheduler is not None:
         record.update(

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 from parabo._procs import host, kill_leftovers, kill_orphan_group, start_marker
 from parabo.cache import ResultCache, trial_key
 from parabo.executors.base import Executor, Outcome, Task
+from parabo.pruning import EarlyStopping, Rule, Stop, make_rule
 from parabo.results import FolderWriter, progress_record
 from parabo.run_options import RetryPolicy, StopRule
 from parabo.study import TRIALS_FOLDER, Study
@@ -99,6 +100,9 @@ class Scheduler:
         handle_signals: install SIGINT/SIGTERM handlers (main thread only).
         clock: the time source of the run (default: the executor's, virtual on the
             simulated backend); every event the run records carries its time.
+        early_stopping: the rule that stops trials from their reports: settings
+            (:class:`~parabo.pruning.EarlyStopping`) or a :class:`~parabo.pruning.Rule` of
+            one's own; without it reports are still journaled and nothing is stopped.
     """
 
     def __init__(
@@ -115,6 +119,7 @@ class Scheduler:
         listener: SchedulerListener | None = None,
         handle_signals: bool = True,
         clock: Callable[[], float] | None = None,
+        early_stopping: EarlyStopping | Rule | None = None,
     ) -> None:
         self.study = study
         self.executor = executor
@@ -145,6 +150,13 @@ class Scheduler:
         self.n_reused = 0
         self.n_retried = 0
         self.n_orphans_killed = 0
+        self.rule: Rule | None = (
+            make_rule(early_stopping)
+            if isinstance(early_stopping, EarlyStopping)
+            else early_stopping
+        )
+        self._unread_reports_said = False
+        executor.on_report = self._on_report
 
     @property
     def trials(self) -> int:
@@ -238,10 +250,85 @@ class Scheduler:
             if not all(started):
                 self._check_stop()
 
+    # ------------------------------------------------------------------ early stopping
+    def _report_value(self, value: float | None, metrics: Mapping[str, float]) -> float | None:
+        """The study's metric in a report: a plain number, or its entry of a dict report."""
+        if value is not None:
+            return value
+        metric = self.study.metric
+        if metric is not None:
+            return metrics.get(metric)
+        return next(iter(metrics.values())) if len(metrics) == 1 else None
+
+    def _on_report(
+        self, trial_id: int, step: float, value: float | None, metrics: Mapping[str, float]
+    ) -> None:
+        """A running trial reported: journal it, then ask the rule whom to stop."""
+        if trial_id not in self.inflight:
+            return  # a report of a trial already failed (timeout) or cancelled
+        read = self._report_value(value, metrics)
+        recorded = dict(metrics)
+        if value is not None:
+            recorded.setdefault(self.study.metric or "value", value)
+        elif read is None and not self._unread_reports_said:
+            self._unread_reports_said = True
+            self._notices.append(
+                f"trial {trial_id} reported {sorted(recorded)} without the study's metric "
+                f"({self.study.metric or 'set `metric` to the key to compare'}): its reports "
+                "are recorded, and early stopping cannot compare them"
+            )
+        if not self.study.report(trial_id, step, read, recorded, t=self.clock()):
+            return
+        if self.rule is not None and read is not None:
+            oriented = read if self.study.direction == "minimize" else -read
+            self._stop_trials(self.rule.report(trial_id, step, oriented))
+        self.study.commit(sync=False)  # a report is on disk before the trial hears of it
+
+    def _stop_trials(self, stops: list[Stop]) -> None:
+        for stop in stops:
+            if stop.trial in self.inflight and self.study.stop_decided(stop.trial) is None:
+                self.study.record_stop(stop.trial, stop.why, t=self.clock())
+                self.executor.prune(stop.trial)
+
+    def _rule_done(self, trial: Trial) -> None:
+        if self.rule is not None:
+            self._stop_trials(self.rule.done(trial.id))
+
+    def _restore_rule(self) -> None:
+        """Feed the rule the curves of the finished trials, so a resumed study decides the same way."""
+        if self.rule is None:
+            return
+        sign = 1.0 if self.study.direction == "minimize" else -1.0
+        for trial in self.study.trials:
+            if trial.state.finished and not (trial.reason and trial.reason.reruns):
+                for report in self.study.curve(trial):
+                    if report.value is not None:
+                        self.rule.report(trial.id, report.step, sign * report.value)
+                self.rule.done(trial.id)
+
+    def _prune_decided(self) -> None:
+        """Trials the rule had stopped when an earlier coordinator died end PRUNED, not rerun."""
+        for trial in list(self._rerun):
+            if self.study.stop_decided(trial) is not None:
+                self._rerun.remove(trial)
+                self.study.prune(trial, finished_at=self.clock())
+
     def _finish(self, outcome: Outcome) -> Trial | None:
         if outcome.trial_id not in self.inflight:
             return None  # a late outcome of a trial already failed (timeout) or cancelled
         running = self.inflight.pop(outcome.trial_id)
+        if outcome.reason == "pruned":
+            decided = self.study.stop_decided(running) is not None
+            pruned = self.study.prune(
+                running,
+                None if decided else outcome.error,
+                started_at=outcome.started_at,
+                finished_at=outcome.finished_at,
+                worker=outcome.worker,
+            )
+            self._write_record(pruned)
+            self._rule_done(pruned)
+            return pruned
         if (
             outcome.error is not None
             and self.retry.retries_left(outcome.reason, running.attempt)
@@ -260,6 +347,13 @@ class Scheduler:
             finished_at=outcome.finished_at,
             worker=outcome.worker,
         )
+        self._write_record(trial)
+        self._after_tell(trial)
+        self._rule_done(trial)
+        self._check_first_result(trial, outcome.result)
+        return trial
+
+    def _write_record(self, trial: Trial) -> None:
         trial_dir = self._trial_dir(trial)
         if trial_dir is not None and self._writer is not None:
             record = {
@@ -274,10 +368,11 @@ class Scheduler:
                 "worker": trial.worker,
                 "attempt": trial.attempt,
             }
+            if trial.step is not None:
+                record["step"] = trial.step
+            if trial.stopped is not None:
+                record["stopped"] = trial.stopped
             self._writer.put(Path(trial_dir) / "trial.json", record)
-        self._after_tell(trial)
-        self._check_first_result(trial, outcome.result)
-        return trial
 
     def _check_first_result(self, trial: Trial, result: Any) -> None:
         """A dict result without the study's metric, before any trial completed: stop now, say why.
@@ -464,6 +559,8 @@ class Scheduler:
         self.started_at = self.clock()
         self._rerun.extend(self.study.interrupted)
         self._kill_orphans()
+        self._prune_decided()
+        self._restore_rule()
         if self.study.folder is not None:
             self._writer = FolderWriter()
         if self.listener is not None:

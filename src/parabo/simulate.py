@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from parabo.config import StudyConfig
-from parabo.exceptions import ConfigError, ParaboError
+from parabo.exceptions import ConfigError, ParaboError, TrialPruned
 from parabo.executors.simulated import RuntimeModel, SimulatedExecutor, parse_runtime
 from parabo.objectives import PythonObjective
 from parabo.run_options import StopRule
@@ -206,8 +206,41 @@ def synthetic_objective(
     return evaluate
 
 
+def _report_steps(top: float) -> list[float]:
+    """The steps a learning-curve stand-in reports at: every step up to 100, else 100 spread ones."""
+    if top <= 100:
+        return [float(s) for s in range(1, int(math.floor(top)) + 1)] or [float(top)]
+    return sorted({float(round(top ** (i / 99.0))) for i in range(100)})
+
+
+def with_curves(
+    evaluate: Callable[[Mapping[str, Any]], float], space: Space, top: float, direction: str
+) -> Callable[..., float]:
+    """A stand-in that reports a learning curve up to step ``top`` before its final value.
+
+    The curve model: ``final + gap * (step**-0.5 - top**-0.5)`` (towards better values as
+    the steps grow), the gap a fixed function of the parameters between 0.2 and 1 times the
+    final value's scale, so curves of different configurations cross.
+    """
+    steps = _report_steps(top)
+
+    def curve(params: Mapping[str, Any], trial: Any) -> float:
+        final = evaluate(params)
+        u = float(np.sum(space.to_unit(params)) * 7.31) % 1.0
+        gap = (0.2 + 0.8 * u) * max(1.0, abs(final))
+        toward = -1.0 if direction == "maximize" else 1.0  # minimize: curves fall; maximize: rise
+        for step in steps:
+            value = final + toward * gap * (step**-0.5 - top**-0.5)
+            trial.report(value, step=step)
+            if trial.should_prune():
+                raise TrialPruned()
+        return final
+
+    return curve
+
+
 class _Replay:
-    """Nearest recorded trial (unit cube, Euclidean): its value and its duration."""
+    """Nearest recorded trial (unit cube, Euclidean): its value, its duration, its curve."""
 
     def __init__(self, folder: Path) -> None:
         recorded = Study.load(folder)
@@ -216,6 +249,9 @@ class _Replay:
             self.direction = recorded.direction
             done = [
                 t for t in recorded.trials if t.state is TrialState.COMPLETE and t.value is not None
+            ]
+            self.curves: list[list[tuple[float, float | None]]] = [
+                [(r.step, r.value) for r in recorded.curve(t)] for t in done
             ]
         finally:
             recorded.close()
@@ -245,6 +281,20 @@ class _Replay:
 
     def duration(self, params: Mapping[str, Any]) -> float:
         return float(self.durations[self.nearest(params)])
+
+    @property
+    def has_curves(self) -> bool:
+        return any(self.curves)
+
+    def replay_curve(self, params: Mapping[str, Any], trial: Any) -> float:
+        """The nearest recorded trial's reports, then its value."""
+        i = self.nearest(params)
+        for step, value in self.curves[i]:
+            if value is not None:
+                trial.report(value, step=step)
+                if trial.should_prune():
+                    raise TrialPruned()
+        return float(self.values[i])
 
     @property
     def has_durations(self) -> bool:
@@ -358,6 +408,9 @@ def _replayed(cfg: StudyConfig, space: Space, folder: Path, spec: Any) -> tuple[
                 field="--duration",
             )
         spec = replay.duration
+    if cfg.early_stopping is not None and replay.has_curves:
+        about = f"replay of {folder} (nearest recorded trial and its learning curve)"
+        return replay.direction, replay.replay_curve, about, spec
     return replay.direction, replay.value, f"replay of {folder} (nearest recorded trial)", spec
 
 
@@ -377,9 +430,15 @@ def _stand_in(
         obj.check()
         return obj, f"the study's objective ({cfg.objective.python})"
     if kind == "synthetic":
-        return synthetic_objective(space, cfg.direction, seed), (
-            "synthetic stand-in (smooth, random optimum)"
-        )
+        synthetic = synthetic_objective(space, cfg.direction, seed)
+        stopping = cfg.early_stopping
+        if stopping is not None and stopping.rule != "none":
+            top = stopping.max if stopping.max is not None else 100.0
+            return with_curves(synthetic, space, top, cfg.direction), (
+                f"synthetic stand-in (smooth, random optimum) with power-law learning curves "
+                f"up to {stopping.resource} {top:g}"
+            )
+        return synthetic, "synthetic stand-in (smooth, random optimum)"
     raise ConfigError(f"must be 'objective' or 'synthetic', got {kind!r}", field="--stand-in")
 
 
@@ -417,6 +476,7 @@ def _run_once(
         batch=cfg.run.batch,
         trial_timeout=cfg.run.timeout,
         handle_signals=False,
+        early_stopping=cfg.early_stopping.settings() if cfg.early_stopping is not None else None,
     )
     summary = scheduler.run()
     start = scheduler.started_at

@@ -32,8 +32,11 @@ from parabo.storage.events import (
     EventFormatError,
     Failed,
     ProcessStarted,
+    Pruned,
+    Reported,
     Retried,
     Started,
+    StopDecided,
     StudyCreated,
     decode,
     encode,
@@ -187,6 +190,7 @@ class Study:
         self.repaired: str | None = None
         self._lock: StudyLock | None = None
         self._queue: deque[dict[str, Any]] = deque()
+        self._ignored: dict[int, int] = {}  # reports that came after a trial's stop, by trial
         if storage is None:
             self.journal: Journal = MemoryJournal()
         elif isinstance(storage, (str, os.PathLike)):
@@ -466,6 +470,87 @@ class Study:
         if tid in self._state.pending:
             self._record(ProcessStarted(tid, pgid, host, start))
 
+    def report(
+        self,
+        trial: Trial | int,
+        step: float,
+        value: float | None,
+        metrics: Mapping[str, float] | None = None,
+        t: float | None = None,
+    ) -> bool:
+        """Journal a report of a running trial: ``value`` (the study's metric) at ``step``.
+
+        Returns False, recording nothing, for a report that comes after the trial was
+        stopped or finished, or whose step is not larger than the trial's last one; the
+        reports ignored after a stop are counted in the trial's record when it ends.
+        """
+        tid = trial.id if isinstance(trial, Trial) else trial
+        if tid not in self._state.pending or tid in self._state.stops:
+            self._ignored[tid] = self._ignored.get(tid, 0) + 1
+            return False
+        curve = self._state.curves.get(tid)
+        if curve and step <= curve[-1].step:
+            return False
+        current = self._state.trials[tid]
+        when = self.clock() if t is None else t
+        self._record(Reported(tid, float(step), value, dict(metrics or {}), current.attempt, when))
+        return True
+
+    def record_stop(self, trial: Trial | int, why: str, t: float | None = None) -> None:
+        """Journal the early-stopping rule's decision to stop a running trial (once)."""
+        current = self._resolve(trial)
+        if current.id in self._state.stops:
+            return
+        when = self.clock() if t is None else t
+        self._record(StopDecided(current.id, current.step, why, when))
+
+    def stop_decided(self, trial: Trial | int) -> StopDecided | None:
+        """The rule's decision to stop ``trial``, if one is journaled for its current attempt."""
+        return self._state.stops.get(trial.id if isinstance(trial, Trial) else trial)
+
+    def prune(
+        self,
+        trial: Trial | int,
+        why: str | None = None,
+        *,
+        started_at: float | None = None,
+        finished_at: float | None = None,
+        worker: str | None = None,
+    ) -> Trial:
+        """End a running trial early as PRUNED, keeping its last reported value.
+
+        ``why`` defaults to the rule's decision, if one was journaled. Returns the trial
+        as recorded.
+        """
+        current = self._resolve(trial)
+        curve = self._state.curves.get(current.id) or []
+        last = curve[-1] if curve else None
+        decided = self._state.stops.get(current.id)
+        if why is None:
+            why = decided.why if decided is not None else "stopped early"
+        self._record(
+            Pruned(
+                current.id,
+                None if last is None else last.value,
+                None if last is None else last.step,
+                why,
+                self._ignored.pop(current.id, 0),
+                self.clock() if finished_at is None else finished_at,
+                current.started_at if started_at is None else started_at,
+                worker if worker is not None else current.worker,
+            )
+        )
+        return self._state.trials[current.id]
+
+    def curve(self, trial: Trial | int) -> list[Reported]:
+        """The reports of a trial's current (or last) attempt, in step order."""
+        return list(self._state.curves.get(trial.id if isinstance(trial, Trial) else trial, []))
+
+    @property
+    def reports(self) -> list[Reported]:
+        """Every report recorded, every attempt, in the journal's order."""
+        return list(self._state.reports)
+
     def processes(self, trial: Trial | int) -> list[ProcessStarted]:
         """Process groups journaled for a trial."""
         return list(self._state.processes.get(trial.id if isinstance(trial, Trial) else trial, []))
@@ -566,7 +651,7 @@ class Study:
 
     @property
     def n_finished(self) -> int:
-        """Trials that reached COMPLETE or FAILED (and will not run again)."""
+        """Trials that reached COMPLETE, FAILED or PRUNED (and will not run again)."""
         return len(self._state.history) + self._state.n_lost
 
     @property
@@ -577,7 +662,13 @@ class Study:
     @property
     def n_failed(self) -> int:
         """Trials that failed for good (interrupted or cancelled ones run again and are not counted)."""
-        return len(self._state.history) - self._state.n_complete + self._state.n_lost
+        state = self._state
+        return len(state.history) - state.n_complete - state.n_pruned + state.n_lost
+
+    @property
+    def n_pruned(self) -> int:
+        """Trials that early stopping (or the objective, raising ``TrialPruned``) ended early."""
+        return self._state.n_pruned
 
     @property
     def best(self) -> Trial | None:

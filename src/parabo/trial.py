@@ -20,8 +20,9 @@ class _Words(str, enum.Enum):
 class TrialState(_Words):
     """Where a trial is in its life.
 
-    ``RUNNING`` from ``ask`` until ``tell``; then ``COMPLETE`` or ``FAILED``.
-    ``PRUNED`` is reserved for early stopping.
+    ``RUNNING`` from ``ask`` until ``tell``; then ``COMPLETE`` or ``FAILED``, or ``PRUNED``
+    when early stopping (or the objective, raising :class:`parabo.TrialPruned`) ended it
+    before its full budget; a PRUNED trial keeps its last reported value.
     """
 
     RUNNING = "running"
@@ -104,7 +105,8 @@ class Trial:
         id: stable number of the trial in its study, from 0.
         params: the parameter values, a plain dict.
         state: see :class:`TrialState`.
-        value: the objective value (``None`` unless COMPLETE), as the user reported it.
+        value: the objective value (``None`` unless COMPLETE), as the user reported it;
+            for a PRUNED trial, its last reported value (``None`` if it reported none).
         metrics: every numeric value the objective returned (including ``value``).
         error: for a FAILED trial, a message saying what went wrong.
         reason: for a FAILED trial, why (:class:`FailReason`).
@@ -115,6 +117,9 @@ class Trial:
         attempt: 1 for the first run; more when a trial is run again after a crash,
             a retryable failure or an interrupted coordinator.
         reused: the result came from the result cache; the objective did not run.
+        step: the last step (resource) the trial reported, ``None`` if it reported none.
+        stopped: for a PRUNED trial, who stopped it and why (and how many reports that
+            came after the stop were ignored).
     """
 
     id: int
@@ -131,6 +136,8 @@ class Trial:
     worker: str | None = None
     attempt: int = 1
     reused: bool = False
+    step: float | None = None
+    stopped: str | None = None
 
     @property
     def duration(self) -> float | None:

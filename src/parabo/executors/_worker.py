@@ -8,7 +8,7 @@ coordinator → worker::
 
     ("init", objective_bytes, worker_name, sys_path)   once, first
     ("run", task)                                      run one trial
-    ("stop", trial_id)                                 reserved: early stopping
+    ("stop", trial_id)                                 early stopping decided to stop it
     ("exit",)                                          finish and leave
 
 worker → coordinator::
@@ -17,7 +17,7 @@ worker → coordinator::
     ("fatal", message)                 loading failed; the worker exits
     ("started", trial_id, t)           a trial began at time t
     ("child", trial_id, pid)           the trial started a process group
-    ("report", trial_id, step, value)  reserved: intermediate values
+    ("report", trial_id, step, value, metrics)  an intermediate report
     ("done", outcome)                  a trial finished (an Outcome)
 """
 
@@ -28,6 +28,28 @@ import signal
 import sys
 from multiprocessing.connection import Connection
 from typing import Any
+
+
+class _Channel:
+    """A trial's reports go up the socket; a ``stop`` for it is read when the trial asks."""
+
+    def __init__(self, conn: Connection, trial_id: int, backlog: list[Any]) -> None:
+        self.conn = conn
+        self.trial_id = trial_id
+        self.backlog = backlog  # other messages read meanwhile, for the main loop
+        self.stop = False
+
+    def report(self, step: float, value: float | None, metrics: Any) -> None:
+        self.conn.send(("report", self.trial_id, step, value, dict(metrics)))
+
+    def stopped(self) -> bool:
+        while not self.stop and self.conn.poll():
+            msg = self.conn.recv()
+            if msg[0] == "stop":
+                self.stop = self.stop or msg[1] == self.trial_id
+            else:
+                self.backlog.append(msg)
+        return self.stop
 
 
 def main(fd: int) -> None:
@@ -105,9 +127,10 @@ def main(fd: int) -> None:
         return
     send(("ready", os.getpid()))
 
+    backlog: list[Any] = []
     while True:
         try:
-            msg = conn.recv()
+            msg = backlog.pop(0) if backlog else conn.recv()
         except (EOFError, OSError):
             return  # the coordinator is gone
         if msg[0] == "exit":
@@ -125,7 +148,10 @@ def main(fd: int) -> None:
         # as a subreaper, this worker's new descendants are all the trial left: no need to look
         # further; what was there before the trial (started by the setup hook) is spared
         before = descendants()
-        outcome = run_task(run, task, name, on_child, mark_env=True, sweep=not reaper)
+        channel = _Channel(conn, task.trial_id, backlog)
+        outcome = run_task(
+            run, task, name, on_child, mark_env=True, sweep=not reaper, channel=channel
+        )
         kill_descendants(spare=before)  # nothing the trial started outlives it
         try:
             conn.send(("done", outcome))

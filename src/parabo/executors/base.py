@@ -8,7 +8,14 @@ inline, thread, process (and dask, simulated) — implements the same five calls
   return their outcomes (possibly none);
 - ``cancel(trial_id)``: stop a trial; its outcome comes back with reason ``cancelled``;
 - ``close(cancel)``: stop the workers (killing running trials when ``cancel``);
-- ``now()``: the executor's clock (wall time, or virtual time in simulation).
+- ``now()``: the executor's clock (wall time, or virtual time in simulation);
+- ``prune(trial_id)``: tell a running trial that early stopping decided to stop it
+  (backends with ``reports = True``: its ``trial.should_prune()`` turns True, an
+  external command is stopped and its outcome comes back with reason ``pruned``).
+
+Reports of running trials reach the coordinator through the ``on_report`` hook,
+always called in the coordinator's thread (from ``collect``, or, inline, from the
+trial itself), so the hook may journal them and call ``prune``.
 
 An objective's failure is an :class:`Outcome` with an ``error``, never an
 exception out of the executor.
@@ -25,7 +32,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from parabo._procs import TRIAL_ENV, kill_marked, trial_marker
+from parabo.exceptions import TrialPruned
 from parabo.objectives import ObjectiveFailure, TrialContext
+from parabo.reporting import ReportChannel
 
 __all__ = [
     "Executor",
@@ -185,6 +194,7 @@ def run_task(
     *,
     mark_env: bool = False,
     sweep: bool | None = None,
+    channel: ReportChannel | None = None,
 ) -> Outcome:
     """Run one task with a loaded objective; every failure becomes an error outcome.
 
@@ -202,6 +212,7 @@ def run_task(
         timeout=task.timeout,
         on_child=on_child,
         marker=marker,
+        channel=channel,
     )
     if not mark_env:
         return _run(run, ctx, task, worker, clock)
@@ -237,6 +248,9 @@ def _run(
         return Outcome(
             task.trial_id, None, safe_str(exc), safe_str(exc.reason, 100), start, clock(), worker
         )
+    except TrialPruned as exc:
+        why = safe_str(exc, 500) or "the objective raised TrialPruned"
+        return Outcome(task.trial_id, None, why, "pruned", start, clock(), worker)
     except Exception as exc:
         return Outcome(
             task.trial_id, None, format_exception(exc), "exception", start, clock(), worker
@@ -272,9 +286,17 @@ class Executor(ABC):
     #: called with (trial id, process group id) for each process group a trial runs in, so the
     #: scheduler can journal it and a resumed study can kill it if the coordinator died
     on_process: Callable[[int, int], None] | None = None
+    #: called with (trial id, step, value, metrics) for each report of a running trial, in the
+    #: coordinator's thread; None: reports are dropped
+    on_report: Callable[[int, float, float | None, Mapping[str, float]], None] | None = None
+    #: whether this backend carries reports and stop decisions (early stopping)
+    reports: bool = False
 
     def now(self) -> float:
         return time.time()
+
+    def prune(self, trial_id: int) -> None:  # noqa: B027 - backends without reports do nothing
+        """Tell running trial ``trial_id`` that early stopping decided to stop it."""
 
     @abstractmethod
     def submit(self, task: Task) -> None: ...

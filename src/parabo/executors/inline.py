@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from parabo.exceptions import ExecutorError
@@ -22,11 +22,13 @@ class InlineExecutor(Executor):
     """
 
     workers = 1
+    reports = True
 
     def __init__(self, objective: Objective) -> None:
         self._run: Callable[[TrialContext], Any] = objective.load()
         self._queue: deque[Task] = deque()
         self._done: list[Outcome] = []
+        self._pruned: set[int] = set()
         self._closed = False
 
     def submit(self, task: Task) -> None:
@@ -34,10 +36,17 @@ class InlineExecutor(Executor):
             raise ExecutorError("the executor is closed")
         self._queue.append(task)
 
+    def prune(self, trial_id: int) -> None:
+        self._pruned.add(trial_id)
+
     def collect(self, timeout: float | None = None) -> list[Outcome]:
         if self._queue:
             task = self._queue.popleft()
-            self._done.append(run_task(self._run, task, "inline", clock=self.now, mark_env=True))
+            channel = _InlineChannel(self, task.trial_id)
+            self._done.append(
+                run_task(self._run, task, "inline", clock=self.now, mark_env=True, channel=channel)
+            )
+            self._pruned.discard(task.trial_id)
         done, self._done = self._done, []
         return done
 
@@ -53,3 +62,19 @@ class InlineExecutor(Executor):
     @property
     def running(self) -> int:
         return len(self._queue) + len(self._done)
+
+
+class _InlineChannel:
+    """Reports go straight to the hook: the trial runs in the coordinator's thread."""
+
+    def __init__(self, executor: InlineExecutor, trial_id: int) -> None:
+        self.executor = executor
+        self.trial_id = trial_id
+
+    def report(self, step: float, value: float | None, metrics: Mapping[str, float]) -> None:
+        hook = self.executor.on_report
+        if hook is not None:
+            hook(self.trial_id, step, value, metrics)
+
+    def stopped(self) -> bool:
+        return self.trial_id in self.executor._pruned

@@ -10,8 +10,8 @@ process of its own (its own session and process group) with its own channel:
   SIGKILL after a short grace; the worker is replaced;
 - a worker that dies (signal, ``os._exit``, out of memory) fails its own trial
   only, with the signal or exit code recorded, and is replaced;
-- the channel carries messages both ways, so a running trial can later report
-  intermediate values and receive a stop decision.
+- the channel carries messages both ways: a running trial's reports come up it
+  (handed to ``on_report``), and early stopping's decision goes down it (``prune``).
 
 Worker death is seen at once through a pidfd (Linux ≥ 5.3), or through the
 socket closing, with a poll as the last resort.
@@ -85,6 +85,8 @@ class ProcessExecutor(Executor):
         gpus: GPU ids shared round-robin: worker slot ``i`` sees ``gpus_per_trial`` of them
             through ``CUDA_VISIBLE_DEVICES`` (a replacement worker keeps the slot's GPUs).
     """
+
+    reports = True
 
     def __init__(
         self,
@@ -274,6 +276,15 @@ class ProcessExecutor(Executor):
             worker.children.append(int(msg[2]))  # type: ignore[call-overload]
             if self.on_process is not None:
                 self.on_process(int(msg[1]), int(msg[2]))  # type: ignore[call-overload]
+        elif kind == "report":
+            task = worker.task
+            if (
+                task is not None
+                and task.trial_id == msg[1]
+                and worker.kill_reason is None
+                and self.on_report is not None
+            ):
+                self.on_report(task.trial_id, msg[2], msg[3], msg[4])  # type: ignore[arg-type]
         elif kind == "done":
             outcome = msg[1]
             assert isinstance(outcome, Outcome)
@@ -361,6 +372,14 @@ class ProcessExecutor(Executor):
         self._deadlines()
         done, self._done = self._done, []
         return done
+
+    def prune(self, trial_id: int) -> None:
+        for worker in self._pool:
+            if worker.task is not None and worker.task.trial_id == trial_id:
+                try:
+                    worker.conn.send(("stop", trial_id))
+                except OSError:
+                    pass  # it died; its death is seen by collect
 
     def cancel(self, trial_id: int) -> None:
         if cancel_queued(self._queue, self._done, trial_id):

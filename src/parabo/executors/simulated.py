@@ -14,6 +14,13 @@ shows up as idle workers, exactly as it would on real machines. For exact
 determinism (tests), give ``overhead`` a fixed number of virtual seconds
 charged per submitted trial instead (``0`` charges nothing).
 
+Early stopping: an objective that reports (a Python function with a ``trial``
+parameter, a command with reports on) is run when its trial *starts*, its
+reports recorded; they then reach the coordinator at virtual times spread over
+the trial's duration in proportion to their step (the last report at its end).
+A trial the rule stops ends at the time of the report that stopped it, with
+reason ``pruned``, and frees its worker then.
+
     >>> from parabo.executors.base import Task
     >>> ex = SimulatedExecutor(lambda p: p["x"] ** 2, workers=2, runtime="10s", overhead=0)
     >>> ex.submit(Task(0, {"x": 3.0}))
@@ -36,7 +43,14 @@ import numpy as np
 
 from parabo.exceptions import ConfigError, ExecutorError
 from parabo.executors.base import Executor, Outcome, Task, run_task
-from parabo.objectives import Objective, TrialContext, as_objective
+from parabo.objectives import (
+    CommandObjective,
+    Objective,
+    PythonObjective,
+    TrialContext,
+    as_objective,
+)
+from parabo.reporting import wants_trial
 
 __all__ = ["RuntimeModel", "SimulatedExecutor", "SimulatedRecord", "parse_runtime"]
 
@@ -181,6 +195,33 @@ class _Running:
     end: float
     timed_out: bool
     seq: int
+    outcome: Outcome | None = None  # run at its start when it reports (early stopping)
+
+
+class _Recorder:
+    """The channel of a trial run ahead of its virtual time: reports are kept, never stopped."""
+
+    def __init__(self) -> None:
+        self.reports: list[tuple[float, float | None, dict[str, float]]] = []
+
+    def report(self, step: float, value: float | None, metrics: Mapping[str, float]) -> None:
+        self.reports.append((step, value, dict(metrics)))
+
+    def stopped(self) -> bool:
+        return False
+
+
+def _reports(objective: Objective) -> bool:
+    """Whether an objective reports as it goes (it then runs when its trial starts)."""
+    if isinstance(objective, CommandObjective):
+        return objective.report_key is not None
+    if isinstance(objective, PythonObjective):
+        try:
+            fn, _ = objective._resolve()
+        except Exception:
+            return False
+        return wants_trial(fn)
+    return False
 
 
 class SimulatedExecutor(Executor):
@@ -201,6 +242,8 @@ class SimulatedExecutor(Executor):
     trial whose duration exceeds its limit ends at the limit with reason ``timeout``.
     """
 
+    reports = True
+
     def __init__(
         self,
         objective: Objective | Callable[..., Any] | str,
@@ -218,7 +261,11 @@ class SimulatedExecutor(Executor):
         self.workers = workers
         self.runtime = parse_runtime(runtime)
         self.overhead = overhead
-        self._run: Callable[[TrialContext], Any] = as_objective(objective).load()
+        spec = as_objective(objective)
+        self._run: Callable[[TrialContext], Any] = spec.load()
+        self._ahead = _reports(spec)  # run trials at their start, their reports on the clock
+        self._report_heap: list[tuple[float, int, int, int]] = []  # (at, seq, trial id, index)
+        self._report_data: dict[int, list[tuple[float, float | None, dict[str, float]]]] = {}
         self._rng = np.random.default_rng(seed)
         self._now = float(start)
         self.started_at = float(start)
@@ -267,9 +314,33 @@ class SimulatedExecutor(Executor):
         duration = self.runtime.sample(task.params, self._rng)
         timed_out = task.timeout is not None and duration > task.timeout
         end = at + (task.timeout if timed_out and task.timeout is not None else duration)
-        self._running[task.trial_id] = _Running(task, worker, at, end, timed_out, self._seq)
+        run = _Running(task, worker, at, end, timed_out, self._seq)
+        self._running[task.trial_id] = run
         heapq.heappush(self._heap, (end, self._seq, task.trial_id))
+        if self._ahead:
+            self._run_ahead(run, duration)
         self._seq += 1
+
+    def _run_ahead(self, run: _Running, duration: float) -> None:
+        """Run a reporting trial now; put its reports on the clock, spread by step."""
+        recorder = _Recorder()
+        name = f"sim-{run.worker}"
+        ran = run_task(self._run, run.task, name, clock=lambda: run.start, channel=recorder)
+        run.outcome = Outcome(
+            ran.trial_id, ran.result, ran.error, ran.reason, run.start, run.end, name
+        )
+        self._mark = time.perf_counter()  # the objective's own time is not the coordinator's
+        reports = recorder.reports
+        if not reports:
+            return
+        last = reports[-1][0]
+        first = min(0.0, reports[0][0])
+        self._report_data[run.task.trial_id] = reports
+        for i, (step, _, _) in enumerate(reports):
+            share = (step - first) / (last - first) if last > first else 1.0
+            at = run.start + duration * share
+            if at <= run.end:  # a trial cut short by its time limit reports no further
+                heapq.heappush(self._report_heap, (at, run.seq, run.task.trial_id, i))
 
     def _end(self, run: _Running, at: float, reason: str | None) -> None:
         del self._running[run.task.trial_id]
@@ -293,6 +364,27 @@ class SimulatedExecutor(Executor):
         return run if run is not None and run.seq == entry[1] else None  # else cancelled earlier
 
     def _advance(self, timeout: float | None) -> None:
+        limit = None if timeout is None else self._now + timeout
+        while self._report_heap:
+            # the reports due before the next end reach the coordinator first
+            while self._report_heap and self._live(self._report_heap[0][:3]) is None:
+                heapq.heappop(self._report_heap)
+            while self._heap and self._live(self._heap[0]) is None:
+                heapq.heappop(self._heap)
+            if not self._report_heap:
+                break
+            at, _, tid, index = self._report_heap[0]
+            if (self._heap and self._heap[0][0] < at) or (limit is not None and at > limit):
+                break
+            heapq.heappop(self._report_heap)
+            self._now = max(self._now, at)
+            step, value, metrics = self._report_data[tid][index]
+            if self.on_report is not None:
+                self.on_report(tid, step, value, metrics)
+            if self._done:
+                return  # the report stopped its trial
+        if limit is not None:
+            timeout = max(0.0, limit - self._now)
         while self._heap and self._live(self._heap[0]) is None:
             heapq.heappop(self._heap)
         if not self._heap:
@@ -323,13 +415,35 @@ class SimulatedExecutor(Executor):
                 run.end,
                 name,
             )
+        elif run.outcome is not None:
+            outcome = run.outcome
         else:
             ran = run_task(self._run, run.task, name, clock=lambda: run.start)
             outcome = Outcome(
                 ran.trial_id, ran.result, ran.error, ran.reason, run.start, run.end, name
             )
+        self._report_data.pop(run.task.trial_id, None)
         self._end(run, run.end, outcome.reason)
         self._done.append(outcome)
+
+    def prune(self, trial_id: int) -> None:
+        """The rule stopped a running trial: it ends now (at its report's virtual time)."""
+        run = self._running.get(trial_id)
+        if run is None:
+            return
+        self._report_data.pop(trial_id, None)
+        self._end(run, self._now, "pruned")
+        self._done.append(
+            Outcome(
+                trial_id,
+                None,
+                "stopped early (simulated)",
+                "pruned",
+                run.start,
+                self._now,
+                f"sim-{run.worker}",
+            )
+        )
 
     def cancel(self, trial_id: int) -> None:
         self._charge()

@@ -12,7 +12,8 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from parabo._procs import kill_marked
@@ -23,6 +24,28 @@ __all__ = ["ThreadExecutor"]
 
 _STOP = object()
 log = logging.getLogger("parabo")
+
+
+@dataclass(frozen=True)
+class _Report:
+    trial_id: int
+    step: float
+    value: float | None
+    metrics: Mapping[str, float]
+
+
+class _ThreadChannel:
+    """A trial's reports go on the outcome queue; the coordinator's decision is a set it reads."""
+
+    def __init__(self, executor: ThreadExecutor, trial_id: int) -> None:
+        self.executor = executor
+        self.trial_id = trial_id
+
+    def report(self, step: float, value: float | None, metrics: Mapping[str, float]) -> None:
+        self.executor._outcomes.put(_Report(self.trial_id, step, value, dict(metrics)))
+
+    def stopped(self) -> bool:
+        return self.trial_id in self.executor._pruned
 
 
 class ThreadExecutor(Executor):
@@ -36,11 +59,14 @@ class ThreadExecutor(Executor):
     takes its slot. Use the process backend to have timed-out Python trials killed.
     """
 
+    reports = True
+
     def __init__(self, objective: Objective, workers: int = 1) -> None:
         self.workers = workers
         self._objective = objective
         self._tasks: queue.Queue[Any] = queue.Queue()
-        self._outcomes: queue.Queue[Outcome] = queue.Queue()
+        self._outcomes: queue.Queue[Outcome | _Report] = queue.Queue()
+        self._pruned: set[int] = set()  # trials told to stop (read by their threads)
         self._lock = threading.Lock()
         self._running: dict[int, tuple[Task, float, str]] = {}  # trial id -> (task, start, worker)
         self._children: dict[int, list[int]] = {}
@@ -84,10 +110,12 @@ class ThreadExecutor(Executor):
                     self._children.setdefault(tid, []).append(pid)
                     self._started_groups.append((tid, pid))
 
-            outcome = run_task(run, task, name, on_child)
+            channel = _ThreadChannel(self, task.trial_id)
+            outcome = run_task(run, task, name, on_child, channel=channel)
             with self._lock:
                 self._running.pop(task.trial_id, None)
                 self._children.pop(task.trial_id, None)
+                self._pruned.discard(task.trial_id)
                 if task.trial_id in self._dropped:
                     self._dropped.discard(task.trial_id)
                     return  # this thread was abandoned after a timeout; a new one took its slot
@@ -164,10 +192,15 @@ class ThreadExecutor(Executor):
             timeout if soonest is None else (soonest if timeout is None else min(timeout, soonest))
         )
         out: list[Outcome] = []
+        end = None if wait is None else time.monotonic() + wait
         try:
-            out.append(self._outcomes.get(timeout=wait))
+            # reports are handed to the hook as they come; the wait ends with the first outcome
+            while not out:
+                left = None if end is None else max(0.0, end - time.monotonic())
+                item = self._outcomes.get(timeout=left)
+                self._take(item, out)
             while True:
-                out.append(self._outcomes.get_nowait())
+                self._take(self._outcomes.get_nowait(), out)
         except queue.Empty:
             pass
         if self._fatal is not None:
@@ -179,6 +212,18 @@ class ThreadExecutor(Executor):
         self._report_groups()
         self._submitted -= len(out)
         return out
+
+    def _take(self, item: Outcome | _Report, out: list[Outcome]) -> None:
+        if isinstance(item, _Report):
+            if self.on_report is not None:
+                self.on_report(item.trial_id, item.step, item.value, item.metrics)
+        else:
+            out.append(item)
+
+    def prune(self, trial_id: int) -> None:
+        with self._lock:
+            if trial_id in self._running:
+                self._pruned.add(trial_id)
 
     def cancel(self, trial_id: int) -> None:
         with self._lock:

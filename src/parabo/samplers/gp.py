@@ -118,6 +118,7 @@ class GPSampler(Sampler):
         self.prior = Prior()
         self._entropy = seed if seed is not None else int(np.random.default_rng().integers(2**62))
         self._fit: _Fit | None = None
+        self._pruned_ids: set[int] = set()  # modelled trials whose value came from a report
         self._rows: dict[int, tuple[Any, np.ndarray]] = {}
         self._rows_key = ""
         self._blas: Any = None
@@ -192,7 +193,9 @@ class GPSampler(Sampler):
         gp, best = self._model(space, domain, modelled, complete, sign, direction, cap)
         # the trust region's size follows the study's successes and failures (a function of the
         # history, so a resumed study gets the same size)
-        ys = [sign * float(t.value) for t in complete]  # type: ignore[arg-type]
+        # (trials stopped early are no successes or failures of the incumbent's box)
+        finals = [t for t in complete if t.state is TrialState.COMPLETE] or complete
+        ys = [sign * float(t.value) for t in finals]  # type: ignore[arg-type]
         radius = trust_radius(
             ys, n_startup, self.options.trust_region, max(4, space.dim, len(pending) + 1)
         )
@@ -224,9 +227,14 @@ class GPSampler(Sampler):
         return out
 
     def _split(self, history: Sequence[Trial]) -> tuple[list[Trial], list[Trial]]:
-        """The completed trials, and the modelled ones (with failures as the worst value)."""
-        complete = [t for t in history if _value(t) is not None]
-        others = [t for t in history if _value(t) is None]
+        """The observed trials, and the modelled ones (with failures as the worst value).
+
+        Observed: the completed trials, and (``pruned="last"``) the trials stopped early
+        that reported a value, modelled by their last one.
+        """
+        last = self.options.pruned == "last"
+        complete = [t for t in history if _value(t, last) is not None]
+        others = [t for t in history if _value(t, last) is None]
         modelled = complete + (others if (self.options.failed == "worst" and complete) else [])
         return complete, modelled
 
@@ -331,8 +339,9 @@ class GPSampler(Sampler):
         cap: int,
     ) -> tuple[GP, float]:
         """The posterior over the modelled trials, reusing the cached fit where possible."""
-        key = (repr(space.to_dict()), direction, self.options.failed)
+        key = (repr(space.to_dict()), direction, self.options.failed, self.options.pruned)
         values = {t.id: sign * float(t.value) for t in complete}  # type: ignore[arg-type]
+        self._pruned_ids = {t.id for t in complete if t.state is TrialState.PRUNED}
         worst = max(values.values())
         fit = self._features_of(space, domain, modelled, key)
         y_raw = np.array([values.get(i, worst) for i in fit.ids])
@@ -405,6 +414,8 @@ class GPSampler(Sampler):
         self, fit: _Fit, gp: GP, transform: OutputTransform, values: dict[int, float]
     ) -> float:
         """The value expected improvement improves on (in the model's transformed units)."""
+        finals = {i: v for i, v in values.items() if i not in self._pruned_ids}
+        values = finals or values  # a value reached early is no incumbent, unless it is all
         best = float(np.min(transform(np.array(list(values.values())))))
         if self.options.incumbent == "mean":
             # the posterior mean at the modelled trials, y - noise * alpha: the best observed value
@@ -426,9 +437,11 @@ class GPSampler(Sampler):
         return lip
 
 
-def _value(t: Trial) -> float | None:
-    """The value of a COMPLETE trial, or ``None`` (failed, pruned, missing or not finite)."""
-    if t.state is not TrialState.COMPLETE or t.value is None:
+def _value(t: Trial, pruned: bool = False) -> float | None:
+    """The value of a COMPLETE trial (and, with ``pruned``, of a PRUNED one), or ``None``."""
+    if t.value is None or not (
+        t.state is TrialState.COMPLETE or (pruned and t.state is TrialState.PRUNED)
+    ):
         return None
     v = float(t.value)
     return v if math.isfinite(v) else None

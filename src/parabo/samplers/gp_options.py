@@ -28,9 +28,14 @@ class GPOptions:
             were started and ``min(n_startup, 4)`` completed (the trials in flight are part of
             the design; waiting for ``n_startup`` completions with 16 workers would start 15
             more quasi-random points than a sequential run).
-        failed: ``"worst"`` (default): failed and pruned trials are modelled as if they had
-            returned the worst completed value, so their region is avoided; ``"ignore"``: they
-            are left out of the model (their points are still never suggested again).
+        failed: ``"worst"`` (default): failed trials (and pruned ones that are not modelled
+            by their value) are modelled as if they had returned the worst completed value, so
+            their region is avoided; ``"ignore"``: they are left out of the model (their points
+            are still never suggested again).
+        pruned: ``"last"`` (default): a trial stopped early is modelled by its last reported
+            value, the value at the highest step it reached (worse, for a falling learning
+            curve, than its final value would have been), and counts toward the initial design;
+            ``"worst"``: as a failed trial.
         ucb_beta: exploration weight of UCB (``mu - sqrt(beta) sd``).
         warp: compress the upper tail of the outputs (huge losses far from the optimum)
             logarithmically before standardizing; see :class:`~parabo.gp.model.OutputTransform`.
@@ -77,6 +82,7 @@ class GPOptions:
     pending: PendingStrategy = "kb"
     n_startup: int | None = None
     failed: Literal["worst", "ignore"] = "worst"
+    pruned: Literal["last", "worst"] = "last"
     ucb_beta: float = 4.0
     warp: bool = True
     refit_every: float = 0.05
@@ -94,6 +100,7 @@ class GPOptions:
         check_choice(self.acquisition, ("logei", "ucb", "thompson"), "sampler.acquisition")
         check_choice(self.pending, PENDING_STRATEGIES, "sampler.pending")
         check_choice(self.failed, ("worst", "ignore"), "sampler.failed")
+        check_choice(self.pruned, ("last", "worst"), "sampler.pruned")
         check_choice(self.incumbent, ("observed", "mean"), "sampler.incumbent")
         if self.n_startup is not None:
             check_integer(self.n_startup, 1, "sampler.n_startup")

@@ -15,6 +15,9 @@ kind          class            meaning
 ``done``      :class:`Completed`       it finished with a value and metrics
 ``fail``      :class:`Failed`          it failed, with a message and a :class:`~parabo.trial.FailReason`
 ``lost``      :class:`Lost`            ``parabo repair`` set its ``ask`` aside (damaged)
+``report``    :class:`Reported`        it reported a value (and metrics) at a step
+``stop``      :class:`StopDecided`     the early-stopping rule decided to stop it
+``pruned``    :class:`Pruned`          it ended early, keeping its last reported value
 ============  ===============  ================================================================
 
 Events of a kind this version does not know (written by a newer parabo) decode
@@ -43,8 +46,11 @@ __all__ = [
     "Failed",
     "Lost",
     "ProcessStarted",
+    "Pruned",
+    "Reported",
     "Retried",
     "Started",
+    "StopDecided",
     "StudyCreated",
     "TrialEvent",
     "decode",
@@ -158,14 +164,84 @@ class Lost(TrialEvent):
     t: float | None = None
 
 
-Event = StudyCreated | Asked | Started | ProcessStarted | Retried | Completed | Failed | Lost
+@dataclass(frozen=True)
+class Reported(TrialEvent):
+    """Attempt ``attempt`` of trial ``id`` reported ``value`` (and ``metrics``) at ``step`` at ``t``.
+
+    ``value`` is the study's metric read from the report (``None`` when the report
+    does not hold it); early-stopping rules compare these values.
+    """
+
+    kind: ClassVar[str] = "report"
+    step: float = 0.0
+    value: float | None = None
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    attempt: int = 1
+    t: float | None = None
+
+
+@dataclass(frozen=True)
+class StopDecided(TrialEvent):
+    """The early-stopping rule decided at ``t`` to stop trial ``id`` (at ``step``), saying ``why``."""
+
+    kind: ClassVar[str] = "stop"
+    step: float | None = None
+    why: str = ""
+    t: float | None = None
+
+
+@dataclass(frozen=True)
+class Pruned(TrialEvent):
+    """Trial ``id`` ended early at ``t`` with its last reported ``value`` (``None``: it reported none).
+
+    ``why`` says who stopped it (the rule, or the objective raising ``TrialPruned``);
+    ``ignored`` counts the reports that arrived after the stop and were not recorded.
+    """
+
+    kind: ClassVar[str] = "pruned"
+    value: float | None = None
+    step: float | None = None
+    why: str = ""
+    ignored: int = 0
+    t: float | None = None
+    started: float | None = None
+    worker: str | None = None
+
+
+Event = (
+    StudyCreated
+    | Asked
+    | Started
+    | ProcessStarted
+    | Retried
+    | Completed
+    | Failed
+    | Lost
+    | Reported
+    | StopDecided
+    | Pruned
+)
 
 _KINDS: dict[str, type[Any]] = {
     cls.kind: cls
-    for cls in (StudyCreated, Asked, Started, ProcessStarted, Retried, Completed, Failed, Lost)
+    for cls in (
+        StudyCreated,
+        Asked,
+        Started,
+        ProcessStarted,
+        Retried,
+        Completed,
+        Failed,
+        Lost,
+        Reported,
+        StopDecided,
+        Pruned,
+    )
 }
 # fields left out of the record when they hold their default, so lines stay short
-_OPTIONAL_DEFAULTS: dict[str, Any] = {"reused": False, "seconds": None}
+_OPTIONAL_DEFAULTS: dict[str, Any] = {"reused": False, "seconds": None, "ignored": 0}
+# the events whose value may be None (a report without the metric, a trial pruned before any report)
+_VALUE_OPTIONAL = ("report", "pruned")
 
 
 def encode(event: Event) -> dict[str, Any]:
@@ -187,15 +263,23 @@ def _check(cls: type[Any], name: str, value: Any) -> Any:
     """``value`` of field ``name`` of ``cls`` as that field wants it; raises EventFormatError."""
     if name == "reason":
         return FailReason.read(value)
-    if name in ("id", "attempt", "pgid", "v"):
+    if name in ("id", "attempt", "pgid", "v", "ignored"):
         if not isinstance(value, int) or isinstance(value, bool):
             raise EventFormatError(f"{cls.kind!r} event: {name} must be an integer, got {value!r}")
         return value
-    if name in ("t", "started", "seconds") and value is not None:
+    if name in ("t", "started", "seconds") or (name == "step" and cls.kind != "report"):
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise EventFormatError(f"{cls.kind!r} event: {name} must be a number, got {value!r}")
+        return float(value)
+    if name == "step":
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise EventFormatError(f"{cls.kind!r} event: {name} must be a number, got {value!r}")
         return float(value)
     if name == "value":
+        if value is None and cls.kind in _VALUE_OPTIONAL:
+            return None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise EventFormatError(f"{cls.kind!r} event: value must be a number, got {value!r}")
         return float(value)
@@ -216,7 +300,9 @@ def decode(record: Mapping[str, Any]) -> Event | None:
     for f in fields(cls):
         if f.name in record:
             kwargs[f.name] = _check(cls, f.name, record[f.name])
-        elif f.name in ("id", "name", "direction", "metric", "space"):
+        elif f.name in ("id", "name", "direction", "metric", "space") or (
+            f.name == "step" and cls is Reported
+        ):
             raise EventFormatError(f"{cls.kind!r} event without {f.name!r}")
     event: Event = cls(**kwargs)
     return event

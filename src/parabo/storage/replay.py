@@ -27,8 +27,11 @@ from parabo.storage.events import (
     Failed,
     Lost,
     ProcessStarted,
+    Pruned,
+    Reported,
     Retried,
     Started,
+    StopDecided,
     StudyCreated,
 )
 from parabo.trial import FailReason, Trial, TrialState
@@ -50,6 +53,11 @@ class StudyState:
         processes: process groups journaled for each trial.
         best: the best COMPLETE trial in the header's direction.
         n_complete: how many trials of the history are COMPLETE.
+        n_pruned: how many trials of the history are PRUNED.
+        reports: every report recorded, in the journal's order (every attempt).
+        curves: each trial's reports of its current attempt, in step order: what
+            early-stopping rules see.
+        stops: the stop decisions of the early-stopping rule, by trial.
     """
 
     def __init__(self, header: StudyCreated) -> None:
@@ -61,6 +69,10 @@ class StudyState:
         self.processes: dict[int, list[ProcessStarted]] = {}
         self.best: Trial | None = None
         self.n_complete = 0
+        self.n_pruned = 0
+        self.reports: list[Reported] = []
+        self.curves: dict[int, list[Reported]] = {}
+        self.stops: dict[int, StopDecided] = {}
         self.n_lost = 0  # trials whose ask parabo repair set aside (failed, not in the history)
         self._minimize = header.direction != "maximize"
 
@@ -90,8 +102,20 @@ class StudyState:
             pass  # a trial is told once; a later outcome (a replayed duplicate) is ignored
         elif isinstance(event, Started):
             self._start(current, event)
+        elif isinstance(event, Reported):
+            self._report(current, event)
+        elif isinstance(event, StopDecided):
+            self.stops.setdefault(event.id, event)
         else:
             self._finish(current, event)
+
+    def _report(self, current: Trial, event: Reported) -> None:
+        curve = self.curves.setdefault(event.id, [])
+        if curve and event.step <= curve[-1].step:
+            return  # steps only grow within an attempt (the recorder checks; a replayed copy)
+        curve.append(event)
+        self.reports.append(event)
+        self._set(current.evolve(step=event.step))
 
     def _add(self, event: Asked | Lost) -> None:
         """A new trial: asked with parameters, or lost (its ask set aside by ``parabo repair``)."""
@@ -124,6 +148,11 @@ class StudyState:
         if event.id in self.rerun:
             self.rerun.remove(event.id)
         self.pending.setdefault(event.id, current)
+        new_attempt = event.attempt != current.attempt or current.started_at is not None
+        if new_attempt:
+            # a new attempt starts its curve again (the reports of earlier ones stay in `reports`)
+            self.curves.pop(event.id, None)
+            self.stops.pop(event.id, None)
         self._set(
             current.evolve(
                 state=TrialState.RUNNING,
@@ -132,13 +161,28 @@ class StudyState:
                 attempt=event.attempt,
                 error=None,
                 reason=None,
+                step=None if new_attempt else current.step,
             )
         )
 
-    def _finish(self, current: Trial, event: Completed | Failed) -> None:
+    def _finish(self, current: Trial, event: Completed | Failed | Pruned) -> None:
         started = event.started if event.started is not None else current.started_at
         worker = event.worker if event.worker is not None else current.worker
-        if isinstance(event, Completed):
+        if isinstance(event, Pruned):
+            why = event.why
+            if event.ignored:
+                n = event.ignored
+                why += f"; {n} report{'s' if n != 1 else ''} after the stop {'were' if n != 1 else 'was'} ignored"
+            done = current.evolve(
+                state=TrialState.PRUNED,
+                value=event.value,
+                step=event.step,
+                stopped=why,
+                finished_at=event.t,
+                started_at=started,
+                worker=worker,
+            )
+        elif isinstance(event, Completed):
             done = current.evolve(
                 state=TrialState.COMPLETE,
                 value=event.value,
@@ -164,6 +208,8 @@ class StudyState:
         if done.reason is not None and done.reason.reruns:
             return  # not part of the history: it runs again on resume
         self.history.append(done)
+        if done.state is TrialState.PRUNED:
+            self.n_pruned += 1
         if done.state is TrialState.COMPLETE:
             self.n_complete += 1
             if self.best is None or self.better(done.value, self.best.value):

@@ -1,0 +1,309 @@
+"""Early stopping: how much compute it saves to reach a target, and how fast a decision travels.
+
+    python3 benchmarks/early_stopping/run.py            # both parts, 10 seeds
+    python3 benchmarks/early_stopping/run.py --quick    # a smoke run: 3 seeds, synthetic only
+
+compute   Problems with learning curves (``curves.py``: a synthetic family with a known optimum
+          and crossing curves, SGD on digits trained epoch by epoch; MLP on digits with
+          ``--problems``). Each method runs until it has spent ``100 * max`` steps (epochs) or
+          reached the target, one trial at a time on the inline backend, so the compute of a
+          run is exact: the steps its trials ran. The target of a problem is the median final
+          best of parabo's GP without early stopping at 100 full-budget trials. The table gives
+          the median steps to reach it (an unreached run counts as never), how many runs reached
+          it, and the saving: the GP-without-early-stopping median over the method's median;
+          the headline is the median saving over problems with a 95% bootstrap interval over
+          seeds. Peers on the same harness through ask/tell: Optuna TPE with its MedianPruner
+          and its HyperbandPruner.
+latency   A trial reports once and spins on ``should_prune()``; a rule stops every trial at its
+          first report. The seconds from ``report`` to the stop being seen (report → coordinator
+          → journal → rule → worker), per backend, with 1 and 4 workers.
+
+Writes results/compute.{csv,md}, results/headline.md and results/latency.{csv,md}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+from common import one_blas_thread  # noqa: E402
+
+one_blas_thread()
+
+from common.problems import optuna_params  # noqa: E402
+from common.stats import bootstrap_headline, median_time  # noqa: E402
+from common.tables import write_table  # noqa: E402
+from curves import PROBLEMS, CurveProblem  # noqa: E402
+
+import parabo  # noqa: E402
+from parabo import EarlyStopping, Study  # noqa: E402
+from parabo.executors import make_executor  # noqa: E402
+from parabo.objectives import PythonObjective  # noqa: E402
+from parabo.pruning import Rule, Stop  # noqa: E402
+from parabo.run_options import StopRule  # noqa: E402
+from parabo.scheduler import Scheduler  # noqa: E402
+
+RESULTS = HERE / "results"
+#: method -> (sampler, rule); the first is the reference that sets the target
+PARABO_METHODS: dict[str, tuple[str, str]] = {
+    "parabo-gp": ("gp", "none"),
+    "parabo-random": ("random", "none"),
+    "parabo-random-median": ("random", "median"),
+    "parabo-random-asha": ("random", "asha"),
+    "parabo-random-hyperband": ("random", "hyperband"),
+    "parabo-gp-median": ("gp", "median"),
+    "parabo-gp-asha": ("gp", "asha"),
+    "parabo-gp-hyperband": ("gp", "hyperband"),
+}
+OPTUNA_METHODS = ("optuna-tpe-median", "optuna-tpe-hyperband")
+Curve = list[tuple[float, float]]  # (steps spent, best full-budget value so far)
+
+
+def _settings(rule: str, problem: CurveProblem) -> EarlyStopping | None:
+    if rule == "none":
+        return None
+    if rule == "median":
+        return EarlyStopping("median", resource="epoch")
+    return EarlyStopping(rule, resource="epoch", min=1, max=problem.max, eta=3)
+
+
+class _Budget:
+    """A listener that adds up the steps of finished trials and stops the run at the budget."""
+
+    def __init__(self, problem: CurveProblem, budget: float, target: float | None) -> None:
+        self.problem, self.budget, self.target = problem, budget, target
+        self.spent = 0.0
+        self.best = math.inf
+        self.curve: Curve = []
+
+    def on_start(self, s: Scheduler) -> None: ...
+
+    def on_tick(self, s: Scheduler) -> None: ...
+
+    def on_stop(self, s: Scheduler, summary: Any) -> None: ...
+
+    def on_trial(self, s: Scheduler, trial: parabo.Trial) -> None:
+        self.spent += trial.step or 0.0
+        if trial.state is parabo.TrialState.COMPLETE and trial.value is not None:
+            self.best = min(self.best, trial.value)
+        self.curve.append((self.spent, self.best))
+        reached = self.target is not None and self.best <= self.target
+        if self.spent >= self.budget or reached:
+            s.request_stop(cancel=True)
+
+
+def _objective(problem: CurveProblem) -> Callable[..., float]:
+    def evaluate(params: dict[str, Any], trial: parabo.RunningTrial) -> float:
+        step = problem.start(params)
+        loss = math.inf
+        for s in range(1, problem.max + 1):
+            loss = step(s)
+            trial.report(loss, step=s)
+            if s < problem.max and trial.should_prune():
+                raise parabo.TrialPruned()
+        return loss
+
+    return evaluate
+
+
+def run_parabo(
+    problem: CurveProblem, method: str, seed: int, budget: float, target: float | None
+) -> Curve:
+    sampler, rule = PARABO_METHODS[method]
+    study = Study(problem.space, sampler=sampler, seed=seed, durability="batch")
+    executor = make_executor("inline", PythonObjective(_objective(problem)), 1)
+    listener = _Budget(problem, budget, target)
+    Scheduler(
+        study,
+        executor,
+        stop=StopRule(10**7, max_failures=None),
+        listener=listener,  # type: ignore[arg-type]
+        handle_signals=False,
+        early_stopping=_settings(rule, problem),
+    ).run()
+    return listener.curve
+
+
+def run_optuna(
+    problem: CurveProblem, method: str, seed: int, budget: float, target: float | None
+) -> Curve:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    pruner: Any = (
+        optuna.pruners.MedianPruner()
+        if method.endswith("median")
+        else optuna.pruners.HyperbandPruner(
+            min_resource=1, max_resource=problem.max, reduction_factor=3
+        )
+    )
+    study = optuna.create_study(
+        sampler=optuna.samplers.TPESampler(seed=seed, multivariate=True), pruner=pruner
+    )
+    spent, best, curve = 0.0, math.inf, []
+    while spent < budget and not (target is not None and best <= target):
+        trial = study.ask()
+        step = problem.start(optuna_params(trial, problem.space))
+        for s in range(1, problem.max + 1):
+            loss = step(s)
+            spent += 1
+            if s == problem.max:
+                study.tell(trial, loss)
+                best = min(best, loss)
+                break
+            trial.report(loss, s)
+            if trial.should_prune():
+                study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+                break
+        curve.append((spent, best))
+    return curve
+
+
+def steps_to(curve: Curve, target: float) -> float | None:
+    for spent, best in curve:
+        if best <= target:
+            return spent
+    return None
+
+
+def compute(problems: list[str], methods: list[str], seeds: int) -> None:
+    rows, runs = [], {}
+    for name in problems:
+        problem = PROBLEMS[name]
+        budget = 100.0 * problem.max
+        began = time.perf_counter()
+        reference = [run_parabo(problem, "parabo-gp", s, budget, None) for s in range(seeds)]
+        target = statistics.median(c[-1][1] for c in reference)
+        ref_steps = [steps_to(c, target) for c in reference]
+        print(f"{name}: target {target:.4g} ({time.perf_counter() - began:.0f} s)", flush=True)
+        for method in methods:
+            began = time.perf_counter()
+            if method == "parabo-gp":
+                got = ref_steps
+            else:
+                run = run_optuna if method in OPTUNA_METHODS else run_parabo
+                got = [
+                    steps_to(run(problem, method, s, budget, target), target) for s in range(seeds)
+                ]
+            med = median_time(got)
+            saving = median_time(ref_steps) / med if math.isfinite(med) else 0.0
+            runs.setdefault(method, {})[name] = (ref_steps, got)
+            rows.append(
+                {
+                    "problem": name,
+                    "method": method,
+                    "median steps to target": med if math.isfinite(med) else None,
+                    "reached": f"{sum(g is not None for g in got)}/{seeds}",
+                    "saving vs parabo-gp": saving,
+                }
+            )
+            print(f"  {method}: {rows[-1]} ({time.perf_counter() - began:.0f} s)", flush=True)
+    print(write_table(rows, RESULTS / "compute"))
+    lines = ["| method | median saving over problems | 95% interval |", "|---|---|---|"]
+    for method, per in runs.items():
+        if method == "parabo-gp":
+            continue
+        point, lo, hi = bootstrap_headline(per)
+        lines.append(f"| {method} | {point:.2f}x | {lo:.2f}-{hi:.2f} |")
+    text = "\n".join(lines) + "\n"
+    (RESULTS / "headline.md").write_text(text)
+    print(text)
+
+
+class _StopAll(Rule):
+    name = "stop-all"
+
+    def report(self, trial: int, step: float, value: float) -> list[Stop]:
+        return [Stop(trial, "stop-all: the latency benchmark stops every trial")]
+
+
+def latency(trials: int) -> None:
+    rows = []
+    for backend in ("inline", "thread", "process"):
+        for workers in (1, 4):
+            if backend == "inline" and workers > 1:
+                continue
+            with tempfile.TemporaryDirectory() as tmp:
+                out = Path(tmp) / "latency.txt"
+                os.environ["PARABO_LATENCY_FILE"] = str(out)
+                objective = PythonObjective("curves:latency", paths=(str(HERE),))
+                executor = make_executor(backend, objective, workers)
+                study = Study(
+                    {"before": {"type": "float", "low": 0.0, "high": 0.02}},
+                    sampler="random",
+                    seed=0,
+                    storage=Path(tmp) / "s",
+                )
+                Scheduler(
+                    study,
+                    executor,
+                    stop=StopRule(trials),
+                    handle_signals=False,
+                    early_stopping=_StopAll(),
+                ).run()
+                study.close()
+                seconds = sorted(float(x) for x in out.read_text().split())
+            if study.n_pruned != trials:
+                raise SystemExit(f"{backend}: {study.n_pruned} of {trials} trials pruned")
+            p90 = seconds[min(len(seconds) - 1, int(0.9 * len(seconds)))]
+            rows.append(
+                {
+                    "backend": backend,
+                    "workers": workers,
+                    "trials": trials,
+                    "median ms": 1000 * statistics.median(seconds),
+                    "p90 ms": 1000 * p90,
+                    "max ms": 1000 * seconds[-1],
+                }
+            )
+            print(rows[-1], flush=True)
+    print(write_table(rows, RESULTS / "latency"))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--part", choices=["compute", "latency", "all"], default="all")
+    ap.add_argument("--seeds", type=int, default=10, help="seeds per method and problem")
+    ap.add_argument(
+        "--problems",
+        default="synthetic,sgd_digits",
+        help=f"comma-separated, of {', '.join(PROBLEMS)}",
+    )
+    ap.add_argument(
+        "--methods",
+        default=",".join([*PARABO_METHODS, *OPTUNA_METHODS]),
+        help="comma-separated methods (parabo-gp is always run: it sets the target)",
+    )
+    ap.add_argument("--latency-trials", type=int, default=200)
+    ap.add_argument(
+        "--quick", action="store_true", help="3 seeds, synthetic only, 40 latency trials"
+    )
+    args = ap.parse_args()
+    seeds, problems, trials = args.seeds, args.problems.split(","), args.latency_trials
+    if args.quick:
+        seeds, problems, trials = 3, ["synthetic"], 40
+    for p in problems:
+        if p not in PROBLEMS:
+            raise SystemExit(f"unknown problem {p!r}; use {', '.join(PROBLEMS)}")
+    if args.part in ("latency", "all"):
+        latency(trials)
+    if args.part in ("compute", "all"):
+        compute(problems, args.methods.split(","), seeds)
+
+
+if __name__ == "__main__":
+    main()
