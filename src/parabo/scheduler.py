@@ -25,8 +25,9 @@ from typing import Any, Protocol
 
 from parabo._procs import host, kill_leftovers, kill_orphan_group, start_marker
 from parabo.cache import ResultCache, trial_key
+from parabo.exceptions import ConfigError
 from parabo.executors.base import Executor, Outcome, Task
-from parabo.results import FolderWriter, progress_record
+from parabo.results import FolderWriter, pareto_record, progress_record
 from parabo.run_options import RetryPolicy, StopRule
 from parabo.study import TRIALS_FOLDER, Study
 from parabo.trial import FailReason, StopReason, Trial, TrialState
@@ -35,6 +36,17 @@ __all__ = ["RunSummary", "Scheduler", "SchedulerListener", "process_recorder"]
 
 #: seconds: how often the loop looks at signals and the clock while waiting
 _POLL = 0.25
+
+
+def _goal_fields(trial: Trial) -> dict[str, Any]:
+    """``values`` (several objectives) and ``violation``/``feasible`` (constraints) of a trial record."""
+    out: dict[str, Any] = {}
+    if trial.values is not None:
+        out["values"] = list(trial.values)
+    if trial.violation is not None:
+        out["violation"] = trial.violation
+        out["feasible"] = trial.feasible
+    return out
 
 
 def process_recorder(study: Study) -> Callable[[int, int], None]:
@@ -118,6 +130,10 @@ class Scheduler:
     ) -> None:
         self.study = study
         self.executor = executor
+        if stop.target is not None and study.goal.multi:
+            raise ConfigError(
+                "applies to a study with one objective; leave it out with several", field="target"
+            )
         self.stop = stop
         self.retry = retry or RetryPolicy()
         self.batch = batch
@@ -191,7 +207,8 @@ class Scheduler:
         if hit is None:
             return False
         now = self.clock()
-        result = hit.get("metrics") if self.study.metric is not None else hit["value"]
+        reads_dict = self.study.metric is not None or not self.study.goal.simple
+        result = hit.get("metrics") if reads_dict else hit["value"]
         done = self.study.tell(
             trial, result, started_at=now, finished_at=now, worker="cache", reused=True
         )
@@ -266,6 +283,7 @@ class Scheduler:
                 "id": trial.id,
                 "state": trial.state.value,
                 "value": trial.value,
+                **_goal_fields(trial),
                 "metrics": dict(trial.metrics),
                 "error": trial.error,
                 "reason": trial.reason,
@@ -297,6 +315,22 @@ class Scheduler:
         numbers = [
             k for k, v in result.items() if isinstance(v, (int, float)) and not isinstance(v, bool)
         ]
+        goal = self.study.goal
+        if not goal.simple:
+            missing = [
+                m
+                for m in (*goal.names, *(c.metric for c in goal.constraints))
+                if m not in result
+            ]
+            if missing:
+                first = (trial.error or "").splitlines()[0][:300] if trial.error else ""
+                self._stop = self._stop or StopReason.FAILURES
+                self.message = (
+                    f"the objective's first result cannot be read: {first}; return "
+                    f"{', '.join(repr(m) for m in missing)} in the dict, or fix `metric` / "
+                    "`constraints`. Stopped before running more trials."
+                )
+            return
         if (metric is not None and metric not in result) or (metric is None and len(numbers) != 1):
             first = (trial.error or "").splitlines()[0][:300] if trial.error else ""
             hint = (
@@ -417,17 +451,21 @@ class Scheduler:
         if self.study.folder is None or self._writer is None:
             return
         self._writer.put(self.study.folder / "progress.json", progress_record(self.study, self))
+        if self.study.goal.multi:
+            if self.study.n_complete:
+                self._writer.put(self.study.folder / "pareto.json", pareto_record(self.study))
+            return
         best = self.study.best
         if best is not None:
-            self._writer.put(
-                self.study.folder / "best.json",
-                {
-                    "id": best.id,
-                    "value": best.value,
-                    "params": dict(best.params),
-                    "metrics": dict(best.metrics),
-                },
-            )
+            record = {
+                "id": best.id,
+                "value": best.value,
+                "params": dict(best.params),
+                "metrics": dict(best.metrics),
+            }
+            if self.study.goal.constraints:
+                record["feasible"] = True
+            self._writer.put(self.study.folder / "best.json", record)
 
     # ------------------------------------------------------------------ the loop
     def run(self) -> RunSummary:

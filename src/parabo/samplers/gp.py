@@ -16,12 +16,14 @@ from typing import Any
 import numpy as np
 
 from parabo._qmc import sobol_points
+from parabo.exceptions import ConfigError
 from parabo.gp.candidates import features_to_unit, lipschitz, unit_to_features
 from parabo.gp.kernel import CAT, FLOAT, INT, Domain
 from parabo.gp.model import GP, OutputTransform, Prior, fit_theta
 from parabo.gp.optimize import is_duplicate
 from parabo.gp.search import suggest
 from parabo.gp.subsets import fit_subset, posterior_subset
+from parabo.goals import Goal
 from parabo.gp.trust_region import trust_radius
 from parabo.samplers.base import Direction, Sampler
 from parabo.samplers.gp_options import GPOptions
@@ -127,6 +129,15 @@ class GPSampler(Sampler):
             f"GPSampler(seed={self.seed!r}, acquisition={self.options.acquisition!r}, "
             f"pending={self.options.pending!r})"
         )
+
+    def bind(self, goal: Goal) -> None:
+        if not goal.simple:
+            raise ConfigError(
+                "the gp sampler optimizes one objective without constraints; use "
+                "sampler: random or sobol for several objectives or constraints",
+                field="sampler",
+            )
+        super().bind(goal)
 
     # ------------------------------------------------------------------ ask
 
