@@ -103,3 +103,9 @@ def visible_gpu(params: dict) -> float:
 def visible_gpu_slow(params: dict) -> float:
     time.sleep(1.0)  # long enough that each of the workers takes one trial
     return float(os.environ.get("CUDA_VISIBLE_DEVICES", "-1"))
+
+
+def two_objectives(params: dict) -> dict:
+    """A front along x in [0, 1] (error falls, seconds rise), memory over 8 for x > 0.8."""
+    x = params["x"]
+    return {"error": (x - 1.0) ** 2, "seconds": x**2, "memory_gb": 10.0 * x}
