@@ -201,7 +201,9 @@ def status(study_dir: Path, as_json: bool) -> None:
         return
     direction = record["direction"]
     if isinstance(direction, list):
-        direction = ", ".join(f"{d} {n}" for n, d in zip(record["objectives"], direction))
+        direction = ", ".join(
+            f"{d} {n}" for n, d in zip(record["objectives"], direction, strict=True)
+        )
     click.echo(f"study {record['study']} ({direction}) in {study_dir}")
     click.echo(
         f"  completed {record['completed']}, failed {record['failed']}, running or interrupted {record['running']}"
@@ -282,7 +284,9 @@ def _print_front(study: Any, study_dir: Path, as_json: bool) -> None:
         click.echo(json.dumps(pareto_record(study), indent=2, default=str))
         return
     names = list(study.goal.names)
-    heads = ["trial"] + [f"{n} ({d[:3]})" for n, d in zip(names, study.goal.directions)]
+    heads = ["trial"] + [
+        f"{n} ({d[:3]})" for n, d in zip(names, study.goal.directions, strict=True)
+    ]
     heads += list(study.space)
     rows = [
         [str(t.id)]
@@ -292,9 +296,9 @@ def _print_front(study: Any, study_dir: Path, as_json: bool) -> None:
     ]
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(heads)]
     click.echo(f"Pareto front: {len(front)} trials of {study.n_complete} completed")
-    click.echo("  ".join(h.rjust(w) for h, w in zip(heads, widths)))
+    click.echo("  ".join(h.rjust(w) for h, w in zip(heads, widths, strict=True)))
     for r in rows:
-        click.echo("  ".join(c.rjust(w) for c, w in zip(r, widths)))
+        click.echo("  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)))
 
 
 @cli.command()

@@ -32,6 +32,8 @@ from parabo.samplers import make_sampler
 from parabo.space import Space, brief, check_space, did_you_mean
 
 __all__ = [
+    "MAX_CONSTRAINTS",
+    "MAX_OBJECTIVES",
     "MAX_PROBLEMS",
     "MAX_RETRIES",
     "MAX_SECONDS",
@@ -402,9 +404,7 @@ class StudyConfig(_Strict):
     """A whole study file."""
 
     name: str = "study"
-    direction: Literal["minimize", "maximize"] | list[Literal["minimize", "maximize"]] = (
-        "minimize"
-    )
+    direction: Literal["minimize", "maximize"] | list[Literal["minimize", "maximize"]] = "minimize"
     metric: str | list[str] | None = None
     constraints: dict[str, dict[str, float]] | None = Field(None, max_length=MAX_CONSTRAINTS)
     reference_point: list[float] | None = Field(None, max_length=MAX_OBJECTIVES)

@@ -143,8 +143,10 @@ class Goal:
                     f"the objective returned {len(result)} values for {len(names)} objectives "
                     f"({', '.join(names)})"
                 )
-            values = tuple(_metric(dict(zip(names, result)), n, "objective") for n in names)
-            metrics = dict(zip(names, values))
+            values = tuple(
+                _metric(dict(zip(names, result, strict=True)), n, "objective") for n in names
+            )
+            metrics = dict(zip(names, values, strict=True))
         else:
             if self.multi:
                 raise InvalidResult(
@@ -166,7 +168,7 @@ class Goal:
                     f"the objective's result has no constrained metric {c.metric!r} "
                     f"(keys: {sorted(map(str, metrics))!r})"
                 )
-        for n, v in zip(names, values):
+        for n, v in zip(names, values, strict=True):
             metrics[n] = v
         return values[0], values, metrics
 
@@ -202,7 +204,7 @@ def _directions(direction: str | Sequence[str]) -> tuple[Direction, ...]:
         if d not in _DIRECTIONS:
             where = "direction" if isinstance(direction, str) else f"direction.{i}"
             raise ConfigError(f"must be 'minimize' or 'maximize', got {d!r}", field=where)
-    return tuple(items)
+    return tuple("maximize" if d == "maximize" else "minimize" for d in items)
 
 
 def _metrics(metric: str | Sequence[str] | None, n: int) -> tuple[str | None, ...]:
@@ -249,13 +251,21 @@ def _constraints(constraints: Mapping[str, Any] | None) -> tuple[Constraint, ...
         where = f"constraints.{name}"
         if not isinstance(name, str) or not name:
             raise ConfigError(f"a constraint names a metric, got {name!r}", field="constraints")
-        if not isinstance(spec, Mapping) or len(spec) != 1 or next(iter(spec)) not in ("max", "min"):
+        if (
+            not isinstance(spec, Mapping)
+            or len(spec) != 1
+            or next(iter(spec)) not in ("max", "min")
+        ):
             raise ConfigError(
                 f"must be {{max: <number>}} or {{min: <number>}} (one bound), got {spec!r}",
                 field=where,
             )
         kind, bound = next(iter(spec.items()))
-        if isinstance(bound, bool) or not isinstance(bound, (int, float)) or not math.isfinite(bound):
+        if (
+            isinstance(bound, bool)
+            or not isinstance(bound, (int, float))
+            or not math.isfinite(bound)
+        ):
             raise ConfigError(f"must be a finite number, got {bound!r}", field=f"{where}.{kind}")
         out.append(Constraint(name, kind, float(bound)))
     return tuple(out)

@@ -81,7 +81,7 @@ def hypervolume(Y: NDArray[np.float64], ref: NDArray[np.float64]) -> float:
     """
     Y = np.asarray(Y, dtype=float).reshape(-1, len(ref))
     ref = np.asarray(ref, dtype=float)
-    inside = Y[np.all(Y < ref, axis=1)]
+    inside = Y[np.all(ref > Y, axis=1)]
     if len(inside) == 0:
         return 0.0
     return _hv(inside[non_dominated(inside)], ref)

@@ -116,7 +116,9 @@ def trials_dataframe(
     rows: list[dict[str, Any]] = []
     for t in trials:
         row: dict[str, Any] = {"id": t.id, "state": t.state.value, "value": t.value}
-        for col, v in zip(objective_columns, t.values or (None,) * len(objective_columns)):
+        for col, v in zip(
+            objective_columns, t.values or (None,) * len(objective_columns), strict=False
+        ):
             row[col] = v
         if constraint_columns:
             complete = t.state is TrialState.COMPLETE
@@ -251,13 +253,16 @@ def pareto_record(study: Study) -> dict[str, Any]:
     for t in study.pareto_front():
         entry: dict[str, Any] = {
             "id": t.id,
-            "values": dict(zip(goal.names, t.values or ())),
+            "values": dict(zip(goal.names, t.values or (), strict=False)),
             "params": dict(t.params),
             "metrics": dict(t.metrics),
         }
         if goal.constraints:
             entry["feasible"] = t.feasible
         trials.append(entry)
-    record = {"directions": dict(zip(goal.names, goal.directions)), **_front_summary(study)}
+    record = {
+        "directions": dict(zip(goal.names, goal.directions, strict=True)),
+        **_front_summary(study),
+    }
     record["trials"] = trials
     return record

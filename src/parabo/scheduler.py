@@ -318,9 +318,7 @@ class Scheduler:
         goal = self.study.goal
         if not goal.simple:
             missing = [
-                m
-                for m in (*goal.names, *(c.metric for c in goal.constraints))
-                if m not in result
+                m for m in (*goal.names, *(c.metric for c in goal.constraints)) if m not in result
             ]
             if missing:
                 first = (trial.error or "").splitlines()[0][:300] if trial.error else ""

@@ -298,12 +298,19 @@ def simulate_study(
     seed = (cfg.seed if cfg.seed is not None else 0) if seed is None else seed
     if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
         raise ConfigError(f"must be a positive whole number, got {repeats!r}", field="--repeats")
+    if not cfg.goal().simple:
+        raise ConfigError(
+            "parabo simulate plans studies with one objective and no constraints; simulate "
+            "a copy of the study file with one `metric` and `direction`",
+            field="direction",
+        )
+    direction_of_study: str = cfg.direction  # type: ignore[assignment]  # one objective (checked)
     space = cfg.build_space()
     spec = duration if duration is not None else cfg.run.runtime
     if from_study is not None:
         direction, objective, source, spec = _replayed(cfg, space, Path(from_study), spec)
     else:
-        direction = cfg.direction
+        direction = direction_of_study
         objective, source = _stand_in(cfg, base_dir, space, stand_in, seed)
     if spec is None:
         raise ConfigError(
@@ -377,7 +384,7 @@ def _stand_in(
         obj.check()
         return obj, f"the study's objective ({cfg.objective.python})"
     if kind == "synthetic":
-        return synthetic_objective(space, cfg.direction, seed), (
+        return synthetic_objective(space, str(cfg.direction), seed), (
             "synthetic stand-in (smooth, random optimum)"
         )
     raise ConfigError(f"must be 'objective' or 'synthetic', got {kind!r}", field="--stand-in")

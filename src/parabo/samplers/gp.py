@@ -17,13 +17,13 @@ import numpy as np
 
 from parabo._qmc import sobol_points
 from parabo.exceptions import ConfigError
+from parabo.goals import Goal
 from parabo.gp.candidates import features_to_unit, lipschitz, unit_to_features
 from parabo.gp.kernel import CAT, FLOAT, INT, Domain
 from parabo.gp.model import GP, OutputTransform, Prior, fit_theta
 from parabo.gp.optimize import is_duplicate
 from parabo.gp.search import suggest
 from parabo.gp.subsets import fit_subset, posterior_subset
-from parabo.goals import Goal
 from parabo.gp.trust_region import trust_radius
 from parabo.samplers.base import Direction, Sampler
 from parabo.samplers.gp_options import GPOptions

@@ -225,7 +225,9 @@ def _check(cls: type[Any], name: str, value: Any) -> Any:
         if not isinstance(value, list) or not all(
             isinstance(x, (int, float)) and not isinstance(x, bool) for x in value
         ):
-            raise EventFormatError(f"{cls.kind!r} event: {name} must be a list of numbers, got {value!r}")
+            raise EventFormatError(
+                f"{cls.kind!r} event: {name} must be a list of numbers, got {value!r}"
+            )
         return tuple(float(x) for x in value)
     if name == "constraints" and value is not None and not isinstance(value, Mapping):
         raise EventFormatError(f"{cls.kind!r} event: constraints must be a mapping, got {value!r}")

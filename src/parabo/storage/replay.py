@@ -200,7 +200,9 @@ class StudyState:
 
             Y = np.array([t.values for t in feasible]) * np.array(self.goal.signs)
             keep = non_dominated(Y)
-            front = sorted((t for t, k in zip(feasible, keep) if k), key=lambda t: t.id)
+            front = sorted(
+                (t for t, k in zip(feasible, keep, strict=True) if k), key=lambda t: t.id
+            )
         self._front = (self.n_complete, front)
         return list(front)
 
