@@ -32,7 +32,7 @@ from parabo.gp.kernel import Domain
 from parabo.gp.model import GP, OutputTransform, fit_theta
 from parabo.gp.multi import Bound, Output, Scalarization, log_feasibility, scalarized_log_ei
 from parabo.gp.optimize import is_duplicate, maximize_acquisition
-from parabo.gp.pending import account_for_pending
+from parabo.gp.pending import PendingStrategy, account_for_pending
 from parabo.gp.subsets import fit_subset, posterior_subset
 from parabo.pareto import non_dominated
 from parabo.space import Space
@@ -228,27 +228,22 @@ class GoalModels:
             t_obs = transforms[0](data.Y[:, 0])
             best = float(t_obs[feasible].min()) if feasible.any() else np.inf
             lie_row = int(np.argmin(np.where(feasible, t_obs, np.inf))) if feasible.any() else None
+        # constraints are always believed at their posterior mean (a lie needs an incumbent)
+        believe: PendingStrategy = "none" if strategy == "none" else "kb"
         believed_obj: list[Output] = []
         for j, out in enumerate(objectives):
-            t_j = out.gp.y
             if strategy == "cl" and lie_row is not None:
                 lie = float(transforms[j](data.Y[lie_row : lie_row + 1, j])[0])
                 pm = account_for_pending(out.gp, lie, P, "cl", opts.pending_cap, rng)
             else:
-                kind = "none" if strategy == "none" else "kb"
-                pm = account_for_pending(out.gp, float(t_j.min()), P, kind, opts.pending_cap, rng)
+                pm = account_for_pending(
+                    out.gp, float(out.gp.y.min()), P, believe, opts.pending_cap, rng
+                )
             believed_obj.append(Output(pm.model, out.mean, out.sd))
         believed_bounds = [
             Bound(
                 Output(
-                    account_for_pending(
-                        b.output.gp,
-                        0.0,
-                        P,
-                        "none" if strategy == "none" else "kb",
-                        opts.pending_cap,
-                        rng,
-                    ).model,
+                    account_for_pending(b.output.gp, 0.0, P, believe, opts.pending_cap, rng).model,
                     b.output.mean,
                     b.output.sd,
                 ),
@@ -257,19 +252,23 @@ class GoalModels:
             )
             for b in bounds
         ]
-        if strategy == "kb" and P.shape[0]:
-            # a pending point believed feasible and better than the incumbent becomes it
+        if strategy == "kb" and P.shape[0] and np.isfinite(best):
+            # as in the single-objective believer: a pending point believed feasible and better
+            # than the incumbent becomes the incumbent
             recent = P[-opts.pending_cap :]
-            raw = np.column_stack([o.mean + o.sd * o.gp.predict(recent)[0] for o in objectives])
+            mus = [o.gp.predict(recent)[0] for o in objectives]
             ok = np.ones(recent.shape[0], dtype=bool)
             for b in bounds:
                 g = b.output.mean + b.output.sd * b.output.gp.predict(recent)[0]
                 ok &= g <= b.bound if b.upper else g >= b.bound
             if ok.any():
                 if scal is not None:
+                    raw = np.column_stack(
+                        [o.mean + o.sd * mu for o, mu in zip(objectives, mus, strict=True)]
+                    )
                     best = min(best, float(scal(raw[ok]).min()))
                 else:
-                    best = min(best, float(transforms[0](raw[ok, 0]).min()))
+                    best = min(best, float(mus[0][ok].min()))
 
         def acq(F: np.ndarray, grad: bool) -> tuple[np.ndarray, np.ndarray]:
             val, g = log_feasibility(believed_bounds, F, grad)
