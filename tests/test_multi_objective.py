@@ -328,3 +328,22 @@ def test_best_with_constraints_is_the_best_feasible(tmp_path: Path) -> None:
     assert best["feasible"] is True and best["metrics"]["memory_gb"] <= 8
     r = _parabo("best", str(out), "--json", cwd=tmp_path)
     assert json.loads(r.stdout)["id"] == best["id"]
+
+
+def test_a_study_file_with_gp_options_for_one_objective_is_refused(tmp_path: Path) -> None:
+    from parabo.config import load_study_file
+
+    path = _study_file(
+        tmp_path,
+        "metric: [error, seconds]\ndirection: [minimize, minimize]",
+        sampler="{name: gp, pending: fantasy}",
+    )
+    with pytest.raises(ConfigError) as err:
+        load_study_file(path)
+    assert err.value.field == "sampler.pending" and "fantasy" in str(err.value)
+
+
+def test_simulate_refuses_several_objectives(tmp_path: Path) -> None:
+    path = _study_file(tmp_path, "metric: [error, seconds]\ndirection: [minimize, minimize]")
+    r = _parabo("simulate", str(path), "--workers", "1", "--duration", "10s", cwd=tmp_path)
+    assert r.returncode == 2 and "direction" in r.stderr and "one objective" in r.stderr
