@@ -32,6 +32,14 @@ def test_non_dominated_three_objectives_by_hand() -> None:
     assert non_dominated(Y).tolist() == [True, True, True, False, False]
 
 
+def test_the_two_objective_sweep_agrees_with_pairwise_domination() -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        Y = rng.integers(0, 6, size=(40, 2)).astype(float)  # many ties and duplicates
+        pairwise = [not any(np.all(o <= y) and np.any(o < y) for o in Y) for y in Y]
+        assert non_dominated(Y).tolist() == pairwise
+
+
 def test_hypervolume_two_objectives_by_hand() -> None:
     Y = np.array([[1, 3], [2, 2], [3, 1], [3, 3]], dtype=float)
     # staircase: 3*1 + 2*1 + 1*1

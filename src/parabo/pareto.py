@@ -29,6 +29,8 @@ def dominates(a: NDArray[np.float64], b: NDArray[np.float64]) -> bool:
 def non_dominated(Y: NDArray[np.float64]) -> NDArray[np.bool_]:
     """``(n,)`` mask of the points no other point dominates (duplicates are all kept)."""
     Y = np.asarray(Y, dtype=float)
+    if Y.ndim == 2 and Y.shape[1] == 2:
+        return _non_dominated_2d(Y)
     n = len(Y)
     keep = np.ones(n, dtype=bool)
     for i in range(n):
@@ -37,6 +39,29 @@ def non_dominated(Y: NDArray[np.float64]) -> NDArray[np.bool_]:
         # points that i dominates drop out
         worse = np.all(Y[i] <= Y, axis=1) & np.any(Y[i] < Y, axis=1)
         keep &= ~worse
+    return keep
+
+
+def _non_dominated_2d(Y: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Two objectives in ``O(n log n)``: a sweep in order of the first, then the second.
+
+    Every point before a point in that order is no worse in the first objective, so the
+    point is dominated exactly when one of them, other than its own duplicates, is no
+    worse in the second.
+    """
+    order = np.lexsort((Y[:, 1], Y[:, 0]))
+    keep = np.ones(len(Y), dtype=bool)
+    lowest = np.inf  # the smallest second objective of the points before the current group
+    k = 0
+    while k < len(order):
+        a, b = Y[order[k]]
+        end = k
+        while end < len(order) and Y[order[end], 0] == a and Y[order[end], 1] == b:
+            end += 1
+        if lowest <= b:
+            keep[order[k:end]] = False
+        lowest = min(lowest, float(b))
+        k = end
     return keep
 
 
