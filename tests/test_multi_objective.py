@@ -280,6 +280,7 @@ def test_run_writes_pareto_json_and_the_cli_prints_the_front(tmp_path: Path) -> 
     assert r.returncode == 0, r.stderr
     out = tmp_path / "out"
     record = json.loads((out / "pareto.json").read_text())
+    assert f"Pareto front: {record['pareto_size']} trials" in r.stderr
     assert not (out / "best.json").exists()
     assert record["directions"] == {"error": "minimize", "seconds": "minimize"}
     xs = [t["params"]["x"] for t in record["trials"]]
