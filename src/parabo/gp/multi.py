@@ -7,8 +7,8 @@ See :mod:`parabo.gp` for the notation; besides it:
   to raw units (``raw = mean + sd * t``).
 - ``w``: ``(k,)`` weights on the simplex (one random draw per ask), and the
   augmented Chebyshev scalarization ``c(y) = max_j w_j u_j + rho sum_j w_j u_j``
-  of the objectives normalized by their observed range, ``u = (y - ideal) / scale``
-  (ParEGO, Knowles 2006). Every weight vector makes some point of the Pareto
+  of the objectives normalized by the current front's extent, ``u = (y - ideal) / scale``
+  (ParEGO, Knowles 2006, normalized by the front rather than by every observation). Every weight vector makes some point of the Pareto
   front, concave parts included, the minimizer of ``c``.
 - ``eps``: ``(S, k)`` fixed standard normal draws (common random numbers), so
   the Monte Carlo acquisition is a smooth, deterministic function of ``x``.
@@ -81,12 +81,25 @@ class Scalarization:
     rho: float = RHO
 
     @classmethod
-    def draw(cls, Y: np.ndarray, rng: np.random.Generator) -> Scalarization:
-        """Weights uniform on the simplex; ideal point and scale from the observed ``Y (n, k)``."""
+    def draw(
+        cls, Y: np.ndarray, rng: np.random.Generator, front: np.ndarray | None = None
+    ) -> Scalarization:
+        """Weights uniform on the simplex; ideal point and scale from the front.
+
+        ``Y (n, k)``: the observed objectives; ``front (f, k)``: the current Pareto front
+        (default: ``Y``). The scale is the front's extent (its nadir less the ideal point),
+        where it has one: normalized by the range of every observation, which the poor
+        points of the initial design stretch, a front would shrink to a sliver of each
+        objective's range and nearly every weight would pick the same end of it.
+        """
         k = Y.shape[1]
         w = rng.dirichlet(np.ones(k))
-        lo, hi = Y.min(axis=0), Y.max(axis=0)
-        scale = np.where(hi - lo > 0, hi - lo, 1.0)
+        F = Y if front is None or front.shape[0] == 0 else front
+        lo = Y.min(axis=0)
+        full = Y.max(axis=0) - lo
+        extent = F.max(axis=0) - lo
+        scale = np.where(extent > 1e-9 * np.maximum(full, 1e-300), extent, full)
+        scale = np.where(scale > 0, scale, 1.0)
         return cls(w, lo, scale)
 
     def __call__(self, Y: np.ndarray) -> np.ndarray:

@@ -186,7 +186,11 @@ class GoalModels:
                 tr.sd * tr.sd2,
             )
             bounds.append(Bound(out, c.bound, c.kind == "max"))
-        scal = Scalarization.draw(data.Y, rng) if goal.multi else None
+        scal = None
+        if goal.multi:
+            ok = data.feasible if data.feasible.any() else np.ones(len(data.Y), dtype=bool)
+            Yf = data.Y[ok]
+            scal = Scalarization.draw(data.Y, rng, Yf[non_dominated(Yf)])
         eps = rng.standard_normal((_DRAWS, len(objectives))) if goal.multi else None
         P = sampler._features(space, domain, pending)
         suggestions: list[dict[str, Any]] = []
