@@ -47,6 +47,8 @@ __all__ = ["GOAL_PENDING", "GoalModels"]
 GOAL_PENDING = ("kb", "cl", "none")
 #: Monte Carlo draws of the scalarized objectives per ask
 _DRAWS = 64
+#: the scalarization is normalized by the extent of this many non-dominated layers
+_LAYERS = 3
 #: share of the candidates that perturb the current front
 _LOCAL_SHARE = 0.25
 
@@ -66,6 +68,21 @@ class _Data:
     Y: np.ndarray
     C: np.ndarray
     feasible: np.ndarray
+
+
+def _layers(Y: np.ndarray, k: int) -> np.ndarray:
+    """The points of the first ``k`` non-dominated layers of ``Y (n, m)`` (the front, then the
+    front of the rest, ...): a front clustered at one end still has neighbours that show the
+    extent of the objectives near it."""
+    rest = Y
+    taken = []
+    for _ in range(k):
+        if rest.shape[0] == 0:
+            break
+        keep = non_dominated(rest)
+        taken.append(rest[keep])
+        rest = rest[~keep]
+    return np.vstack(taken) if taken else Y
 
 
 class GoalModels:
@@ -189,8 +206,7 @@ class GoalModels:
         scal = None
         if goal.multi:
             ok = data.feasible if data.feasible.any() else np.ones(len(data.Y), dtype=bool)
-            Yf = data.Y[ok]
-            scal = Scalarization.draw(data.Y, rng, Yf[non_dominated(Yf)])
+            scal = Scalarization.draw(data.Y, rng, _layers(data.Y[ok], _LAYERS))
         eps = rng.standard_normal((_DRAWS, len(objectives))) if goal.multi else None
         P = sampler._features(space, domain, pending)
         suggestions: list[dict[str, Any]] = []
