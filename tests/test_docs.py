@@ -261,6 +261,7 @@ _BENCHMARKS = {
     "faults",
     "dask",
     "processes",
+    "multi_objective",
 }
 
 

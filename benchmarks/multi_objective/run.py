@@ -1,7 +1,9 @@
 """Several objectives and constraints: parabo's GP against Optuna's samplers and random search.
 
     python3 benchmarks/multi_objective/run.py                  # quick: 3 seeds, 50 evaluations
-    python3 benchmarks/multi_objective/run.py --seeds 0-9 --evals 50,100 --pending 0,4,16
+    python3 benchmarks/multi_objective/run.py --seeds 0-9 --evals 50,100 --pending 0,16 --tag full
+    python3 benchmarks/multi_objective/run.py --summarize --evals 50,100
+    python3 benchmarks/multi_objective/run.py --latency
 
 quality     every problem x peer x seed: ``--evals`` evaluations, one at a time (``--pending 0``)
             or with k trials in flight at every ask (parabo only: the oldest one is told, then
@@ -15,8 +17,8 @@ latency     one ask's wall time at 100 completed trials and 8 in flight, two obj
 
 Problems: ZDT1, ZDT2, ZDT3 (two objectives, d = 6), DTLZ2 (three objectives, d = 6),
 constrained Branin (Gardner et al. 2014) and a sphere in d = 4 whose feasible region is a ball
-of about 3% of the box. Writes results/quality.{csv,md}, results/summary.{csv,md} and
-results/latency.{csv,md}.
+of about 3% of the box. Writes results/quality-TAG.{csv,md} (``--tag``, default ``quick``),
+results/summary.{csv,md} (``--summarize``) and results/latency.{csv,md} (``--latency``).
 """
 
 from __future__ import annotations
@@ -323,6 +325,29 @@ def summarize(rows: list[dict[str, Any]], evals: list[int]) -> list[dict[str, An
     return out
 
 
+def read_rows() -> list[dict[str, Any]]:
+    """Every row of results/quality-TAG.csv but the quick run's (peers, pending, Optuna's GP)."""
+    import csv
+
+    rows: list[dict[str, Any]] = []
+    for path in sorted(RESULTS.glob("quality-*.csv")):
+        if path.stem == "quality-quick":
+            continue  # the smoke run's seeds repeat those of the full runs
+        with path.open() as fh:
+            for r in csv.DictReader(fh):
+                row: dict[str, Any] = dict(r)
+                row["pending"] = int(r["pending"])
+                row["seconds"] = float(r["seconds"])
+                row["first_feasible"] = (
+                    None if r["first_feasible"] in ("", "-") else int(r["first_feasible"])
+                )
+                for k in r:
+                    if k.startswith("score@"):
+                        row[k] = float(r[k])
+                rows.append(row)
+    return rows
+
+
 def counts(text: str) -> list[int]:
     """``0,4,16``: trials in flight, 0 or more (an argparse ``type=``)."""
     try:
@@ -360,9 +385,26 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--problems", default=",".join(PROBLEMS), help=f"comma-separated, of {', '.join(PROBLEMS)}"
     )
-    ap.add_argument("--latency", action="store_true", help="also measure the ask latency")
-    ap.add_argument("--tag", default="", help="suffix of the result files (to keep several runs)")
+    ap.add_argument(
+        "--latency",
+        action="store_true",
+        help="only measure the ask latency (results/latency.{csv,md})",
+    )
+    ap.add_argument(
+        "--summarize",
+        action="store_true",
+        help="only combine the results/quality-TAG.csv files (not the quick run's) into results/summary.{csv,md}",
+    )
+    ap.add_argument(
+        "--tag", default="quick", help="suffix of the result files (to keep several runs)"
+    )
     args = ap.parse_args(argv)
+    if args.summarize:
+        print(write_table(summarize(read_rows(), args.evals), RESULTS / "summary"))
+        return
+    if args.latency:
+        print(write_table(latency(), RESULTS / "latency"))
+        return
     peers = [p for p in args.peers.split(",") if p]
     for p in peers:
         if p not in PEERS:
@@ -383,8 +425,6 @@ def main(argv: list[str] | None = None) -> None:
                     write_table(rows, RESULTS / f"quality{tag}")
     if rows:
         print(write_table(summarize(rows, args.evals), RESULTS / f"summary{tag}"))
-    if args.latency:
-        print(write_table(latency(), RESULTS / f"latency{tag}"))
 
 
 if __name__ == "__main__":
