@@ -128,3 +128,9 @@ def campaign_reference(problem: str) -> dict:
 
 def campaign_with_reference(params: dict, data: dict) -> float:
     return (params["x"] - data["shift"]) ** 2
+
+
+def two_objectives(params: dict) -> dict:
+    """A front along x in [0, 1] (error falls, seconds rise), memory over 8 for x > 0.8."""
+    x = params["x"]
+    return {"error": (x - 1.0) ** 2, "seconds": x**2, "memory_gb": 10.0 * x}

@@ -118,6 +118,8 @@ def run_campaign(campaign: Campaign, listener: Any | None = None) -> CampaignSum
                     storage=cell.folder,
                     metric=c.metric,
                     name=c.name,
+                    constraints=c.constraints,
+                    reference_point=c.reference_point,
                 )
             )
         first = campaign.cells[0].config.run

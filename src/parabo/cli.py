@@ -287,7 +287,12 @@ def status(study_dir: Path, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(record, indent=2))
         return
-    click.echo(f"study {record['study']} ({record['direction']}) in {study_dir}")
+    direction = record["direction"]
+    if isinstance(direction, list):
+        direction = ", ".join(
+            f"{d} {n}" for n, d in zip(record["objectives"], direction, strict=True)
+        )
+    click.echo(f"study {record['study']} ({direction}) in {study_dir}")
     pruned = f", pruned {record['pruned']}" if record["pruned"] or record["reports"] else ""
     click.echo(
         f"  completed {record['completed']}{pruned}, failed {record['failed']}, "
@@ -297,6 +302,19 @@ def status(study_dir: Path, as_json: bool) -> None:
         stopping = sum(1 for t in study.pending if study.stop_decided(t) is not None)
         told = f"; {stopping} running trials told to stop" if stopping else ""
         click.echo(f"  reports {record['reports']}{told}")
+    if "feasible" in record:
+        click.echo(f"  feasible {record['feasible']} of {record['completed']} completed")
+    if "pareto_size" in record and record["reference_point"] is not None:
+        ref = ", ".join(f"{x:.6g}" for x in record["reference_point"])
+        origin = (
+            "the study's" if record["reference_point_from"] == "study" else "derived from the front"
+        )
+        click.echo(
+            f"  Pareto front {record['pareto_size']} trials, hypervolume "
+            f"{record['hypervolume']:.6g} (reference point [{ref}], {origin})"
+        )
+    elif "pareto_size" in record:
+        click.echo("  Pareto front: no feasible completed trial yet")
     if record["best_value"] is not None:
         click.echo(f"  best value {record['best_value']:.6g} (trial {record['best_trial']})")
         for k, v in record["best_params"].items():
@@ -341,10 +359,15 @@ def _campaign_status(folder: Path, as_json: bool) -> None:
 
 @cli.command()
 @click.argument("study_dir", metavar="STUDY", type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON (id, value, params, metrics).")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print as JSON (id, value, params, metrics; the pareto.json record for several objectives).",
+)
 @_guard
 def best(study_dir: Path, as_json: bool) -> None:
-    """Print the best trial of STUDY, a study folder or its study file (of each study of a campaign)."""
+    """Print the best trial of STUDY, a study folder or its study file (of each study of a campaign; the Pareto front for several objectives)."""
     from parabo.campaign import is_campaign_folder, open_cells
 
     if is_campaign_folder(_study_folder(study_dir)):
@@ -369,25 +392,60 @@ def best(study_dir: Path, as_json: bool) -> None:
                 click.echo(f"  {k} = {v}")
         return
     study = _open(study_dir)
+    if study.goal.multi:
+        _print_front(study, study_dir, as_json)
+        return
     b = study.best
     if b is None:
+        if study.goal.constraints and study.n_complete:
+            raise ParaboError(
+                f"the study in {study_dir} has no feasible trial yet ({study.n_complete} "
+                "completed, all outside the constraints; see `parabo export`)"
+            )
         raise ParaboError(f"the study in {study_dir} has no completed trial yet")
     if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "id": b.id,
-                    "value": b.value,
-                    "params": dict(b.params),
-                    "metrics": dict(b.metrics),
-                },
-                indent=2,
-            )
-        )
+        record: dict[str, Any] = {
+            "id": b.id,
+            "value": b.value,
+            "params": dict(b.params),
+            "metrics": dict(b.metrics),
+        }
+        if study.goal.constraints:
+            record["feasible"] = b.feasible
+        click.echo(json.dumps(record, indent=2))
         return
     click.echo(f"best value {b.value:.10g} (trial {b.id})")
     for k, v in b.params.items():
         click.echo(f"  {k} = {v}")
+
+
+def _print_front(study: Any, study_dir: Path, as_json: bool) -> None:
+    """The Pareto front as a table (one row per trial: id, objectives, parameters), or JSON."""
+    from parabo.results import pareto_record
+
+    front = study.pareto_front()
+    if not front:
+        what = "feasible completed" if study.goal.constraints and study.n_complete else "completed"
+        raise ParaboError(f"the study in {study_dir} has no {what} trial yet")
+    if as_json:
+        click.echo(json.dumps(pareto_record(study), indent=2, default=str))
+        return
+    names = list(study.goal.names)
+    heads = ["trial"] + [
+        f"{n} ({d[:3]})" for n, d in zip(names, study.goal.directions, strict=True)
+    ]
+    heads += list(study.space)
+    rows = [
+        [str(t.id)]
+        + [f"{v:.6g}" for v in t.values]
+        + [f"{v:.6g}" if isinstance(v, float) else str(v) for v in t.params.values()]
+        for t in sorted(front, key=lambda t: t.values)
+    ]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(heads)]
+    click.echo(f"Pareto front: {len(front)} trials of {study.n_complete} completed")
+    click.echo("  ".join(h.rjust(w) for h, w in zip(heads, widths, strict=True)))
+    for r in rows:
+        click.echo("  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)))
 
 
 @cli.command()

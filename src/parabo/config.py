@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from parabo._problems import MAX_PROBLEMS, Problem, check_tree, combine, problems_of
 from parabo._yaml import MAX_FILE_BYTES, load_text
 from parabo.exceptions import ConfigError
+from parabo.goals import Goal
 from parabo.objectives import (
     _PLACEHOLDER,
     CommandObjective,
@@ -32,6 +33,8 @@ from parabo.samplers import make_sampler
 from parabo.space import Space, brief, check_space, did_you_mean
 
 __all__ = [
+    "MAX_CONSTRAINTS",
+    "MAX_OBJECTIVES",
     "MAX_PROBLEMS",
     "MAX_RETRIES",
     "MAX_SECONDS",
@@ -57,6 +60,10 @@ MAX_TRIALS = 10_000_000
 MAX_RETRIES = 100
 #: seeds are 0 .. 2**63 - 1 (numpy takes any non-negative integer; the journal keeps 64 bits)
 MAX_SEED = 2**63 - 1
+#: objectives of one study (the hypervolume is exact and costs more with each one)
+MAX_OBJECTIVES = 8
+#: constraints of one study
+MAX_CONSTRAINTS = 64
 #: the longest duration (ten years of seconds; Python's timers refuse much longer waits)
 MAX_SECONDS = 10 * 365 * 86400.0
 
@@ -431,8 +438,10 @@ class StudyConfig(_Strict):
     """A whole study file."""
 
     name: str = "study"
-    direction: Literal["minimize", "maximize"] = "minimize"
-    metric: str | None = None
+    direction: Literal["minimize", "maximize"] | list[Literal["minimize", "maximize"]] = "minimize"
+    metric: str | list[str] | None = None
+    constraints: dict[str, dict[str, float]] | None = Field(None, max_length=MAX_CONSTRAINTS)
+    reference_point: list[float] | None = Field(None, max_length=MAX_OBJECTIVES)
     space: dict[str, Any]
     objective: ObjectiveConfig
     sampler: str | dict[str, Any] = "gp"
@@ -466,6 +475,46 @@ class StudyConfig(_Strict):
 
     def build_space(self) -> Space:
         return Space(self.space)
+
+    def goal(self) -> Goal:
+        """The objectives and constraints (:class:`parabo.goals.Goal`) of ``metric``, ``direction``, ``constraints``."""
+        return Goal.build(self.metric, self.direction, self.constraints)
+
+
+def _check_goal(cfg: StudyConfig) -> list[Problem]:
+    """Lists of metrics and directions that disagree, malformed constraints, a misplaced target."""
+    if isinstance(cfg.direction, list) and len(cfg.direction) > MAX_OBJECTIVES:
+        return [("direction", f"lists {len(cfg.direction)} objectives; at most {MAX_OBJECTIVES}")]
+    try:
+        goal = cfg.goal()
+    except ConfigError as exc:
+        return [(exc.field, exc.message)]
+    problems: list[Problem] = []
+    if goal.multi and cfg.run.target is not None:
+        problems.append(
+            ("run.target", "applies to a study with one objective; leave it out with several")
+        )
+    if cfg.reference_point is not None:
+        if not goal.multi:
+            problems.append(
+                ("reference_point", "applies to studies with several objectives; leave it out")
+            )
+        elif len(cfg.reference_point) != len(goal.directions):
+            problems.append(
+                (
+                    "reference_point",
+                    f"has {len(cfg.reference_point)} values for {len(goal.directions)} "
+                    "objectives; give one per objective, in the order of `metric`",
+                )
+            )
+        elif not all(math.isfinite(x) for x in cfg.reference_point):
+            problems.append(("reference_point", "must hold finite numbers"))
+    if not goal.simple and not problems:
+        try:
+            make_sampler(cfg.sampler, cfg.seed).bind(goal)
+        except ConfigError as exc:
+            problems.append((exc.field, exc.message))
+    return problems
 
 
 _PLACEHOLDER_NAMES = ("params_file", "trial_dir", "trial_id", "result_file", "study_file_dir")
@@ -539,6 +588,14 @@ def _check_early_stopping(cfg: StudyConfig) -> list[Problem]:
                 "set run.backend to one of them, or remove early_stopping",
             )
         ]
+    if isinstance(cfg.metric, list) and len(cfg.metric) > 1:
+        return [
+            (
+                "early_stopping",
+                "compares one objective's curves; a study with several objectives cannot "
+                "use it yet: remove early_stopping, or optimize one metric",
+            )
+        ]
     return []
 
 
@@ -562,6 +619,8 @@ def _validate(data: Any, flags: Mapping[str, str] | None = None) -> StudyConfig:
     if isinstance(space, Mapping) and not any((f or "").startswith("space") for f, _ in problems):
         problems += [(e.field, e.message) for e in check_space(space)]
     problems += _check_sampler(data, problems)
+    if cfg is not None and not problems:
+        problems += _check_goal(cfg)
     if cfg is not None and not problems and cfg.objective.command is not None:
         problems += _check_placeholders(cfg.objective.command, cfg.build_space())
     if cfg is not None and cfg.early_stopping is not None:

@@ -61,10 +61,16 @@ class ProgressDisplay:
         rate = (done - self._start_done) / s.elapsed if s.elapsed > 0 else 0.0
         best = study.best
         pruned = f", {study.n_pruned} pruned" if study.n_pruned else ""
+        if study.goal.multi:
+            # several objectives: the Pareto front's size stands where the best value would
+            found = f"Pareto front {len(study.pareto_front())}"
+        else:
+            found = f"best {_fmt(best.value if best else None)}" + (
+                f" (trial {best.id})" if best else ""
+            )
         return (
             f"{done}/{s.trials} done ({study.n_complete} complete{pruned}, {study.n_failed} failed), "
-            f"{len(s.inflight)} in flight, best {_fmt(best.value if best else None)}"
-            f"{f' (trial {best.id})' if best else ''}, {s.elapsed:.1f} s elapsed, {rate:.2f} trials/s"
+            f"{len(s.inflight)} in flight, {found}, {s.elapsed:.1f} s elapsed, {rate:.2f} trials/s"
         )
 
     def on_start(self, s: Scheduler) -> None:
@@ -150,7 +156,14 @@ class ProgressDisplay:
             self.console.print(
                 f"{summary.reused} trial(s) reused from the cache, {summary.retried} attempt(s) retried"
             )
-        if summary.best is not None:
+        if s.study.goal.multi:
+            front = s.study.pareto_front()
+            self.console.print(
+                f"Pareto front: {len(front)} trials (`parabo best` prints them)"
+                if front
+                else "Pareto front: no feasible completed trial"
+            )
+        elif summary.best is not None:
             self.console.print(
                 f"best value {_fmt(summary.best.value)} (trial {summary.best.id}): "
                 f"{_params(summary.best.params)}"

@@ -54,14 +54,16 @@ def optimize(
     objective: Callable[..., Any] | str | Sequence[str] | Objective,
     space: Space | Mapping[str, Any],
     *,
-    direction: Direction = "minimize",
+    direction: Direction | Sequence[Direction] = "minimize",
     trials: int = 100,
     workers: int = 1,
     backend: str = DEFAULT_BACKEND.value,
     sampler: str | Mapping[str, Any] | Sampler | None = None,
     seed: int | None = None,
     storage: str | os.PathLike[str] | None = None,
-    metric: str | None = None,
+    metric: str | Sequence[str] | None = None,
+    constraints: Mapping[str, Mapping[str, float]] | None = None,
+    reference_point: Sequence[float] | None = None,
     timeout: float | None = None,
     max_time: float | None = None,
     target: float | None = None,
@@ -96,6 +98,8 @@ def optimize(
     ``early_stopping``: a rule name (``"asha"``) or the settings of a study file's
     ``early_stopping`` section (:class:`~parabo.pruning.EarlyStopping`); the objective
     reports through its ``trial`` parameter, a command through its output.
+    ``direction``, ``metric``, ``constraints`` and ``reference_point`` are as in
+    :class:`~parabo.Study` (lists for several objectives).
     """
     stop = StopRule(trials, max_time, target, max_failures, stop_grace)
     retry = RetryPolicy(retries, retry_on)
@@ -108,7 +112,16 @@ def optimize(
             raise TypeError("setup applies to Python objectives only")
         obj = PythonObjective(obj.function, setup, obj.paths)
     _check(obj, backend, stopping)
-    study = Study(space, direction, sampler, seed, storage=storage, metric=metric)
+    study = Study(
+        space,
+        direction,
+        sampler,
+        seed,
+        storage=storage,
+        metric=metric,
+        constraints=constraints,
+        reference_point=reference_point,
+    )
     try:
         result_cache = None
         if cache is not False:
@@ -252,6 +265,8 @@ def run_study(
         cfg.seed,
         storage=storage,
         metric=cfg.metric,
+        constraints=cfg.constraints,
+        reference_point=cfg.reference_point,
         name=cfg.name,
     )
     try:

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from parabo.exceptions import ConfigError, StorageError
+from parabo.goals import Goal
 from parabo.space import Space
-from parabo.trial import Trial
+from parabo.trial import Trial, TrialState
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -25,6 +26,7 @@ __all__ = [
     "curves_dataframe",
     "export_curves",
     "export_trials",
+    "pareto_record",
     "progress_record",
     "trials_dataframe",
     "write_json_atomic",
@@ -90,14 +92,26 @@ class FolderWriter:
 EXPORT_FORMATS = ("csv", "parquet", "json")
 
 
-def trials_dataframe(trials: Sequence[Trial], space: Space) -> pd.DataFrame:
+def trials_dataframe(
+    trials: Sequence[Trial], space: Space, goal: Goal | None = None
+) -> pd.DataFrame:
     """One row per trial; parameters as ``params_<name>`` columns, metrics as ``metrics_<name>``.
 
+    With several objectives, ``values_<name>`` holds each objective; with constraints,
+    ``feasible`` and ``violation`` (the sum of the distances to the bounds) say whether
+    a COMPLETE trial satisfies them, and ``violation_<metric>`` by how much it misses each.
     With early stopping, ``step`` (the last step each trial reported) and ``stopped``
     (why a PRUNED trial was stopped) come last.
     """
     import pandas as pd
 
+    goal = goal or Goal()
+    objective_columns = [f"values_{n}" for n in goal.names] if goal.multi else []
+    constraint_columns = (
+        ["feasible", "violation", *(f"violation_{c.metric}" for c in goal.constraints)]
+        if goal.constraints
+        else []
+    )
     metric_names: list[str] = []
     for t in trials:
         for k in t.metrics:
@@ -108,6 +122,16 @@ def trials_dataframe(trials: Sequence[Trial], space: Space) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
     for t in trials:
         row: dict[str, Any] = {"id": t.id, "state": t.state.value, "value": t.value}
+        for col, v in zip(
+            objective_columns, t.values or (None,) * len(objective_columns), strict=False
+        ):
+            row[col] = v
+        if constraint_columns:
+            complete = t.state is TrialState.COMPLETE
+            row["feasible"] = t.feasible if complete else None
+            row["violation"] = t.violation if complete else None
+            for c, amount in goal.violations(t.metrics).items():
+                row[f"violation_{c}"] = amount if complete else None
         for name in space:
             row[f"params_{name}"] = t.params.get(name)
         for k in metric_names:
@@ -129,6 +153,8 @@ def trials_dataframe(trials: Sequence[Trial], space: Space) -> pd.DataFrame:
         "id",
         "state",
         "value",
+        *objective_columns,
+        *constraint_columns,
         *(f"params_{n}" for n in space),
         *(f"metrics_{k}" for k in metric_names),
         "asked_at",
@@ -251,9 +277,10 @@ def progress_record(study: Study, scheduler: Scheduler | None = None) -> dict[st
     """What ``progress.json`` holds: counts, best value and parameters, elapsed time."""
     running = len(study.pending)
     best = study.best
+    goal = study.goal
     record: dict[str, Any] = {
         "study": study.name,
-        "direction": study.direction,
+        "direction": list(goal.directions) if goal.multi else study.direction,
         "completed": study.n_complete,
         "failed": study.n_failed,
         "pruned": study.n_pruned,
@@ -264,6 +291,10 @@ def progress_record(study: Study, scheduler: Scheduler | None = None) -> dict[st
         "best_trial": None if best is None else best.id,
         "reports": len(study.reports),
     }
+    if goal.constraints:
+        record["feasible"] = sum(1 for t in study.history if t.feasible)
+    if goal.multi:
+        record.update(_front_summary(study))
     if scheduler is not None:
         record.update(
             requested=scheduler.trials,
@@ -271,4 +302,39 @@ def progress_record(study: Study, scheduler: Scheduler | None = None) -> dict[st
             elapsed=round(scheduler.elapsed, 3),
             updated_at=scheduler.clock(),
         )
+    return record
+
+
+def _front_summary(study: Study) -> dict[str, Any]:
+    """The Pareto front's size and hypervolume, and the reference point and where it came from."""
+    front = study.pareto_front()
+    ref = study.reference()
+    return {
+        "objectives": list(study.goal.names),
+        "pareto_size": len(front),
+        "hypervolume": study.hypervolume(ref) if ref is not None else None,
+        "reference_point": None if ref is None else list(ref),
+        "reference_point_from": "study" if study.reference_point is not None else "derived",
+    }
+
+
+def pareto_record(study: Study) -> dict[str, Any]:
+    """What ``pareto.json`` holds: the Pareto front's trials, their values, and its hypervolume."""
+    goal = study.goal
+    trials = []
+    for t in study.pareto_front():
+        entry: dict[str, Any] = {
+            "id": t.id,
+            "values": dict(zip(goal.names, t.values or (), strict=False)),
+            "params": dict(t.params),
+            "metrics": dict(t.metrics),
+        }
+        if goal.constraints:
+            entry["feasible"] = t.feasible
+        trials.append(entry)
+    record = {
+        "directions": dict(zip(goal.names, goal.directions, strict=True)),
+        **_front_summary(study),
+    }
+    record["trials"] = trials
     return record

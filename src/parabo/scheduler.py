@@ -25,9 +25,10 @@ from typing import Any, Protocol
 
 from parabo._procs import host, kill_leftovers, kill_orphan_group, start_marker
 from parabo.cache import ResultCache, trial_key
+from parabo.exceptions import ConfigError
 from parabo.executors.base import Executor, Outcome, Task
 from parabo.pruning import EarlyStopping, Rule, Stop, make_rule
-from parabo.results import FolderWriter, progress_record
+from parabo.results import FolderWriter, pareto_record, progress_record
 from parabo.run_options import RetryPolicy, StopRule
 from parabo.study import TRIALS_FOLDER, Study
 from parabo.trial import FailReason, StopReason, Trial, TrialState
@@ -36,6 +37,17 @@ __all__ = ["RunSummary", "Scheduler", "SchedulerListener", "process_recorder"]
 
 #: seconds: how often the loop looks at signals and the clock while waiting
 _POLL = 0.25
+
+
+def _goal_fields(trial: Trial) -> dict[str, Any]:
+    """``values`` (several objectives) and ``violation``/``feasible`` (constraints) of a trial record."""
+    out: dict[str, Any] = {}
+    if trial.values is not None:
+        out["values"] = list(trial.values)
+    if trial.violation is not None:
+        out["violation"] = trial.violation
+        out["feasible"] = trial.feasible
+    return out
 
 
 def process_recorder(study: Study) -> Callable[[int, int], None]:
@@ -123,6 +135,10 @@ class Scheduler:
     ) -> None:
         self.study = study
         self.executor = executor
+        if stop.target is not None and study.goal.multi:
+            raise ConfigError(
+                "applies to a study with one objective; leave it out with several", field="target"
+            )
         self.stop = stop
         self.retry = retry or RetryPolicy()
         self.batch = batch
@@ -203,7 +219,8 @@ class Scheduler:
         if hit is None:
             return False
         now = self.clock()
-        result = hit.get("metrics") if self.study.metric is not None else hit["value"]
+        reads_dict = self.study.metric is not None or not self.study.goal.simple
+        result = hit.get("metrics") if reads_dict else hit["value"]
         done = self.study.tell(
             trial, result, started_at=now, finished_at=now, worker="cache", reused=True
         )
@@ -255,10 +272,15 @@ class Scheduler:
         """The study's metric in a report: a plain number, or its entry of a dict report."""
         if value is not None:
             return value
-        metric = self.study.metric
+        metric = self._report_metric()
         if metric is not None:
             return metrics.get(metric)
         return next(iter(metrics.values())) if len(metrics) == 1 else None
+
+    def _report_metric(self) -> str | None:
+        """The metric reports are compared on (the first objective's with several)."""
+        metric = self.study.metric
+        return metric[0] if isinstance(metric, list) else metric
 
     def _on_report(
         self, trial_id: int, step: float, value: float | None, metrics: Mapping[str, float]
@@ -269,12 +291,12 @@ class Scheduler:
         read = self._report_value(value, metrics)
         recorded = dict(metrics)
         if value is not None:
-            recorded.setdefault(self.study.metric or "value", value)
+            recorded.setdefault(self._report_metric() or "value", value)
         elif read is None and not self._unread_reports_said:
             self._unread_reports_said = True
             self._notices.append(
                 f"trial {trial_id} reported {sorted(recorded)} without the study's metric "
-                f"({self.study.metric or 'set `metric` to the key to compare'}): its reports "
+                f"({self._report_metric() or 'set `metric` to the key to compare'}): its reports "
                 "are recorded, and early stopping cannot compare them"
             )
         if not self.study.report(trial_id, step, read, recorded, t=self.clock()):
@@ -360,6 +382,7 @@ class Scheduler:
                 "id": trial.id,
                 "state": trial.state.value,
                 "value": trial.value,
+                **_goal_fields(trial),
                 "metrics": dict(trial.metrics),
                 "error": trial.error,
                 "reason": trial.reason,
@@ -392,6 +415,20 @@ class Scheduler:
         numbers = [
             k for k, v in result.items() if isinstance(v, (int, float)) and not isinstance(v, bool)
         ]
+        goal = self.study.goal
+        if not goal.simple:
+            missing = [
+                m for m in (*goal.names, *(c.metric for c in goal.constraints)) if m not in result
+            ]
+            if missing:
+                first = (trial.error or "").splitlines()[0][:300] if trial.error else ""
+                self._stop = self._stop or StopReason.FAILURES
+                self.message = (
+                    f"the objective's first result cannot be read: {first}; return "
+                    f"{', '.join(repr(m) for m in missing)} in the dict, or fix `metric` / "
+                    "`constraints`. Stopped before running more trials."
+                )
+            return
         if (metric is not None and metric not in result) or (metric is None and len(numbers) != 1):
             first = (trial.error or "").splitlines()[0][:300] if trial.error else ""
             hint = (
@@ -512,17 +549,21 @@ class Scheduler:
         if self.study.folder is None or self._writer is None:
             return
         self._writer.put(self.study.folder / "progress.json", progress_record(self.study, self))
+        if self.study.goal.multi:
+            if self.study.n_complete:
+                self._writer.put(self.study.folder / "pareto.json", pareto_record(self.study))
+            return
         best = self.study.best
         if best is not None:
-            self._writer.put(
-                self.study.folder / "best.json",
-                {
-                    "id": best.id,
-                    "value": best.value,
-                    "params": dict(best.params),
-                    "metrics": dict(best.metrics),
-                },
-            )
+            record = {
+                "id": best.id,
+                "value": best.value,
+                "params": dict(best.params),
+                "metrics": dict(best.metrics),
+            }
+            if self.study.goal.constraints:
+                record["feasible"] = True
+            self._writer.put(self.study.folder / "best.json", record)
 
     # ------------------------------------------------------------------ the loop
     def run(self) -> RunSummary:

@@ -348,12 +348,19 @@ def simulate_study(
     seed = (cfg.seed if cfg.seed is not None else 0) if seed is None else seed
     if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
         raise ConfigError(f"must be a positive whole number, got {repeats!r}", field="--repeats")
+    if not cfg.goal().simple:
+        raise ConfigError(
+            "parabo simulate plans studies with one objective and no constraints; simulate "
+            "a copy of the study file with one `metric` and `direction`",
+            field="direction",
+        )
+    direction_of_study: str = cfg.direction  # type: ignore[assignment]  # one objective (checked)
     space = cfg.build_space()
     spec = duration if duration is not None else cfg.run.runtime
     if from_study is not None:
         direction, objective, source, spec = _replayed(cfg, space, Path(from_study), spec)
     else:
-        direction = cfg.direction
+        direction = direction_of_study
         objective, source = _stand_in(cfg, base_dir, space, stand_in, seed)
     if spec is None:
         raise ConfigError(
@@ -430,11 +437,11 @@ def _stand_in(
         obj.check()
         return obj, f"the study's objective ({cfg.objective.python})"
     if kind == "synthetic":
-        synthetic = synthetic_objective(space, cfg.direction, seed)
+        synthetic = synthetic_objective(space, str(cfg.direction), seed)
         stopping = cfg.early_stopping
         if stopping is not None and stopping.rule != "none":
             top = stopping.max if stopping.max is not None else 100.0
-            return with_curves(synthetic, space, top, cfg.direction), (
+            return with_curves(synthetic, space, top, str(cfg.direction)), (
                 f"synthetic stand-in (smooth, random optimum) with power-law learning curves "
                 f"up to {stopping.resource} {top:g}"
             )

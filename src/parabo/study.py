@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
 from parabo.exceptions import ConfigError, SpaceError, StorageError, TrialError
+from parabo.goals import Goal, InvalidResult, interpret_result
 from parabo.samplers import Direction, Sampler, make_sampler
 from parabo.space import Space, as_space
 from parabo.storage.events import (
@@ -43,7 +44,7 @@ from parabo.storage.events import (
 )
 from parabo.storage.journal import JOURNAL_FILE, FileJournal, Journal, MemoryJournal
 from parabo.storage.lock import StudyLock
-from parabo.storage.replay import StudyState
+from parabo.storage.replay import StudyState, goal_of
 from parabo.trial import FailReason, Trial
 
 if TYPE_CHECKING:
@@ -58,71 +59,6 @@ __all__ = ["DURABILITY", "InvalidResult", "Study", "interpret_result"]
 DURABILITY = ("fsync", "write", "batch")
 
 
-class InvalidResult(ValueError):
-    """An objective's result cannot be read as a value; the message says why."""
-
-
-def _number(v: Any) -> float | None:
-    if isinstance(v, bool):
-        return None
-    try:
-        import numpy as np
-
-        if isinstance(v, np.ndarray) and v.size == 1:
-            v = v.item()
-    except ImportError:  # pragma: no cover - numpy is a core dependency
-        pass
-    if isinstance(v, (int, float)) or hasattr(v, "__float__") and not isinstance(v, (str, bytes)):
-        try:
-            return float(v)
-        except (TypeError, ValueError, OverflowError):
-            return None
-    return None
-
-
-def interpret_result(result: Any, metric: str | None) -> tuple[float, dict[str, float]]:
-    """Read an objective's result as ``(value, metrics)``.
-
-    ``result`` is a number, or a mapping of metric names to numbers of which
-    ``metric`` is the objective (a mapping with one number needs no ``metric``).
-    Raises :class:`InvalidResult` for anything else, NaN or infinity included.
-    """
-    if isinstance(result, Mapping):
-        metrics: dict[str, float] = {}
-        for k, v in result.items():
-            f = _number(v)
-            if f is not None and math.isfinite(f):
-                metrics[str(k)] = f
-        if metric is None:
-            numeric = [k for k, v in result.items() if _number(v) is not None]
-            if len(numeric) != 1:
-                raise InvalidResult(
-                    f"the objective returned a dict with keys {sorted(map(str, result))!r}; "
-                    "set `metric` in the study to name the one to optimize"
-                )
-            metric = str(numeric[0])
-        if metric not in result:
-            raise InvalidResult(
-                f"the objective's result has no metric {metric!r} (keys: {sorted(map(str, result))!r})"
-            )
-        raw = result[metric]
-        value = _number(raw)
-        if value is None:
-            raise InvalidResult(f"metric {metric!r} is not a number: {raw!r:.200}")
-    else:
-        value = _number(result)
-        if value is None:
-            kind = (
-                "nothing (None)" if result is None else f"{type(result).__name__} {result!r:.200}"
-            )
-            raise InvalidResult(f"the objective returned {kind}, not a number")
-        metrics = {}
-    if not math.isfinite(value):
-        raise InvalidResult(f"the objective value is {value}, not a finite number")
-    metrics[metric or "value"] = value
-    return value, metrics
-
-
 class Study:
     """One optimization: a space, a direction, a sampler and a record of trials.
 
@@ -134,13 +70,22 @@ class Study:
 
     Args:
         space: a :class:`Space` or its plain-dict form (as in a study file).
-        direction: ``"minimize"`` or ``"maximize"``.
+        direction: ``"minimize"`` or ``"maximize"``; a list of them for several objectives
+            (one per objective, in the order of ``metric``).
         sampler: a sampler name (``"random"``, ``"sobol"``, ``"gp"``), a mapping
             ``{name: ..., **options}``, or a :class:`Sampler`.
         seed: seed of the sampler (when the sampler spec gives none).
         storage: a study folder (created if missing, resumed if it holds a
             journal), a :class:`Journal`, or ``None`` to keep everything in memory.
-        metric: which entry of a dict result is the objective.
+        metric: which entry of a dict result is the objective; with several objectives, a
+            list naming each (optional when results are lists of values).
+        constraints: limits on metrics of the result dict, ``{name: {"max": bound}}`` or
+            ``{name: {"min": bound}}``. A trial outside them is COMPLETE and infeasible
+            (:attr:`Trial.violation` says by how much); the best trial and the Pareto front
+            hold feasible trials only.
+        reference_point: with several objectives, the point the hypervolume is measured
+            against (one value per objective, in the objectives' own directions); derived
+            from the trials when not given.
         name: a name for people; defaults to the folder's name.
         durability: when a call that records something (``ask``, ``tell``, ...) has
             returned, its event is in the journal file and fsynced (``"fsync"``, the
@@ -159,30 +104,43 @@ class Study:
     def __init__(
         self,
         space: Space | Mapping[str, Any],
-        direction: Direction = "minimize",
+        direction: Direction | Sequence[Direction] = "minimize",
         sampler: str | Mapping[str, Any] | Sampler | None = None,
         seed: int | None = None,
         *,
         storage: str | os.PathLike[str] | Journal | None = None,
-        metric: str | None = None,
+        metric: str | Sequence[str] | None = None,
+        constraints: Mapping[str, Mapping[str, float]] | None = None,
+        reference_point: Sequence[float] | None = None,
         name: str | None = None,
         durability: str = "fsync",
         clock: Callable[[], float] = time.time,
     ) -> None:
-        if direction not in ("minimize", "maximize"):
+        if isinstance(direction, str) and direction not in ("minimize", "maximize"):
             raise ConfigError(
                 f"must be 'minimize' or 'maximize', got {direction!r}", field="direction"
             )
-        if metric is not None and (not isinstance(metric, str) or not metric):
-            raise ConfigError(f"must be a non-empty string, got {metric!r}", field="metric")
+        if metric is not None and not isinstance(metric, (str, list, tuple)):
+            raise ConfigError(
+                f"must be a non-empty string or a list of them, got {metric!r}", field="metric"
+            )
         if durability not in DURABILITY:
             raise ConfigError(
                 f"must be one of {', '.join(DURABILITY)}, got {durability!r}", field="durability"
             )
         self.space = as_space(space)
-        self.direction: Direction = direction
-        self.metric = metric
+        #: the objectives and constraints (:class:`parabo.goals.Goal`)
+        self.goal = Goal.build(metric, direction, constraints)
+        #: the objectives' directions, one per objective
+        self.directions: tuple[Direction, ...] = self.goal.directions
+        #: the (first) objective's direction
+        self.direction: Direction = self.goal.directions[0]
+        header = self.goal.header()
+        self.metric: str | list[str] | None = header["metric"]
+        self.constraints: dict[str, dict[str, float]] | None = header["constraints"]
+        self.reference_point = _reference(reference_point, self.goal)
         self.sampler = make_sampler(sampler, seed)
+        self.sampler.bind(self.goal)
         self.seed = seed
         self.clock = clock
         self.durability = durability
@@ -229,6 +187,8 @@ class Study:
             "random",
             storage=journal,
             metric=header.metric,
+            constraints=header.constraints,
+            reference_point=header.reference,
             name=header.name,
         )
         study.folder = path
@@ -279,12 +239,15 @@ class Study:
         )
 
     def _header(self) -> StudyCreated:
+        fields = self.goal.header()
         return StudyCreated(
             name=self.name,
-            direction=self.direction,
-            metric=self.metric,
+            direction=fields["direction"],
+            metric=fields["metric"],
             space=self.space.to_dict(),
             t=self.clock(),
+            constraints=fields["constraints"],
+            reference=self.reference_point,
         )
 
     def _replay(self) -> None:
@@ -303,17 +266,34 @@ class Study:
                 "folder for a new study, or restore the original space to resume",
                 field="space",
             )
-        if header.direction != self.direction:
+        recorded = goal_of(header)
+        if recorded.directions != self.goal.directions:
+            what = " and ".join(recorded.directions)
             raise ConfigError(
-                f"the study{where} was created to {header.direction}; use another storage "
+                f"the study{where} was created to {what}; use another storage "
                 "folder for a new study",
                 field="direction",
             )
-        if header.metric != self.metric:
+        if recorded.metrics != self.goal.metrics:
             raise ConfigError(
                 f"the study{where} was created with metric {header.metric!r}; use another "
                 "storage folder for a new study",
                 field="metric",
+            )
+        if recorded.constraints != self.goal.constraints:
+            raise ConfigError(
+                f"the study{where} was created with constraints {header.constraints!r}; use "
+                "another storage folder for a new study",
+                field="constraints",
+            )
+        if header.reference is not None and self.reference_point is None:
+            self.reference_point = tuple(header.reference)
+        elif self.reference_point is not None and header.reference != self.reference_point:
+            raise ConfigError(
+                f"the study{where} was created with reference point "
+                f"{None if header.reference is None else list(header.reference)!r}; keep it "
+                "(or leave it out) to resume",
+                field="reference_point",
             )
         if self.name == (self.folder.name if self.folder else "study"):
             self.name = header.name or self.name
@@ -591,8 +571,11 @@ class Study:
         Args:
             trial: the trial (or its id).
             value: a number, or a dict of metrics of which the study's ``metric``
-                is the objective. NaN, infinity or anything that is not a number
-                fails the trial with reason ``invalid_result``.
+                is the objective. With several objectives, a list of numbers (one per
+                objective) or a dict holding every objective's metric; with constraints,
+                a dict that also holds every constrained metric. NaN, infinity, anything
+                that is not a number, or a missing metric fails the trial with reason
+                ``invalid_result`` (the error names the metric).
             error: a message: the trial failed (``value`` is ignored).
             reason: why it failed (a :class:`~parabo.trial.FailReason`; default ``told``).
 
@@ -605,14 +588,15 @@ class Study:
         who = worker if worker is not None else current.worker
         if error is None:
             try:
-                val, metrics = interpret_result(value, self.metric)
+                val, values, metrics = self.goal.read(value)
             except InvalidResult as exc:
                 error, reason = str(exc), FailReason.INVALID_RESULT
         if error is not None:
             why = FailReason.read(reason) or FailReason.TOLD
             self._record(Failed(current.id, str(error), why, now, started, who))
         else:
-            self._record(Completed(current.id, val, metrics, now, started, who, reused))
+            several = values if self.goal.multi else None
+            self._record(Completed(current.id, val, metrics, now, started, who, reused, several))
         return self._state.trials[current.id]
 
     def better(self, a: float | None, b: float | None) -> bool:
@@ -672,8 +656,55 @@ class Study:
 
     @property
     def best(self) -> Trial | None:
-        """The best COMPLETE trial, or ``None`` before any."""
+        """The best COMPLETE trial (with constraints, the best feasible one), or ``None`` before any.
+
+        A study with several objectives has no single best: ``None``; see :meth:`pareto_front`.
+        """
         return self._state.best
+
+    def pareto_front(self) -> list[Trial]:
+        """The feasible COMPLETE trials that no other feasible trial dominates, in id order.
+
+        With one objective, the best feasible trial (empty before any).
+        """
+        return self._state.pareto_front()
+
+    def hypervolume(self, reference_point: Sequence[float] | None = None) -> float:
+        """The hypervolume of the Pareto front against ``reference_point``.
+
+        Default: the study's reference point, or one derived from the front
+        (:meth:`derived_reference_point`). Values are in the objectives' own directions.
+        """
+        import numpy as np
+
+        from parabo.pareto import hypervolume
+
+        front = self.pareto_front()
+        ref = reference_point if reference_point is not None else self.reference()
+        if not front or ref is None:
+            return 0.0
+        signs = np.array(self.goal.signs)
+        Y = np.array([t.values if t.values is not None else (t.value,) for t in front]) * signs
+        return hypervolume(Y, np.asarray(ref, dtype=float) * signs)
+
+    def reference(self) -> tuple[float, ...] | None:
+        """The study's reference point, or the one derived from the front; ``None`` before any."""
+        if self.reference_point is not None:
+            return self.reference_point
+        return self.derived_reference_point()
+
+    def derived_reference_point(self) -> tuple[float, ...] | None:
+        """The front's worst value per objective, 10% of its range further (``None`` before any)."""
+        import numpy as np
+
+        from parabo.pareto import reference_point
+
+        front = self.pareto_front()
+        if not front:
+            return None
+        signs = np.array(self.goal.signs)
+        Y = np.array([t.values if t.values is not None else (t.value,) for t in front]) * signs
+        return tuple(float(x) for x in reference_point(Y) * signs)
 
     @property
     def best_value(self) -> float | None:
@@ -684,16 +715,43 @@ class Study:
         return None if self._state.best is None else dict(self._state.best.params)
 
     def to_dataframe(self) -> pd.DataFrame:
-        """One row per trial: id, state, value, ``params_<name>``, ``metrics_<name>``, times, worker, error."""
+        """One row per trial: id, state, value, ``params_<name>``, ``metrics_<name>``, times, worker, error.
+
+        With several objectives also ``values_<name>``; with constraints ``feasible``,
+        ``violation`` and ``violation_<metric>``.
+        """
         from parabo.results import trials_dataframe
 
-        return trials_dataframe(self.trials, self.space)
+        return trials_dataframe(self.trials, self.space, self.goal)
 
     def __repr__(self) -> str:
         return (
             f"Study(name={self.name!r}, direction={self.direction!r}, trials={self.n_trials}, "
             f"best={self.best_value!r})"
         )
+
+
+def _reference(point: Sequence[float] | None, goal: Goal) -> tuple[float, ...] | None:
+    """The reference point as a tuple, checked against the objectives."""
+    if point is None:
+        return None
+    if not goal.multi:
+        raise ConfigError(
+            "applies to studies with several objectives; leave it out", field="reference_point"
+        )
+    if isinstance(point, (str, bytes)) or not isinstance(point, Sequence):
+        raise ConfigError(f"must be a list of numbers, got {point!r}", field="reference_point")
+    out = []
+    for i, x in enumerate(point):
+        if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
+            raise ConfigError(f"must be a finite number, got {x!r}", field=f"reference_point.{i}")
+        out.append(float(x))
+    if len(out) != len(goal.directions):
+        raise ConfigError(
+            f"has {len(out)} values for {len(goal.directions)} objectives; give one per objective",
+            field="reference_point",
+        )
+    return tuple(out)
 
 
 def _decode_header(records: Sequence[Mapping[str, Any]], where: object) -> StudyCreated:

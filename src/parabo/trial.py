@@ -105,9 +105,16 @@ class Trial:
         id: stable number of the trial in its study, from 0.
         params: the parameter values, a plain dict.
         state: see :class:`TrialState`.
-        value: the objective value (``None`` unless COMPLETE), as the user reported it;
-            for a PRUNED trial, its last reported value (``None`` if it reported none).
-        metrics: every numeric value the objective returned (including ``value``).
+        value: the objective value (``None`` unless COMPLETE), as the user reported it; with
+            several objectives, the first one's; for a PRUNED trial, its last reported value
+            (``None`` if it reported none).
+        values: with several objectives, every objective's value in the study's order
+            (``None`` for a study with one objective, and unless COMPLETE).
+        metrics: every numeric value the objective returned (including ``value`` and the
+            constrained metrics).
+        violation: in a study with constraints, by how much a COMPLETE trial violates them
+            (the sum over constraints of the distance to the bound; 0.0 when it satisfies
+            them all); ``None`` without constraints. An infeasible trial is still COMPLETE.
         error: for a FAILED trial, a message saying what went wrong.
         reason: for a FAILED trial, why (:class:`FailReason`).
         asked_at, started_at, finished_at: Unix times (seconds), ``None`` until known.
@@ -127,6 +134,8 @@ class Trial:
     state: TrialState = TrialState.RUNNING
     value: float | None = None
     metrics: Mapping[str, float] = field(default_factory=dict)
+    values: tuple[float, ...] | None = None
+    violation: float | None = None
     error: str | None = None
     reason: FailReason | None = None
     asked_at: float | None = None
@@ -146,6 +155,11 @@ class Trial:
         if start is None or self.finished_at is None:
             return None
         return self.finished_at - start
+
+    @property
+    def feasible(self) -> bool:
+        """COMPLETE and within every constraint (a study without constraints: COMPLETE)."""
+        return self.state is TrialState.COMPLETE and not self.violation
 
     def evolve(self, **changes: Any) -> Trial:
         """A copy with some fields changed (records are immutable)."""

@@ -20,6 +20,7 @@ __all__ = [
     "greedy_batch",
     "lipschitz",
     "local_candidates",
+    "perturbations",
     "random_unseen",
     "unit_to_features",
 ]
@@ -54,8 +55,16 @@ def local_candidates(model: GP, domain: Domain, rng: np.random.Generator, m: int
     if m <= 0 or model.n == 0:
         return np.empty((0, domain.dim))
     top = np.argsort(model.y, kind="stable")[: min(5, model.n)]
-    base = model.X[top[rng.integers(top.shape[0], size=m)]]
-    ls = np.exp(model.theta[: domain.dim])
+    return perturbations(model.X[top], np.exp(model.theta[: domain.dim]), domain, rng, m)
+
+
+def perturbations(
+    points: np.ndarray, ls: np.ndarray, domain: Domain, rng: np.random.Generator, m: int
+) -> np.ndarray:
+    """``(m, d)`` Gaussian perturbations of rows of ``points (k, d)``, steps a fraction of ``ls (d,)``."""
+    if m <= 0 or points.shape[0] == 0:
+        return np.empty((0, domain.dim))
+    base = points[rng.integers(points.shape[0], size=m)]
     scale = np.where(rng.random((m, 1)) < 0.5, 0.1, 0.01)
     step = np.clip(scale * ls, 1e-4, 0.2)
     # perturb a random subset of coordinates (all of them in half the rows)

@@ -9,6 +9,12 @@ A sampler is asked for ``n`` new parameter dicts and receives, on every call:
 - ``direction``: ``"minimize"`` or ``"maximize"`` (values in ``history`` are as
   the user reported them).
 
+A study with several objectives or with constraints calls :meth:`Sampler.bind`
+once with its :class:`~parabo.goals.Goal`; ``direction`` is then the first
+objective's, and the values of every objective and constrained metric are in each
+trial (``values``, ``metrics``). A sampler that ignores the values (random, Sobol)
+needs nothing more.
+
 Samplers keep no record of their own: the study's journal is the truth, so a
 resumed study hands the same history to a fresh sampler. A sampler may cache
 derived state (a fitted model) keyed on the trial ids it has seen; a resumed
@@ -24,6 +30,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any, Literal
 
+from parabo.goals import Goal
 from parabo.space import Space
 from parabo.trial import Trial
 
@@ -38,8 +45,19 @@ class Sampler(ABC):
     #: name used in study files (``sampler: random``)
     name: str = ""
 
+    #: what the study optimizes (set by :meth:`bind`; one minimized objective until then)
+    goal: Goal = Goal()
+
     def __init__(self, seed: int | None = None) -> None:
         self.seed = seed
+
+    def bind(self, goal: Goal) -> None:
+        """Called once by the study with its objectives and constraints.
+
+        Raises :class:`~parabo.exceptions.ConfigError` (field ``sampler``) if this sampler
+        cannot optimize that goal.
+        """
+        self.goal = goal
 
     @abstractmethod
     def ask(

@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 
 from parabo._qmc import sobol_points
+from parabo.exceptions import ConfigError
+from parabo.goals import Goal
 from parabo.gp.candidates import features_to_unit, lipschitz, unit_to_features
 from parabo.gp.kernel import CAT, FLOAT, INT, Domain
 from parabo.gp.model import GP, OutputTransform, Prior, fit_theta
@@ -24,6 +26,7 @@ from parabo.gp.search import suggest
 from parabo.gp.subsets import fit_subset, posterior_subset
 from parabo.gp.trust_region import trust_radius
 from parabo.samplers.base import Direction, Sampler
+from parabo.samplers.gp_goal import GOAL_PENDING, GoalModels
 from parabo.samplers.gp_options import GPOptions
 from parabo.space import Space
 from parabo.trial import Trial, TrialState
@@ -122,12 +125,35 @@ class GPSampler(Sampler):
         self._rows: dict[int, tuple[Any, np.ndarray]] = {}
         self._rows_key = ""
         self._blas: Any = None
+        self._goal_models = GoalModels()
 
     def __repr__(self) -> str:
         return (
             f"GPSampler(seed={self.seed!r}, acquisition={self.options.acquisition!r}, "
             f"pending={self.options.pending!r})"
         )
+
+    def bind(self, goal: Goal) -> None:
+        """Several objectives or constraints: one GP per output (:mod:`parabo.samplers.gp_goal`).
+
+        They take the log-EI acquisition and the pending strategies ``kb``, ``cl`` and
+        ``none``; other options are refused with an error naming them.
+        """
+        if not goal.simple:
+            if self.options.acquisition != "logei":
+                raise ConfigError(
+                    f"acquisition {self.options.acquisition!r} applies to one objective without "
+                    "constraints; use logei (the default) with several objectives or constraints",
+                    field="sampler.acquisition",
+                )
+            if self.options.pending not in GOAL_PENDING:
+                raise ConfigError(
+                    f"pending {self.options.pending!r} applies to one objective without "
+                    f"constraints; use one of {', '.join(GOAL_PENDING)} with several objectives "
+                    "or constraints",
+                    field="sampler.pending",
+                )
+        super().bind(goal)
 
     # ------------------------------------------------------------------ ask
 
@@ -170,7 +196,10 @@ class GPSampler(Sampler):
             return []
         domain = space_domain(space)
         sign = -1.0 if direction == "maximize" else 1.0
-        complete, modelled = self._split(history)
+        if self.goal.simple:
+            complete, modelled = self._split(history)
+        else:
+            complete, modelled = GoalModels.complete(history, self.goal), []
         n_startup = self._n_startup(space)
 
         # every point ever suggested or run is forbidden
@@ -183,6 +212,8 @@ class GPSampler(Sampler):
         started = len(complete) + len(pending)
         if len(complete) < min(n_startup, _MIN_COMPLETE) or started < n_startup:
             return self._startup(space, domain, forbidden, start, n, rng)
+        if not self.goal.simple:
+            return self._goal_models.ask(self, space, domain, complete, pending, forbidden, n, rng)
 
         # many trials in flight = workers freeing up often: a smaller posterior keeps asks fast
         cap = (
@@ -253,6 +284,9 @@ class GPSampler(Sampler):
             domain = space_domain(space)
             sign = -1.0 if direction == "maximize" else 1.0
             n_startup = self._n_startup(space)
+            if not self.goal.simple:
+                self._goal_models.restore(self, space, domain, history, n_startup)
+                return
             for m in range(1, len(history)):
                 complete, modelled = self._split(history[:m])
                 if len(complete) < min(n_startup, _MIN_COMPLETE) or len(complete) < n_startup:
@@ -272,8 +306,13 @@ class GPSampler(Sampler):
         return max(1, free) if self._amortized(pending) else 1
 
     def _amortized(self, pending: int) -> bool:
-        # the greedy batch penalizes log-EI; UCB and Thompson keep one search per suggestion
-        return pending >= self.options.pending_cap and self.options.acquisition == "logei"
+        # the greedy batch penalizes log-EI; UCB and Thompson keep one search per suggestion, and
+        # so do several objectives and constraints
+        return (
+            pending >= self.options.pending_cap
+            and self.options.acquisition == "logei"
+            and self.goal.simple
+        )
 
     def _features(self, space: Space, domain: Domain, trials: Sequence[Trial]) -> np.ndarray:
         """Features ``(len(trials), d)`` of the trials' parameters, cached by trial id.

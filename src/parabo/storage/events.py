@@ -31,7 +31,7 @@ to ``None`` and are skipped, so an older reader still opens the study.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
@@ -67,15 +67,24 @@ class EventFormatError(ValueError):
 
 @dataclass(frozen=True)
 class StudyCreated:
-    """The journal's header: what the study optimizes, so a reader can open it alone."""
+    """The journal's header: what the study optimizes, so a reader can open it alone.
+
+    With one objective, ``direction`` is a word and ``metric`` a name or ``None``; with
+    several, both are lists (``metric`` may be ``None``). ``constraints`` maps metric
+    names to ``{"max": bound}`` or ``{"min": bound}``; ``reference`` is the reference
+    point of the hypervolume (both are left out of the line when unset, so a study
+    without them writes the header it always did).
+    """
 
     kind: ClassVar[str] = "study"
     name: str
-    direction: str
-    metric: str | None
+    direction: str | Sequence[str]
+    metric: str | Sequence[str] | None
     space: Mapping[str, Any]
     t: float | None = None
     v: int = JOURNAL_VERSION
+    constraints: Mapping[str, Mapping[str, float]] | None = None
+    reference: Sequence[float] | None = None
 
 
 @dataclass(frozen=True)
@@ -129,7 +138,11 @@ class Retried(TrialEvent):
 
 @dataclass(frozen=True)
 class Completed(TrialEvent):
-    """Trial ``id`` finished with ``value`` (and every numeric metric) at ``t``."""
+    """Trial ``id`` finished with ``value`` (and every numeric metric) at ``t``.
+
+    With several objectives ``values`` holds each one (``value`` is the first);
+    it is left out of the line for a study with one objective.
+    """
 
     kind: ClassVar[str] = "done"
     value: float = math.nan
@@ -138,6 +151,7 @@ class Completed(TrialEvent):
     started: float | None = None
     worker: str | None = None
     reused: bool = False
+    values: tuple[float, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -239,7 +253,14 @@ _KINDS: dict[str, type[Any]] = {
     )
 }
 # fields left out of the record when they hold their default, so lines stay short
-_OPTIONAL_DEFAULTS: dict[str, Any] = {"reused": False, "seconds": None, "ignored": 0}
+_OPTIONAL_DEFAULTS: dict[str, Any] = {
+    "reused": False,
+    "seconds": None,
+    "ignored": 0,
+    "values": None,
+    "constraints": None,
+    "reference": None,
+}
 # the events whose value may be None (a report without the metric, a trial pruned before any report)
 _VALUE_OPTIONAL = ("report", "pruned")
 
@@ -255,6 +276,8 @@ def encode(event: Event) -> dict[str, Any]:
             value = value.value
         elif isinstance(value, Mapping):
             value = dict(value)
+        elif isinstance(value, tuple):
+            value = list(value)
         record[f.name] = value
     return record
 
@@ -283,6 +306,16 @@ def _check(cls: type[Any], name: str, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise EventFormatError(f"{cls.kind!r} event: value must be a number, got {value!r}")
         return float(value)
+    if name in ("values", "reference") and value is not None:
+        if not isinstance(value, list) or not all(
+            isinstance(x, (int, float)) and not isinstance(x, bool) for x in value
+        ):
+            raise EventFormatError(
+                f"{cls.kind!r} event: {name} must be a list of numbers, got {value!r}"
+            )
+        return tuple(float(x) for x in value)
+    if name == "constraints" and value is not None and not isinstance(value, Mapping):
+        raise EventFormatError(f"{cls.kind!r} event: constraints must be a mapping, got {value!r}")
     if name in ("params", "metrics", "space") and not isinstance(value, Mapping):
         raise EventFormatError(f"{cls.kind!r} event: {name} must be a mapping, got {value!r}")
     return value

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from parabo.exceptions import StorageError
+from parabo.exceptions import ConfigError, StorageError
+from parabo.goals import Goal
 from parabo.storage.events import (
     Asked,
     Completed,
@@ -36,7 +37,7 @@ from parabo.storage.events import (
 )
 from parabo.trial import FailReason, Trial, TrialState
 
-__all__ = ["StudyState", "replay"]
+__all__ = ["StudyState", "goal_of", "replay"]
 
 
 class StudyState:
@@ -51,13 +52,15 @@ class StudyState:
         rerun: ids of pending trials left in flight by an earlier coordinator (after
             :meth:`resume`), to run again.
         processes: process groups journaled for each trial.
-        best: the best COMPLETE trial in the header's direction.
+        best: the best COMPLETE trial in the header's direction (with constraints, the best
+            feasible one; with several objectives, ``None``: see :meth:`pareto_front`).
         n_complete: how many trials of the history are COMPLETE.
         n_pruned: how many trials of the history are PRUNED.
         reports: every report recorded, in the journal's order (every attempt).
         curves: each trial's reports of its current attempt, in step order: what
             early-stopping rules see.
         stops: the stop decisions of the early-stopping rule, by trial.
+        goal: the objectives and constraints the header names.
     """
 
     def __init__(self, header: StudyCreated) -> None:
@@ -74,7 +77,9 @@ class StudyState:
         self.curves: dict[int, list[Reported]] = {}
         self.stops: dict[int, StopDecided] = {}
         self.n_lost = 0  # trials whose ask parabo repair set aside (failed, not in the history)
-        self._minimize = header.direction != "maximize"
+        self.goal = goal_of(header)
+        self._minimize = self.goal.directions[0] != "maximize"
+        self._front: tuple[int, list[Trial]] = (0, [])
 
     def better(self, a: float | None, b: float | None) -> bool:
         """Whether value ``a`` is strictly better than ``b`` in the study's direction."""
@@ -183,10 +188,16 @@ class StudyState:
                 worker=worker,
             )
         elif isinstance(event, Completed):
+            metrics = dict(event.metrics)
+            values = None
+            if self.goal.multi:
+                values = event.values if event.values is not None else (event.value,)
             done = current.evolve(
                 state=TrialState.COMPLETE,
                 value=event.value,
-                metrics=dict(event.metrics),
+                values=values,
+                violation=self.goal.violation(metrics),
+                metrics=metrics,
                 finished_at=event.t,
                 started_at=started,
                 worker=worker,
@@ -212,8 +223,34 @@ class StudyState:
             self.n_pruned += 1
         if done.state is TrialState.COMPLETE:
             self.n_complete += 1
+            if self.goal.multi or not done.feasible:
+                return
             if self.best is None or self.better(done.value, self.best.value):
                 self.best = done
+
+    def pareto_front(self) -> list[Trial]:
+        """The feasible COMPLETE trials that no other feasible trial dominates, in id order.
+
+        With one objective: the best feasible trial (an empty list before any).
+        """
+        if not self.goal.multi:
+            return [] if self.best is None else [self.best]
+        if self._front[0] == self.n_complete:
+            return list(self._front[1])
+        feasible = [t for t in self.history if t.feasible and t.values is not None]
+        front: list[Trial] = []
+        if feasible:
+            import numpy as np
+
+            from parabo.pareto import non_dominated
+
+            Y = np.array([t.values for t in feasible]) * np.array(self.goal.signs)
+            keep = non_dominated(Y)
+            front = sorted(
+                (t for t, k in zip(feasible, keep, strict=True) if k), key=lambda t: t.id
+            )
+        self._front = (self.n_complete, front)
+        return list(front)
 
     def _set(self, trial: Trial) -> None:
         self.trials[trial.id] = trial
@@ -234,6 +271,14 @@ class StudyState:
         # keep the order in which they were asked
         self.pending = dict(sorted(self.pending.items()))
         self.rerun.sort()
+
+
+def goal_of(header: StudyCreated) -> Goal:
+    """The objectives and constraints a journal's header names; StorageError if malformed."""
+    try:
+        return Goal.build(header.metric, header.direction, header.constraints)
+    except ConfigError as exc:
+        raise StorageError(f"the journal's study header is malformed: {exc}") from None
 
 
 def _final(trial: Trial) -> bool:
