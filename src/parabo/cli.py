@@ -370,6 +370,67 @@ def simulate(
 
 
 @cli.command()
+@click.argument("study_dir", metavar="STUDY", type=click.Path(path_type=Path))
+@click.argument("kind", metavar="KIND")
+@click.option(
+    "--format", "fmt", default="png", show_default=True, help="png | svg | html (interactive)."
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write (default: plots/KIND.FORMAT in the study folder).",
+)
+@click.option("--params", help="For contour: the two parameters, e.g. x,lr (default: the first two).")
+@_guard
+def plot(study_dir: Path, kind: str, fmt: str, output: Path | None, params: str | None) -> None:
+    """Draw one plot of STUDY (a study folder or its study file); safe while it runs.
+
+    KIND is history, importance, parallel, slice, contour or timeline.
+    """
+    from parabo import plot as plots
+
+    fmt = fmt.lower()
+    if fmt not in plots.FORMATS:
+        raise ConfigError(f"must be one of {', '.join(plots.FORMATS)}, got {fmt!r}", field="--format")
+    options: dict[str, Any] = {}
+    if params is not None:
+        if kind != "contour":
+            raise ConfigError("only the contour plot takes --params", field="--params")
+        names = tuple(n.strip() for n in params.split(","))
+        if len(names) != 2 or not all(names):
+            raise ConfigError(f"give two names separated by a comma, e.g. x,lr; got {params!r}", field="--params")
+        options["params"] = names
+    folder = _study_folder(study_dir)
+    engine = "plotly" if fmt == "html" else "matplotlib"
+    fig = plots.figure(folder, kind, engine=engine, **options)
+    if output is None:
+        output = folder / "plots" / f"{kind}.{fmt}"
+        output.parent.mkdir(exist_ok=True)
+    click.echo(f"wrote {plots.save(fig, output, fmt)}")
+
+
+@cli.command()
+@click.argument("study_dir", metavar="STUDY", type=click.Path(path_type=Path))
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write (default: report.html in the study folder).",
+)
+@_guard
+def report(study_dir: Path, output: Path | None) -> None:
+    """Write one self-contained HTML report of STUDY: every plot, the summary, all trials.
+
+    The file embeds every script it uses and opens with no network.
+    """
+    from parabo.report import write_report
+
+    folder = _study_folder(study_dir)
+    click.echo(f"wrote {write_report(folder, output)}")
+
+
+@cli.command()
 @click.argument("study", metavar="STUDY", type=click.Path(path_type=Path))
 @_guard
 def repair(study: Path) -> None:

@@ -15,7 +15,7 @@ parallel coordinates) wherever they have a place. Needs the ``plots`` extra:
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -60,13 +60,21 @@ def require(what: str) -> None:
 
     ``what`` is an engine (``plotly``, ``matplotlib``) or ``importance``.
     """
-    missing = [m for m in _NEEDS[what] if importlib.util.find_spec(m) is None]
+    missing = [m for m in _NEEDS[what] if not _importable(m)]
     if missing:
         names = ", ".join("scikit-learn" if m == "sklearn" else m for m in missing)
         raise ConfigError(
             f"{what} needs {names}, which is not installed: pip install 'parabo[plots]'",
             field="plots",
         )
+
+
+def _importable(module: str) -> bool:
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        return False
+    return True
 
 
 def _check_engine(engine: str) -> None:
