@@ -381,7 +381,9 @@ def simulate(
     type=click.Path(dir_okay=False, path_type=Path),
     help="File to write (default: plots/KIND.FORMAT in the study folder).",
 )
-@click.option("--params", help="For contour: the two parameters, e.g. x,lr (default: the first two).")
+@click.option(
+    "--params", help="For contour: the two parameters, e.g. x,lr (default: the first two)."
+)
 @_guard
 def plot(study_dir: Path, kind: str, fmt: str, output: Path | None, params: str | None) -> None:
     """Draw one plot of STUDY (a study folder or its study file); safe while it runs.
@@ -392,14 +394,18 @@ def plot(study_dir: Path, kind: str, fmt: str, output: Path | None, params: str 
 
     fmt = fmt.lower()
     if fmt not in plots.FORMATS:
-        raise ConfigError(f"must be one of {', '.join(plots.FORMATS)}, got {fmt!r}", field="--format")
+        raise ConfigError(
+            f"must be one of {', '.join(plots.FORMATS)}, got {fmt!r}", field="--format"
+        )
     options: dict[str, Any] = {}
     if params is not None:
         if kind != "contour":
             raise ConfigError("only the contour plot takes --params", field="--params")
         names = tuple(n.strip() for n in params.split(","))
         if len(names) != 2 or not all(names):
-            raise ConfigError(f"give two names separated by a comma, e.g. x,lr; got {params!r}", field="--params")
+            raise ConfigError(
+                f"give two names separated by a comma, e.g. x,lr; got {params!r}", field="--params"
+            )
         options["params"] = names
     folder = _study_folder(study_dir)
     engine = "plotly" if fmt == "html" else "matplotlib"
@@ -428,6 +434,30 @@ def report(study_dir: Path, output: Path | None) -> None:
 
     folder = _study_folder(study_dir)
     click.echo(f"wrote {write_report(folder, output)}")
+
+
+@cli.command()
+@click.argument("study_dir", metavar="STUDY", type=click.Path(path_type=Path))
+@click.option(
+    "--port",
+    type=int,
+    help="Port to serve on (default 8080, or a free one if taken; 0: a free one).",
+)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; anything but loopback is reachable by others (a warning says so).",
+)
+@_guard
+def dashboard(study_dir: Path, port: int | None, host: str) -> None:
+    """Serve a live page of STUDY (a study folder or its study file), updated while it runs.
+
+    Reads the study only; stop it with Ctrl-C.
+    """
+    from parabo.dashboard import serve
+
+    serve(_study_folder(study_dir), host=host, port=port, announce=lambda line: click.echo(line))
 
 
 @cli.command()

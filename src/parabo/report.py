@@ -129,8 +129,9 @@ def _summary_html(s: dict[str, Any]) -> str:
         ("worker utilization", "" if util is None else f"{100 * util:.1f}%"),
         (
             "coordinator ask time",
-            "" if ask is None else f"{s['ask_total_s']:.4g} s over {s['asks']} asks "
-            f"(mean {1000 * ask:.3g} ms)",
+            ""
+            if ask is None
+            else f"{s['ask_total_s']:.4g} s over {s['asks']} asks (mean {1000 * ask:.3g} ms)",
         ),
     ]
     rows = "".join(
@@ -154,9 +155,11 @@ def _table_html(snap: Snapshot) -> str:
     head = "".join(f"<th title='sort'>{html.escape(c)}</th>" for c in columns)
     body = "".join(
         f"<tr class={state}>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
-        for row, state in zip(rows, states)
+        for row, state in zip(rows, states, strict=True)
     )
-    return f"<table class=trials id=trials><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return (
+        f"<table class=trials id=trials><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    )
 
 
 def render_report(snap: Snapshot) -> str:
@@ -169,9 +172,7 @@ def render_report(snap: Snapshot) -> str:
     sections = []
     for kind, why in plots.applicable(snap).items():
         if why:
-            sections.append(
-                f"<h2>{kind}</h2><p class=muted>not drawn: {html.escape(why)}</p>"
-            )
+            sections.append(f"<h2>{kind}</h2><p class=muted>not drawn: {html.escape(why)}</p>")
             continue
         fig = plots.figure(snap, kind, engine="plotly")
         div = fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"plot-{kind}")

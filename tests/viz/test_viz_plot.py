@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import parabo
+from viz_support import parabo
 
 import parabo.plot as plots
 from parabo import Study
@@ -164,7 +164,7 @@ def parabo_python(code: str):  # type: ignore[no-untyped-def]
     import os
     import subprocess
 
-    from conftest import ROOT
+    from viz_support import ROOT
 
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
     return subprocess.run(

@@ -7,8 +7,8 @@ import re
 from pathlib import Path
 
 import pytest
-from browser import open_page, rendered_plots
-from conftest import parabo
+from viz_browser import open_page, rendered_plots
+from viz_support import parabo
 
 from parabo.report import render_report, summary
 from parabo.view import snapshot

@@ -54,7 +54,6 @@ _NEEDS = {
 }
 
 
-
 def require(what: str) -> None:
     """Raise :class:`ConfigError` saying what to install when ``what``'s packages are missing.
 
@@ -125,9 +124,7 @@ def parallel(
     from parabo.plot import _data
 
     snap = snapshot(study)
-    return _draw(
-        engine, "parallel", _data.parallel(snap), _title(snap, "parallel coordinates")
-    )
+    return _draw(engine, "parallel", _data.parallel(snap), _title(snap, "parallel coordinates"))
 
 
 def slice(  # noqa: A001 - the plot's name, as in Optuna's plot_slice

@@ -17,7 +17,7 @@ import numpy as np
 
 from parabo.exceptions import ConfigError
 from parabo.parameters import Categorical, Fixed, Float, Int, Param
-from parabo.trial import Trial, TrialState
+from parabo.trial import TrialState
 from parabo.view import Snapshot
 
 __all__ = [
@@ -283,9 +283,7 @@ def parallel(snap: Snapshot) -> Parallel:
     for p in _varying(snap):
         coords = [_coordinate(p, t.params.get(p.name)) for t in finished]
         if isinstance(p, Categorical):
-            axes.append(
-                Axis(p.name, coords, [float(i) for i in range(len(p.choices))], _labels(p))
-            )
+            axes.append(Axis(p.name, coords, [float(i) for i in range(len(p.choices))], _labels(p)))
         else:
             axes.append(Axis(p.name, coords, log=bool(getattr(p, "log", False))))
     values: list[float | None] = [
@@ -326,7 +324,6 @@ def slices(snap: Snapshot) -> Slice:
     failed = [t for t in snap.failed if t.params]
     panels = []
     for p in _varying(snap):
-        is_cat = isinstance(p, Categorical)
         panels.append(
             SlicePanel(
                 name=p.name,
@@ -336,8 +333,10 @@ def slices(snap: Snapshot) -> Slice:
                 failed_x=[_axis_value(p, t.params[p.name]) for t in failed if p.name in t.params],
                 failed_ids=[t.id for t in failed if p.name in t.params],
                 log=bool(getattr(p, "log", False)),
-                ticks=[float(i) for i in range(len(p.choices))] if isinstance(p, Categorical) else [],
-                labels=_labels(p) if is_cat else [],
+                ticks=[float(i) for i in range(len(p.choices))]
+                if isinstance(p, Categorical)
+                else [],
+                labels=_labels(p) if isinstance(p, Categorical) else [],
             )
         )
     values = [float(t.value or 0.0) for t in done]
@@ -413,7 +412,9 @@ def contour(snap: Snapshot, pair: tuple[str, str] | None = None, size: int = 40)
 
     def grid(p: Param, log: bool) -> np.ndarray:
         lo, hi = float(getattr(p, "low", 0.0)), float(getattr(p, "high", 1.0))
-        return np.linspace(*(np.log10([lo, hi]) if log else (lo, hi)), size)
+        if log:
+            lo, hi = math.log10(lo), math.log10(hi)
+        return np.linspace(lo, hi, size)
 
     gx, gy = grid(px, x_log), grid(py, y_log)
     z: list[list[float | None]] = [[None] * size for _ in range(size)]
@@ -442,10 +443,3 @@ def contour(snap: Snapshot, pair: tuple[str, str] | None = None, size: int = 40)
         failed_y=[float(t.params[pair[1]]) for t in failed],
         label=snap.metric or "value",
     )
-
-
-def trial_label(t: Trial) -> str:
-    """A short hover text for a trial."""
-    if t.state is TrialState.FAILED:
-        return f"trial {t.id}: failed ({t.reason})"
-    return f"trial {t.id}: {t.value:.6g}" if t.value is not None else f"trial {t.id}"

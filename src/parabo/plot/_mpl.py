@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,7 @@ def _figure(rows: int = 1, cols: int = 1, width: float = 9.0, height: float = 4.
     return fig, axes
 
 
-def _failed(ax: Any, x: list[float], y: list[float], label: bool = True) -> None:
+def _failed(ax: Any, x: Sequence[float], y: Sequence[float], label: bool = True) -> None:
     if x:
         ax.scatter(x, y, marker="x", color=FAILED, s=36, label="failed" if label else None)
 
@@ -89,9 +90,7 @@ def parallel(d: _data.Parallel, title: str) -> Any:
     done = [v for v in d.values if v is not None]
     lo, hi = (min(done), max(done)) if done else (0.0, 1.0)
     span = (hi - lo) or 1.0
-    columns = [a.values for a in d.axes] + [
-        [hi + 0.1 * span if v is None else v for v in d.values]
-    ]
+    columns = [a.values for a in d.axes] + [[hi + 0.1 * span if v is None else v for v in d.values]]
     scaled = []
     for col in columns:
         arr = np.asarray(col, dtype=float)

@@ -92,7 +92,7 @@ def history(d: _data.History, title: str) -> Any:
         2,
     )
     if d.failed_ids:
-        text = [f"trial {i}: {r}" for i, r in zip(d.failed_ids, d.failed_reasons)]
+        text = [f"trial {i}: {r}" for i, r in zip(d.failed_ids, d.failed_reasons, strict=True)]
         level = [d.failed_level] * len(d.failed_ids)
         fig.add_trace(_failed_trace(list(d.failed_ids), level, text, legendgroup="f"), 1, 1)
         fig.add_trace(

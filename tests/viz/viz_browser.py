@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
-from conftest import chromium
+from viz_support import chromium
 
 LOCAL_SCHEMES = {"file", "data", "blob", "about"}
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
@@ -39,7 +39,9 @@ def open_page(url: str | None = None) -> Iterator[Page]:
     """A new headless Chromium page (skips the test only when Debian's chromium is absent)."""
     binary = chromium()
     if binary is None:
-        pytest.skip("Debian's chromium is not installed here; .ci/run installs it (apt-get install chromium)")
+        pytest.skip(
+            "Debian's chromium is not installed here; .ci/run installs it (apt-get install chromium)"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

@@ -1,0 +1,342 @@
+"""``parabo dashboard``: a live page of a study, served on loopback while ``parabo run`` writes it.
+
+The server holds one :class:`~parabo.view.StudyView` and refreshes it when the
+page asks for data, so each refresh reads only the journal lines appended since
+the last one; the figures are rebuilt only when lines were added. It never writes
+to the study folder, and serves exactly three things: the page (``/``), its data
+(``/data.json``) and plotly.js (``/plotly.js``). Requests whose ``Host`` is not
+the address it serves on are refused (a guard against DNS rebinding).
+
+Built on starlette (routing with nothing implicit: no static folder, no
+directory listing) and uvicorn (its standard server); the page draws with
+plotly.js, as the report does.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import socket
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from parabo.exceptions import ConfigError
+from parabo.view import StudyView
+
+__all__ = ["DEFAULT_PORT", "Dashboard", "is_loopback", "make_app", "open_socket", "serve"]
+
+DEFAULT_PORT = 8080
+#: the page asks for new data this often (milliseconds)
+POLL_MS = 1000
+#: the fANOVA importance (a random-forest fit) is recomputed at most this often (seconds)
+IMPORTANCE_EVERY = 10.0
+
+# Nothing the page loads may come from elsewhere: scripts, data and styles only from here.
+CSP = (
+    "default-src 'none'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
+    "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; "
+    "font-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+
+
+def _require() -> None:
+    from parabo import plot
+
+    for module in ("starlette", "uvicorn", "plotly"):
+        if not plot._importable(module):
+            raise ConfigError(
+                f"the dashboard needs {module}, which is not installed: "
+                "pip install 'parabo[dashboard]'",
+                field="dashboard",
+            )
+
+
+class Dashboard:
+    """The data behind the page: a study view, refreshed incrementally, and its figures.
+
+    Args:
+        folder: the study folder to follow (read-only).
+    """
+
+    def __init__(self, folder: str | os.PathLike[str]) -> None:
+        self.view = StudyView(folder)
+        self._lock = threading.Lock()
+        self._payload: bytes | None = None
+        self._version = -1
+        self._importance: tuple[float, Any] = (-IMPORTANCE_EVERY, None)
+        self.refreshes = 0
+        self.rebuilds = 0
+
+    def data(self, since: int | None = None) -> bytes:
+        """The page's data as JSON: summary, trials table, figures, and the journal version.
+
+        With ``since`` equal to the current version, only ``{"version": ..., "changed": false}``.
+        """
+        with self._lock:
+            self.view.refresh()
+            self.refreshes += 1
+            version = self.view.version
+            if since is not None and since == version:
+                return json.dumps({"version": version, "changed": False}).encode()
+            if self._payload is None or version != self._version:
+                self._payload = self._build()
+                self._version = version
+                self.rebuilds += 1
+            return self._payload
+
+    def _build(self) -> bytes:
+        import plotly.io
+
+        from parabo import plot as plots
+        from parabo.report import summary, trial_rows
+
+        snap = self.view.snapshot()
+        figures: dict[str, Any] = {}
+        reasons: dict[str, str] = {}
+        for kind, why in plots.applicable(snap).items():
+            if why:
+                reasons[kind] = why
+                continue
+            if kind == "importance":
+                fig = self._importance_figure(snap)
+            else:
+                fig = plots.figure(snap, kind)
+            figures[kind] = json.loads(plotly.io.to_json(fig, validate=False))
+        columns, rows, states = trial_rows(snap)
+        payload = {
+            "version": snap.version,
+            "changed": True,
+            "summary": summary(snap),
+            "figures": figures,
+            "not_drawn": reasons,
+            "columns": columns,
+            "rows": rows[-500:],  # the newest trials; the report has them all
+            "states": states[-500:],
+        }
+        return json.dumps(payload, default=str, allow_nan=False).encode()
+
+    def _importance_figure(self, snap: Any) -> Any:
+        from parabo import plot as plots
+
+        when, fig = self._importance
+        now = time.monotonic()
+        if fig is None or now - when >= IMPORTANCE_EVERY:
+            fig = plots.importance(snap)
+            self._importance = (now, fig)
+        return fig
+
+
+def _page(name: str) -> str:
+    import html
+
+    from parabo.report import STYLE
+
+    return (
+        PAGE.replace("{STYLE}", STYLE)
+        .replace("{NAME}", html.escape(name))
+        .replace("{POLL_MS}", str(POLL_MS))
+    )
+
+
+def make_app(dashboard: Dashboard, allowed_hosts: list[str]) -> Any:
+    """The ASGI app: ``/``, ``/data.json`` and ``/plotly.js``, and nothing else."""
+    from plotly.offline import get_plotlyjs
+    from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.middleware.trustedhost import TrustedHostMiddleware
+    from starlette.requests import Request
+    from starlette.responses import HTMLResponse, Response
+    from starlette.routing import Route
+
+    headers = {
+        "Content-Security-Policy": CSP,
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-store",
+        "Referrer-Policy": "no-referrer",
+    }
+    page = _page(dashboard.view.header.name)
+    plotly_js = get_plotlyjs().encode()
+
+    async def index(request: Request) -> Response:
+        return HTMLResponse(page, headers=headers)
+
+    async def data(request: Request) -> Response:
+        since_text = request.query_params.get("since")
+        since = int(since_text) if since_text is not None and since_text.isdigit() else None
+        body = dashboard.data(since)
+        return Response(body, media_type="application/json", headers=headers)
+
+    async def script(request: Request) -> Response:
+        return Response(
+            plotly_js,
+            media_type="text/javascript",
+            headers={**headers, "Cache-Control": "max-age=3600"},
+        )
+
+    return Starlette(
+        routes=[
+            Route("/", index, methods=["GET"]),
+            Route("/data.json", data, methods=["GET"]),
+            Route("/plotly.js", script, methods=["GET"]),
+        ],
+        middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)],
+    )
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is a loopback address or ``localhost``."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def open_socket(host: str, port: int | None) -> socket.socket:
+    """A listening socket on ``host``: ``port``, or 8080 (the next free port if it is taken).
+
+    Raises:
+        ConfigError: the port is taken or the address cannot be bound.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    candidates = [port] if port is not None else [DEFAULT_PORT, 0]
+    last: OSError | None = None
+    for p in candidates:
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, p))
+        except OSError as exc:
+            sock.close()
+            last = exc
+            continue
+        sock.listen(128)
+        return sock
+    what = f"port {port}" if port is not None else f"port {DEFAULT_PORT} or a free port"
+    raise ConfigError(
+        f"cannot listen on {host} {what}: {last.strerror if last else 'unknown error'}; "
+        "give another --port (0 picks a free one)",
+        field="--port",
+    )
+
+
+def serve(
+    folder: str | os.PathLike[str],
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    announce: Any = print,
+) -> None:
+    """Serve the dashboard of the study in ``folder`` until interrupted.
+
+    Args:
+        folder: a study folder (it may be running).
+        host: the address to listen on; loopback unless told otherwise (then a warning).
+        port: the port; ``None`` is 8080, or a free port when 8080 is taken; 0 picks a free one.
+        announce: called with each line to show the user (the URL, the warning).
+
+    Raises:
+        ConfigError: not a study folder, a port that cannot be bound, or the extra is missing.
+    """
+    _require()
+    import uvicorn
+
+    if port is not None and not 0 <= port <= 65535:
+        raise ConfigError(f"must be between 0 and 65535, got {port}", field="--port")
+    dashboard = Dashboard(Path(folder))
+    sock = open_socket(host, port)
+    bound = sock.getsockname()[1]
+    if not is_loopback(host):
+        announce(
+            f"warning: the dashboard listens on {host}, not only on this machine: anyone who "
+            "can reach this address can read the study (its parameters and results)"
+        )
+        allowed = ["*"]
+    else:
+        allowed = ["127.0.0.1", "localhost", "[::1]", host]
+    shown = f"[{host}]" if ":" in host else host
+    announce(f"dashboard of {folder} at http://{shown}:{bound}/ (Ctrl-C to stop)")
+    sys.stdout.flush()
+    config = uvicorn.Config(
+        make_app(dashboard, allowed), log_level="warning", access_log=False, lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+
+
+PAGE = """<!DOCTYPE html><html lang=en><head><meta charset=utf-8>
+<title>{NAME}: parabo dashboard</title><style>{STYLE}
+#status { font-size: 0.9em; } .stale { color: #d62728; }
+</style><script src="/plotly.js"></script></head><body>
+<h1>{NAME}</h1>
+<p id=status class=muted>connecting…</p>
+<table class=summary>
+<tr><td class=muted>trials</td><td><b id=n-trials>0</b> (<span id=n-complete>0</span> complete,
+<span id=n-failed>0</span> failed, <span id=n-running>0</span> running)</td></tr>
+<tr><td class=muted>best</td><td id=best></td></tr>
+<tr><td class=muted>workers</td><td id=workers></td></tr>
+</table>
+<div id=plots></div>
+<h2>Newest trials</h2><table class=trials id=trials><thead></thead><tbody></tbody></table>
+<script>
+"use strict";
+const KINDS = ["history", "timeline", "importance", "parallel", "slice", "contour"];
+let version = -1;
+function text(id, value) { document.getElementById(id).textContent = value; }
+function fmt(v, digits) { return v === null || v === undefined ? "" : Number(v).toPrecision(digits || 6); }
+function section(kind) {
+  let div = document.getElementById("plot-" + kind);
+  if (!div) {
+    const box = document.createElement("div");
+    const h = document.createElement("h2"); h.textContent = kind; box.appendChild(h);
+    const note = document.createElement("p"); note.className = "muted"; note.id = "why-" + kind; box.appendChild(note);
+    div = document.createElement("div"); div.id = "plot-" + kind; div.className = "plot"; box.appendChild(div);
+    document.getElementById("plots").appendChild(box);
+  }
+  return div;
+}
+function show(d) {
+  const s = d.summary;
+  text("n-trials", s.trials); text("n-complete", s.complete); text("n-failed", s.failed); text("n-running", s.running);
+  text("best", s.best_trial === null ? "no completed trial yet" : "trial " + s.best_trial + ": " + s.metric + " = " + fmt(s.best_value));
+  text("workers", s.workers + (s.utilization === null ? "" : ", utilization " + (100 * s.utilization).toFixed(1) + "%")
+    + (s.ask_mean_s === null ? "" : ", mean ask " + fmt(1000 * s.ask_mean_s, 3) + " ms"));
+  for (const kind of KINDS) {
+    const div = section(kind);
+    const fig = d.figures[kind];
+    document.getElementById("why-" + kind).textContent = fig ? "" : "not drawn: " + (d.not_drawn[kind] || "");
+    if (fig) Plotly.react(div, fig.data, fig.layout, {responsive: true});
+  }
+  const head = document.querySelector("#trials thead"), body = document.querySelector("#trials tbody");
+  head.innerHTML = ""; body.innerHTML = "";
+  const hr = head.insertRow();
+  for (const c of d.columns) { const th = document.createElement("th"); th.textContent = c; hr.appendChild(th); }
+  for (let i = d.rows.length - 1; i >= 0; i--) {
+    const tr = body.insertRow(); tr.className = d.states[i];
+    for (const c of d.rows[i]) tr.insertCell().textContent = c;
+  }
+}
+async function poll() {
+  try {
+    const r = await fetch("/data.json?since=" + version, {cache: "no-store"});
+    if (!r.ok) throw new Error("HTTP " + r.status);
+    const d = await r.json();
+    if (d.changed) { show(d); version = d.version; }
+    const st = document.getElementById("status");
+    st.className = "muted"; st.textContent = "live: updated " + new Date().toLocaleTimeString();
+  } catch (e) {
+    const st = document.getElementById("status");
+    st.className = "stale"; st.textContent = "cannot reach the dashboard server (" + e.message + "); retrying";
+  }
+  setTimeout(poll, {POLL_MS});
+}
+poll();
+</script></body></html>
+"""
