@@ -123,6 +123,9 @@ def timeline(d: _data.Timeline, title: str) -> Any:
                 name=state,
                 marker={"color": STATE_COLORS[state], "line": {"width": 0.5, "color": "white"}},
                 text=[f"trial {b.trial}" for b in bars],
+                textposition="inside",
+                textangle=0,
+                insidetextanchor="middle",
                 hovertemplate="%{text}: %{base:.3g} s + %{x:.3g} s<extra>" + state + "</extra>",
             )
         )
