@@ -32,7 +32,7 @@ __all__ = ["DEFAULT_PORT", "Dashboard", "is_loopback", "make_app", "open_socket"
 DEFAULT_PORT = 8080
 #: the page asks for new data this often (milliseconds)
 POLL_MS = 1000
-#: the fANOVA importance (a random-forest fit) is recomputed at most this often (seconds)
+#: the fANOVA importance (a random-forest fit, on its own thread) is refit at most this often (s)
 IMPORTANCE_EVERY = 10.0
 
 # Nothing the page loads may come from elsewhere: scripts, data and styles only from here.
@@ -66,29 +66,46 @@ class Dashboard:
         self.view = StudyView(folder)
         self._lock = threading.Lock()
         self._payload: bytes | None = None
-        self._version = -1
-        self._importance: tuple[float, Any] = (-IMPORTANCE_EVERY, None)
+        self._key: tuple[int, int] = (
+            -1,
+            -1,
+        )  # (journal lines read, importance fits) of the payload
+        self._served = 0  # the version the page sees: grows whenever the payload changes
+        # the importance fit runs on a thread of its own, so that no poll waits for it
+        self._importance: Any = None
+        self._importance_fits = 0
+        self._importance_for = -1  # completed trials of the last fit
+        self._importance_at = -IMPORTANCE_EVERY
+        self._importance_error: str | None = None
+        self._fitting: threading.Thread | None = None
         self.refreshes = 0
         self.rebuilds = 0
 
     def data(self, since: int | None = None) -> bytes:
-        """The page's data as JSON: summary, trials table, figures, and the journal version.
+        """The page's data as JSON: summary, trials table, figures, and a version.
 
         With ``since`` equal to the current version, only ``{"version": ..., "changed": false}``.
         """
         with self._lock:
             self.view.refresh()
             self.refreshes += 1
-            version = self.view.version
-            if since is not None and since == version:
-                return json.dumps({"version": version, "changed": False}).encode()
-            if self._payload is None or version != self._version:
-                self._payload = self._build()
-                self._version = version
+            key = (self.view.version, self._importance_fits)
+            if key != self._key or self._payload is None:
+                self._served += 1
+                self._payload = self._build(self._served)
+                self._key = key
                 self.rebuilds += 1
+            if since is not None and since == self._served:
+                return json.dumps({"version": self._served, "changed": False}).encode()
             return self._payload
 
-    def _build(self) -> bytes:
+    def wait_for_importance(self, timeout: float | None = None) -> None:
+        """Wait until the importance fit in progress, if any, is done."""
+        fitting = self._fitting
+        if fitting is not None:
+            fitting.join(timeout)
+
+    def _build(self, version: int) -> bytes:
         import plotly.io
 
         from parabo import plot as plots
@@ -98,17 +115,18 @@ class Dashboard:
         figures: dict[str, Any] = {}
         reasons: dict[str, str] = {}
         for kind, why in plots.applicable(snap).items():
-            if why:
+            fig = None
+            if not why and kind == "importance":
+                fig, why = self._importance_figure(snap)
+            elif not why:
+                fig = plots.figure(snap, kind)
+            if fig is None:
                 reasons[kind] = why
                 continue
-            if kind == "importance":
-                fig = self._importance_figure(snap)
-            else:
-                fig = plots.figure(snap, kind)
             figures[kind] = json.loads(plotly.io.to_json(fig, validate=False))
         columns, rows, states = trial_rows(snap)
         payload = {
-            "version": snap.version,
+            "version": version,
             "changed": True,
             "summary": summary(snap),
             "figures": figures,
@@ -119,15 +137,35 @@ class Dashboard:
         }
         return json.dumps(payload, default=str, allow_nan=False).encode()
 
-    def _importance_figure(self, snap: Any) -> Any:
+    def _importance_figure(self, snap: Any) -> tuple[Any, str]:
+        """The last importance figure (or why there is none); start a new fit when it is due."""
+        done = len(snap.complete)
+        busy = self._fitting is not None and self._fitting.is_alive()
+        due = time.monotonic() - self._importance_at >= IMPORTANCE_EVERY
+        if not busy and done != self._importance_for and (due or self._importance is None):
+            self._importance_at = time.monotonic()
+            self._fitting = threading.Thread(
+                target=self._fit, args=(snap, done), name="parabo-importance", daemon=True
+            )
+            self._fitting.start()
+        if self._importance is not None:
+            return self._importance, ""
+        return None, self._importance_error or "being computed"
+
+    def _fit(self, snap: Any, done: int) -> None:
         from parabo import plot as plots
 
-        when, fig = self._importance
-        now = time.monotonic()
-        if fig is None or now - when >= IMPORTANCE_EVERY:
+        try:
             fig = plots.importance(snap)
-            self._importance = (now, fig)
-        return fig
+            error = None
+        except Exception as exc:  # shown on the page in place of the plot, never lost
+            fig, error = None, f"the estimate failed: {exc}"
+        with self._lock:
+            if fig is not None:
+                self._importance = fig
+            self._importance_error = error
+            self._importance_for = done
+            self._importance_fits += 1
 
 
 def _page(name: str) -> str:

@@ -170,3 +170,18 @@ def parabo_python(code: str):  # type: ignore[no-untyped-def]
     return subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
     )
+
+
+def test_importance_on_a_large_study_uses_a_sample() -> None:
+    study = Study(
+        {"x": {"type": "float", "low": 0, "high": 1}, "y": {"type": "int", "low": 1, "high": 3}},
+        sampler="random",
+        seed=2,
+    )
+    for _ in range(_data.MAX_IMPORTANCE_TRIALS + 20):
+        trial = study.ask()
+        study.tell(trial, trial.params["y"])
+    d = _data.importance(snapshot(study))
+    assert (d.trials, d.of) == (_data.MAX_IMPORTANCE_TRIALS, _data.MAX_IMPORTANCE_TRIALS + 20)
+    assert "a random sample of 300 of 320" in d.caption
+    assert d.names[0] == "y"

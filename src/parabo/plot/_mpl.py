@@ -77,7 +77,7 @@ def importance(d: _data.Importance, title: str) -> Any:
     for y, s in enumerate(d.shares[::-1]):
         ax.text(s, y, f" {s:.2f}", va="center", fontsize="small")
     ax.set(xlabel="share of the variance", xlim=(0, max(d.shares + [0.01]) * 1.15))
-    ax.set_title(f"{d.method}, {d.trials} completed trials", fontsize="small")
+    ax.set_title(d.caption, fontsize="small")
     fig.suptitle(title)
     return fig
 

@@ -151,7 +151,7 @@ def importance(d: _data.Importance, title: str) -> Any:
         )
     )
     fig.update_layout(
-        title={"text": f"{title}<br><sup>{d.method}, {d.trials} completed trials</sup>"},
+        title={"text": f"{title}<br><sup>{d.caption}</sup>"},
         xaxis_title="share of the variance",
     )
     return fig
