@@ -259,6 +259,7 @@ _BENCHMARKS = {
     "faults",
     "dask",
     "processes",
+    "dashboard",
 }
 
 

@@ -30,6 +30,8 @@ from parabo.view import StudyView
 __all__ = ["DEFAULT_PORT", "Dashboard", "is_loopback", "make_app", "open_socket", "serve"]
 
 DEFAULT_PORT = 8080
+#: the newest trials the page's table shows (the report has them all)
+ROWS = 500
 #: the page asks for new data this often (milliseconds)
 POLL_MS = 1000
 #: the fANOVA importance (a random-forest fit, on its own thread) is refit at most this often (s)
@@ -112,7 +114,7 @@ class Dashboard:
         from parabo.report import summary, trial_rows
 
         snap = self.view.snapshot()
-        figures: dict[str, Any] = {}
+        figures: dict[str, str] = {}  # kind -> the figure's JSON, spliced into the payload
         reasons: dict[str, str] = {}
         for kind, why in plots.applicable(snap).items():
             fig = None
@@ -123,19 +125,20 @@ class Dashboard:
             if fig is None:
                 reasons[kind] = why
                 continue
-            figures[kind] = json.loads(plotly.io.to_json(fig, validate=False))
-        columns, rows, states = trial_rows(snap)
+            figures[kind] = plotly.io.to_json(fig, validate=False)  # NaN becomes null
+        columns, rows, states = trial_rows(snap, last=ROWS)
         payload = {
             "version": version,
             "changed": True,
             "summary": summary(snap),
-            "figures": figures,
             "not_drawn": reasons,
             "columns": columns,
-            "rows": rows[-500:],  # the newest trials; the report has them all
-            "states": states[-500:],
+            "rows": rows,
+            "states": states,
         }
-        return json.dumps(payload, default=str, allow_nan=False).encode()
+        head = json.dumps(payload, default=str, allow_nan=False)
+        parts = ", ".join(f"{json.dumps(kind)}: {fig}" for kind, fig in figures.items())
+        return (head[:-1] + ', "figures": {' + parts + "}}").encode()
 
     def _importance_figure(self, snap: Any) -> tuple[Any, str]:
         """The last importance figure (or why there is none); start a new fit when it is due."""

@@ -94,12 +94,18 @@ def summary(snap: Snapshot) -> dict[str, Any]:
     }
 
 
-def trial_rows(snap: Snapshot) -> tuple[list[str], list[list[str]], list[str]]:
-    """The trials table: column names, one row of cells per trial, and each row's state."""
+def trial_rows(
+    snap: Snapshot, last: int | None = None
+) -> tuple[list[str], list[list[str]], list[str]]:
+    """The trials table: column names, one row of cells per trial, and each row's state.
+
+    ``last``: only the newest ``last`` trials.
+    """
     names = list(snap.space.names)
     columns = ["id", "state", snap.metric or "value", *names, "duration (s)", "worker", "reason"]
     rows, states = [], []
-    for t in snap.trials:
+    trials = snap.trials if last is None else snap.trials[-last:]
+    for t in trials:
         rows.append(
             [
                 str(t.id),

@@ -37,6 +37,8 @@ __all__ = [
 
 #: at least this many COMPLETE trials before a parameter-importance estimate
 MIN_IMPORTANCE_TRIALS = 4
+#: above this many COMPLETE trials, a contour is the mean value per grid cell, not an interpolation
+CONTOUR_MAX_TRIALS = 2000
 #: fANOVA's cost grows faster than the trials (seconds at 400, a minute at 2,000): above this
 #: many COMPLETE trials, the estimate uses a seeded random sample of this many
 MAX_IMPORTANCE_TRIALS = 300
@@ -369,7 +371,8 @@ def _axis_value(p: Param, value: Any) -> float:
 
 @dataclass(frozen=True)
 class Contour:
-    """The value over a pair of numeric parameters, interpolated on a grid from the trials."""
+    """The value over a pair of numeric parameters on a grid: interpolated between the trials
+    (linearly), or with more than ``CONTOUR_MAX_TRIALS`` of them, the mean value in each cell."""
 
     x_name: str
     y_name: str
@@ -436,7 +439,20 @@ def contour(snap: Snapshot, pair: tuple[str, str] | None = None, size: int = 40)
     gx, gy = grid(px, x_log), grid(py, y_log)
     z: list[list[float | None]] = [[None] * size for _ in range(size)]
     sx, sy = scaled(xs, x_log), scaled(ys, y_log)
-    if len(done) >= 3 and np.ptp(sx) > 0 and np.ptp(sy) > 0:
+    if len(done) > CONTOUR_MAX_TRIALS:
+        # many trials: the mean value in each grid cell (linear time; the triangulation that
+        # interpolates between a few trials costs seconds with tens of thousands)
+        from scipy.stats import binned_statistic_2d
+
+        def edges(g: np.ndarray) -> np.ndarray:
+            step = g[1] - g[0]
+            return np.concatenate([g - step / 2, [g[-1] + step / 2]])
+
+        stat = binned_statistic_2d(
+            sx, sy, np.asarray(vs), "mean", bins=[edges(gx), edges(gy)]
+        ).statistic
+        z = [[None if math.isnan(v) else float(v) for v in row] for row in stat.T]
+    elif len(done) >= 3 and np.ptp(sx) > 0 and np.ptp(sy) > 0:
         mx, my = np.meshgrid(gx, gy)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
+
+import numpy as np
 
 from parabo.plot import _data
 
@@ -13,6 +16,12 @@ FAILED = "#d62728"  # failed trials: red crosses everywhere
 VALUE = "#1f77b4"
 BEST = "#ff7f0e"
 STATE_COLORS = {"complete": "#2ca02c", "failed": FAILED, "running": "#7f7f7f", "pruned": "#9467bd"}
+
+
+def _a(values: Sequence[Any]) -> np.ndarray:
+    """An array for plotly: it takes arrays as they are, while lists are checked item by item
+    (seconds with tens of thousands of trials)."""
+    return np.asarray(values)
 
 
 def _go() -> Any:
@@ -41,15 +50,14 @@ def history(d: _data.History, title: str) -> Any:
     fig = make_subplots(
         rows=1, cols=2, subplot_titles=("by trial number", "by wall-clock (s since first ask)")
     )
-    ids_text = [f"trial {i}" for i in d.ids]
     fig.add_trace(
         go.Scatter(
-            x=d.ids,
-            y=d.values,
+            x=_a(d.ids),
+            y=_a(d.values),
             mode="markers",
             name=d.label,
             marker={"color": VALUE},
-            text=ids_text,
+            hovertemplate="trial %{x}: %{y}<extra></extra>",
             legendgroup="v",
         ),
         1,
@@ -57,8 +65,8 @@ def history(d: _data.History, title: str) -> Any:
     )
     fig.add_trace(
         go.Scatter(
-            x=d.best_ids,
-            y=d.best_by_id,
+            x=_a(d.best_ids),
+            y=_a(d.best_by_id),
             mode="lines",
             line={"shape": "hv", "color": BEST},
             name="best so far",
@@ -69,8 +77,8 @@ def history(d: _data.History, title: str) -> Any:
     )
     fig.add_trace(
         go.Scatter(
-            x=d.seconds,
-            y=d.values_by_time,
+            x=_a(d.seconds),
+            y=_a(d.values_by_time),
             mode="markers",
             marker={"color": VALUE},
             showlegend=False,
@@ -81,8 +89,8 @@ def history(d: _data.History, title: str) -> Any:
     )
     fig.add_trace(
         go.Scatter(
-            x=d.seconds,
-            y=d.best_by_time,
+            x=_a(d.seconds),
+            y=_a(d.best_by_time),
             mode="lines",
             line={"shape": "hv", "color": BEST},
             showlegend=False,
@@ -116,17 +124,20 @@ def timeline(d: _data.Timeline, title: str) -> Any:
             continue
         fig.add_trace(
             go.Bar(
-                x=[b.end - b.start for b in bars],
-                base=[b.start for b in bars],
-                y=[b.worker for b in bars],
+                x=_a([b.end - b.start for b in bars]),
+                base=_a([b.start for b in bars]),
+                y=_a([b.worker for b in bars]),
                 orientation="h",
                 name=state,
                 marker={"color": STATE_COLORS[state], "line": {"width": 0.5, "color": "white"}},
-                text=[f"trial {b.trial}" for b in bars],
+                customdata=_a([b.trial for b in bars]),
+                texttemplate="trial %{customdata}",
                 textposition="inside",
                 textangle=0,
                 insidetextanchor="middle",
-                hovertemplate="%{text}: %{base:.3g} s + %{x:.3g} s<extra>" + state + "</extra>",
+                hovertemplate="trial %{customdata}: %{base:.3g} s + %{x:.3g} s<extra>"
+                + state
+                + "</extra>",
             )
         )
     fig.update_layout(
@@ -165,7 +176,10 @@ def parallel(d: _data.Parallel, title: str) -> Any:
     failed_at = hi + 0.1 * span  # the value axis's "failed" tick, above every value
     dims = []
     for a in d.axes:
-        dim: dict[str, Any] = {"label": a.name + (" (log10)" if a.log else ""), "values": a.values}
+        dim: dict[str, Any] = {
+            "label": a.name + (" (log10)" if a.log else ""),
+            "values": _a(a.values),
+        }
         if a.labels:
             dim.update(tickvals=a.ticks, ticktext=a.labels)
         dims.append(dim)
@@ -174,7 +188,7 @@ def parallel(d: _data.Parallel, title: str) -> Any:
     dims.append(
         {
             "label": d.label,
-            "values": value_axis,
+            "values": _a(value_axis),
             "tickvals": ticks + ([failed_at] if None in d.values else []),
             "ticktext": [f"{t:.3g}" for t in ticks] + (["failed"] if None in d.values else []),
         }
@@ -184,7 +198,8 @@ def parallel(d: _data.Parallel, title: str) -> Any:
     scale = [[0.0, "#440154"], [0.45, "#21918c"], [0.9, "#fde725"], [0.9001, FAILED], [1, FAILED]]
     fig = go.Figure(
         go.Parcoords(
-            line={"color": color, "colorscale": scale, "cmin": 0, "cmax": 1}, dimensions=dims
+            line={"color": _a(color), "colorscale": scale, "cmin": 0, "cmax": 1},
+            dimensions=dims,
         )
     )
     fig.update_layout(title=title)
@@ -203,11 +218,12 @@ def slices(d: _data.Slice, title: str) -> Any:
         r, c = k // cols + 1, k % cols + 1
         fig.add_trace(
             go.Scatter(
-                x=p.x,
-                y=p.y,
+                x=_a(p.x),
+                y=_a(p.y),
                 mode="markers",
-                marker={"color": p.ids, "colorscale": "Blues", "size": 7},
-                text=[f"trial {i}" for i in p.ids],
+                marker={"color": _a(p.ids), "colorscale": "Blues", "size": 7},
+                customdata=_a(p.ids),
+                hovertemplate="trial %{customdata}: %{y}<extra></extra>",
                 name=d.label,
                 showlegend=k == 0,
             ),
@@ -240,9 +256,9 @@ def contour(d: _data.Contour, title: str) -> Any:
     if any(v is not None for row in d.z for v in row):
         fig.add_trace(
             go.Contour(
-                x=d.grid_x,
-                y=d.grid_y,
-                z=d.z,
+                x=_a(d.grid_x),
+                y=_a(d.grid_y),
+                z=np.array([[np.nan if v is None else v for v in row] for row in d.z]),
                 colorscale="Viridis",
                 colorbar={"title": {"text": d.label}},
                 connectgaps=False,
@@ -251,11 +267,12 @@ def contour(d: _data.Contour, title: str) -> Any:
         )
     fig.add_trace(
         go.Scatter(
-            x=d.x,
-            y=d.y,
+            x=_a(d.x),
+            y=_a(d.y),
             mode="markers",
             marker={"color": "white", "line": {"color": "black", "width": 1}, "size": 7},
-            text=[f"{v:.6g}" for v in d.values],
+            customdata=_a(d.values),
+            hovertemplate="%{customdata:.6g}<extra></extra>",
             name="trials",
         )
     )
