@@ -185,3 +185,36 @@ def test_importance_on_a_large_study_uses_a_sample() -> None:
     assert (d.trials, d.of) == (_data.MAX_IMPORTANCE_TRIALS, _data.MAX_IMPORTANCE_TRIALS + 20)
     assert "a random sample of 300 of 320" in d.caption
     assert d.names[0] == "y"
+
+
+def test_contour_of_many_trials_is_the_mean_per_cell(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_data, "CONTOUR_MAX_TRIALS", 10)
+    space = {
+        "a": {"type": "float", "low": 0, "high": 1},
+        "b": {"type": "float", "low": 0, "high": 1},
+    }
+    study = Study(space, sampler="random", seed=3)
+    for _ in range(400):
+        trial = study.ask()
+        study.tell(trial, trial.params["a"])
+    d = _data.contour(snapshot(study), ("a", "b"), size=10)
+    step = d.grid_x[1] - d.grid_x[0]
+    cells = [(i, v) for row in d.z for i, v in enumerate(row) if v is not None]
+    assert len(cells) > 50
+    for i, v in cells:  # the mean of values a inside a cell lies within the cell
+        assert abs(v - d.grid_x[i]) <= step / 2 + 1e-9
+
+
+def test_a_study_whose_every_trial_failed(tmp_path: Path) -> None:
+    study = Study({"x": {"type": "float", "low": 0, "high": 1}}, storage=tmp_path / "s", seed=0)
+    for _ in range(3):
+        study.tell(study.ask(), error="boom")
+    study.close()
+    why = plots.applicable(tmp_path / "s")
+    assert why["importance"].startswith("needs 4 completed trials")
+    for kind in ("history", "parallel", "slice", "timeline"):
+        assert plots.figure(tmp_path / "s", kind, engine="matplotlib").axes
+    from parabo.report import write_report
+
+    page = write_report(tmp_path / "s").read_text()
+    assert "No completed trial yet" in page and page.count("<tr class=failed>") == 3
