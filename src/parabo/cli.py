@@ -417,6 +417,54 @@ def plot(study_dir: Path, kind: str, fmt: str, output: Path | None, params: str 
 
 
 @cli.command()
+@click.argument(
+    "studies", metavar="STUDY...", nargs=-1, required=True, type=click.Path(path_type=Path)
+)
+@click.option(
+    "--optimum", type=float, help="The problem's best value: plot the regret |best - optimum|."
+)
+@click.option("--labels", help="Names of the studies in the legend, separated by commas.")
+@click.option(
+    "--format", "fmt", default="png", show_default=True, help="png | svg | html (interactive)."
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write (default: compare.FORMAT in the current folder).",
+)
+@_guard
+def compare(
+    studies: tuple[Path, ...],
+    optimum: float | None,
+    labels: str | None,
+    fmt: str,
+    output: Path | None,
+) -> None:
+    """Compare several studies of one problem: the best so far (or the regret) against time.
+
+    For example an asynchronous and a synchronous (--batch) run of the same study file.
+    """
+    from parabo import plot as plots
+
+    fmt = fmt.lower()
+    if fmt not in plots.FORMATS:
+        raise ConfigError(
+            f"must be one of {', '.join(plots.FORMATS)}, got {fmt!r}", field="--format"
+        )
+    names = None if labels is None else [n.strip() for n in labels.split(",")]
+    if names is not None and len(names) != len(studies):
+        raise ConfigError(
+            f"give one name per study: {len(names)} names for {len(studies)} studies",
+            field="--labels",
+        )
+    engine = "plotly" if fmt == "html" else "matplotlib"
+    folders = [_study_folder(s) for s in studies]
+    fig = plots.compare(folders, labels=names, optimum=optimum, engine=engine)
+    click.echo(f"wrote {plots.save(fig, output or Path(f'compare.{fmt}'), fmt)}")
+
+
+@cli.command()
 @click.argument("study_dir", metavar="STUDY", type=click.Path(path_type=Path))
 @click.option(
     "--output",

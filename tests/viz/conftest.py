@@ -25,6 +25,18 @@ def quickstart_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def quickstart_batch_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The quickstart example run in synchronous batches (--batch), to compare with the above."""
+    folder = tmp_path_factory.mktemp("viz") / "quickstart-batch"
+    out = parabo(
+        "run", "examples/quickstart.yaml", "--trials", "20", "--workers", "2", "--batch",
+        "--storage", str(folder), "--quiet",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    return folder
+
+
+@pytest.fixture(scope="session")
 def flaky_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A study where some trials raise and some return NaN (failed trials of two reasons)."""
     base = tmp_path_factory.mktemp("viz")

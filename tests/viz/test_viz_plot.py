@@ -218,3 +218,34 @@ def test_a_study_whose_every_trial_failed(tmp_path: Path) -> None:
 
     page = write_report(tmp_path / "s").read_text()
     assert "No completed trial yet" in page and page.count("<tr class=failed>") == 3
+
+
+def test_compare_asynchronous_and_synchronous_runs(
+    quickstart_study: Path, quickstart_batch_study: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "regret.png"
+    result = parabo(
+        "compare", str(quickstart_study), str(quickstart_batch_study), "--optimum", "0",
+        "--labels", "async,batch", "-o", str(out),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes().startswith(PNG)
+    fig = plots.compare([quickstart_study, quickstart_batch_study], optimum=0.0)
+    assert [t.name for t in fig.data if t.showlegend is not False] == [
+        "quickstart (1)",
+        "quickstart (2)",
+    ]
+    d = _data.compare([snapshot(quickstart_study), snapshot(quickstart_batch_study)], None, 0.0)
+    for curve in d.curves:
+        assert len(curve.best) == 20 and curve.best == sorted(curve.best, reverse=True)
+        assert all(b >= 0 for b in curve.best)
+    assert fig.layout.yaxis.type == "log"
+
+
+def test_compare_errors(quickstart_study: Path, flaky_study: Path) -> None:
+    result = parabo("compare", str(quickstart_study))
+    assert result.returncode == 2 and "two studies or more" in result.stderr
+    result = parabo("compare", str(quickstart_study), str(flaky_study), "--labels", "a")
+    assert result.returncode == 2 and "one name per study" in result.stderr
+    with pytest.raises(ConfigError, match="one label per study"):
+        plots.compare([quickstart_study, flaky_study], labels=["a"])

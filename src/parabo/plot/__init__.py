@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,7 @@ __all__ = [
     "FORMATS",
     "KINDS",
     "applicable",
+    "compare",
     "contour",
     "figure",
     "history",
@@ -173,6 +175,34 @@ def _draw(engine: str, kind: str, data: Any, title: str) -> Any:
         from parabo.plot import _mpl as render  # type: ignore[no-redef]
     name = "slices" if kind == "slice" else kind
     return getattr(render, name)(data, title)
+
+
+def compare(
+    studies: Sequence[Study | StudyView | Snapshot | str | os.PathLike[str]],
+    *,
+    labels: Sequence[str] | None = None,
+    optimum: float | None = None,
+    engine: str = "plotly",
+) -> Any:
+    """Several studies of one problem side by side (e.g. asynchronous against synchronous runs).
+
+    Draws each study's best value so far against wall-clock and against completed trials;
+    with ``optimum`` (the problem's best value), the regret ``|best - optimum|`` on a log axis.
+    ``labels`` default to the studies' names.
+
+    Raises:
+        ConfigError: fewer than two studies, mixed directions, or labels that do not match.
+    """
+    from parabo.plot import _data
+
+    if labels is not None and len(labels) != len(studies):
+        raise ConfigError(
+            f"give one label per study: {len(labels)} labels for {len(studies)} studies",
+            field="labels",
+        )
+    snaps = [snapshot(s) for s in studies]
+    what = "regret against time" if optimum is not None else "best so far against time"
+    return _draw(engine, "compare", _data.compare(snaps, labels, optimum), f"comparison: {what}")
 
 
 _FUNCTIONS = {

@@ -21,12 +21,14 @@ from parabo.trial import TrialState
 from parabo.view import Snapshot
 
 __all__ = [
+    "Compare",
     "Contour",
     "History",
     "Importance",
     "Parallel",
     "Slice",
     "Timeline",
+    "compare",
     "contour",
     "history",
     "importance",
@@ -476,3 +478,51 @@ def contour(snap: Snapshot, pair: tuple[str, str] | None = None, size: int = 40)
         failed_y=[float(t.params[pair[1]]) for t in failed],
         label=snap.metric or "value",
     )
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One study of a comparison: the best so far (or its regret) by wall-clock and by trial."""
+
+    label: str
+    seconds: list[float]
+    trials: list[int]  # completed trials so far, at each point
+    best: list[float]
+
+
+@dataclass(frozen=True)
+class Compare:
+    """Several studies of one problem side by side: the best so far, or the regret to ``optimum``."""
+
+    curves: list[Curve]
+    label: str
+    regret: bool
+
+
+def compare(
+    snaps: Sequence[Snapshot], labels: Sequence[str] | None = None, optimum: float | None = None
+) -> Compare:
+    """The best value so far of each study against wall-clock and trials; regret with ``optimum``.
+
+    Raises:
+        ConfigError: fewer than two studies, or studies of different directions.
+    """
+    if len(snaps) < 2:
+        raise ConfigError("give two studies or more to compare", field="STUDY")
+    directions = {s.direction for s in snaps}
+    if len(directions) > 1:
+        raise ConfigError(
+            "the studies do not share a direction (some minimize, some maximize)", field="STUDY"
+        )
+    if labels is None:
+        labels = [s.name for s in snaps]
+        if len(set(labels)) < len(labels):
+            labels = [f"{s.name} ({i + 1})" for i, s in enumerate(snaps)]
+    curves = []
+    for snap, label in zip(snaps, labels, strict=True):
+        h = history(snap)
+        best = h.best_by_time
+        if optimum is not None:
+            best = [abs(b - optimum) for b in best]
+        curves.append(Curve(label, h.seconds, list(range(1, len(best) + 1)), best))
+    return Compare(curves, snaps[0].metric or "value", optimum is not None)

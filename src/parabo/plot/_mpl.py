@@ -11,7 +11,7 @@ import numpy as np
 from parabo.plot import _data
 from parabo.plot._plotly import BEST, FAILED, STATE_COLORS, VALUE
 
-__all__ = ["contour", "history", "importance", "parallel", "slices", "timeline"]
+__all__ = ["compare", "contour", "history", "importance", "parallel", "slices", "timeline"]
 
 
 def _figure(rows: int = 1, cols: int = 1, width: float = 9.0, height: float = 4.5) -> Any:
@@ -151,5 +151,22 @@ def contour(d: _data.Contour, title: str) -> Any:
         ax.set_yscale("log")
     ax.set(xlabel=d.x_name, ylabel=d.y_name)
     ax.legend(fontsize="small", loc="upper right")
+    fig.suptitle(title)
+    return fig
+
+
+def compare(d: _data.Compare, title: str) -> Any:
+    fig, axes = _figure(1, 2, width=11)
+    a, b = axes[0]
+    for c in d.curves:
+        (line,) = a.step(c.seconds, c.best, where="post", label=c.label)
+        b.step(c.trials, c.best, where="post", color=line.get_color())
+    ylabel = f"regret of the best {d.label}" if d.regret else f"best {d.label} so far"
+    for ax in (a, b):
+        if d.regret:
+            ax.set_yscale("log")
+    a.set(xlabel="seconds since the first ask", ylabel=ylabel, title="by wall-clock")
+    b.set(xlabel="completed trials", title="by completed trials")
+    a.legend(fontsize="small")
     fig.suptitle(title)
     return fig

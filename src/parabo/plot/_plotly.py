@@ -10,7 +10,7 @@ import numpy as np
 
 from parabo.plot import _data
 
-__all__ = ["contour", "history", "importance", "parallel", "slices", "timeline"]
+__all__ = ["compare", "contour", "history", "importance", "parallel", "slices", "timeline"]
 
 FAILED = "#d62728"  # failed trials: red crosses everywhere
 VALUE = "#1f77b4"
@@ -283,4 +283,32 @@ def contour(d: _data.Contour, title: str) -> Any:
         xaxis={"title": d.x_name, "type": "log" if d.x_log else "linear"},
         yaxis={"title": d.y_name, "type": "log" if d.y_log else "linear"},
     )
+    return fig
+
+
+def compare(d: _data.Compare, title: str) -> Any:
+    from plotly.subplots import make_subplots
+
+    go = _go()
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("by wall-clock", "by completed trials"))
+    palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
+    for k, c in enumerate(d.curves):
+        line = {"shape": "hv", "color": palette[k % len(palette)]}
+        fig.add_trace(
+            go.Scatter(x=_a(c.seconds), y=_a(c.best), mode="lines", name=c.label, line=line,
+                       legendgroup=c.label),
+            1,
+            1,
+        )  # fmt: skip
+        fig.add_trace(
+            go.Scatter(x=_a(c.trials), y=_a(c.best), mode="lines", line=line,
+                       legendgroup=c.label, showlegend=False),
+            1,
+            2,
+        )  # fmt: skip
+    ylabel = f"regret of the best {d.label}" if d.regret else f"best {d.label} so far"
+    fig.update_yaxes(title_text=ylabel, type="log" if d.regret else "linear")
+    fig.update_xaxes(title_text="seconds since the first ask", row=1, col=1)
+    fig.update_xaxes(title_text="completed trials", row=1, col=2)
+    fig.update_layout(title=title)
     return fig
