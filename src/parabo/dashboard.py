@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from parabo.exceptions import ConfigError
+from parabo.exceptions import ConfigError, ParaboError
 from parabo.view import StudyView
 
 __all__ = ["DEFAULT_PORT", "Dashboard", "is_loopback", "make_app", "open_socket", "serve"]
@@ -190,7 +190,7 @@ def make_app(dashboard: Dashboard, allowed_hosts: list[str]) -> Any:
     from starlette.middleware import Middleware
     from starlette.middleware.trustedhost import TrustedHostMiddleware
     from starlette.requests import Request
-    from starlette.responses import HTMLResponse, Response
+    from starlette.responses import HTMLResponse, JSONResponse, Response
     from starlette.routing import Route
 
     headers = {
@@ -208,7 +208,10 @@ def make_app(dashboard: Dashboard, allowed_hosts: list[str]) -> Any:
     async def data(request: Request) -> Response:
         since_text = request.query_params.get("since")
         since = int(since_text) if since_text is not None and since_text.isdigit() else None
-        body = dashboard.data(since)
+        try:
+            body = dashboard.data(since)
+        except ParaboError as exc:  # a damaged or replaced journal: say so on the page
+            return JSONResponse({"error": str(exc)}, status_code=503, headers=headers)
         return Response(body, media_type="application/json", headers=headers)
 
     async def script(request: Request) -> Response:
@@ -367,14 +370,14 @@ function show(d) {
 async function poll() {
   try {
     const r = await fetch("/data.json?since=" + version, {cache: "no-store"});
-    if (!r.ok) throw new Error("HTTP " + r.status);
     const d = await r.json();
+    if (!r.ok) throw new Error(d.error || "HTTP " + r.status);
     if (d.changed) { show(d); version = d.version; }
     const st = document.getElementById("status");
     st.className = "muted"; st.textContent = "live: updated " + new Date().toLocaleTimeString();
   } catch (e) {
     const st = document.getElementById("status");
-    st.className = "stale"; st.textContent = "cannot reach the dashboard server (" + e.message + "); retrying";
+    st.className = "stale"; st.textContent = "no new data: " + e.message + " (retrying)";
   }
   setTimeout(poll, {POLL_MS});
 }

@@ -127,7 +127,23 @@ class StudyView:
                 self._state.apply(event)
 
     def refresh(self) -> int:
-        """Read the journal lines appended since the last call; return how many there were."""
+        """Read the journal lines appended since the last call; return how many there were.
+
+        Raises:
+            StorageError: a damaged line, or a journal shorter than what was read (it was
+                replaced or cut: open a new view).
+        """
+        try:
+            size = self._reader.path.stat().st_size
+        except FileNotFoundError:
+            size = -1
+        if size < self._reader.offset:
+            raise StorageError(
+                f"the journal {self._reader.path} is "
+                + ("gone" if size < 0 else f"shorter ({size} bytes) than what was read")
+                + f" ({self._reader.offset} bytes): it was removed, replaced or cut; open the "
+                "study again"
+            )
         records = self._reader.poll()
         self._apply(records)
         return len(records)

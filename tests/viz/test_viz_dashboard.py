@@ -203,3 +203,17 @@ def test_dashboard_errors(tmp_path: Path) -> None:
         timeout=60,
     )
     assert out.returncode == 2 and "not a study folder" in out.stderr
+
+
+def test_a_damaged_journal_is_shown_on_the_page(quickstart_study: Path, copy_of) -> None:  # type: ignore[no-untyped-def]
+    folder = copy_of(quickstart_study)
+    with dashboard(folder) as (url, _), open_page(url) as p:
+        count = "Number(document.getElementById('n-trials').textContent)"
+        p.page.wait_for_function(f"{count} === 20", timeout=30_000)
+        journal = folder / "journal.jsonl"
+        journal.write_bytes(journal.read_bytes()[:200])  # cut behind the dashboard's back
+        p.page.wait_for_function(
+            "document.getElementById('status').textContent.includes('shorter')", timeout=30_000
+        )
+        assert _get(url + "data.json")[0] == 503
+        assert p.page.evaluate(count) == 20  # the last good data stays on the page

@@ -67,3 +67,18 @@ def test_view_errors(tmp_path: Path) -> None:
         StudyView(tmp_path)
     with pytest.raises(ConfigError, match="expected a Study"):
         snapshot(42)  # type: ignore[arg-type]
+
+
+def test_a_replaced_journal_is_reported(tmp_path: Path) -> None:
+    folder = tmp_path / "s"
+    study = Study(SPACE, storage=folder, seed=0)
+    study.tell(study.ask(), 1.0)
+    study.close()
+    view = StudyView(folder)
+    journal = folder / JOURNAL_FILE
+    journal.write_bytes(journal.read_bytes()[:100])
+    with pytest.raises(StorageError, match="shorter .* than what was read"):
+        view.refresh()
+    journal.unlink()
+    with pytest.raises(StorageError, match="is gone"):
+        view.refresh()
