@@ -19,10 +19,19 @@ from viz_support import ROOT
 from parabo.dashboard import Dashboard, is_loopback
 
 SLOW_OBJECTIVE = """
-import time
+import os, pathlib, time
+
+HERE = pathlib.Path(__file__).parent
 
 def evaluate(params):
-    time.sleep(0.6)
+    # after 4 trials, wait for the test to open the gate: the run cannot end before the page loads
+    calls = HERE / "calls"
+    calls.mkdir(exist_ok=True)
+    started = len(list(calls.iterdir()))
+    (calls / f"{os.getpid()}-{time.time_ns()}").touch()
+    while started >= 4 and not (HERE / "gate").exists():
+        time.sleep(0.05)
+    time.sleep(0.3)
     return (params["x"] - 0.3) ** 2 + params["y"]
 """
 
@@ -114,7 +123,8 @@ def test_trial_count_grows_on_the_live_page(tmp_path: Path) -> None:
             except Exception:
                 raise AssertionError(f"{p.errors} {p.requests} {p.page.content()[:3000]}") from None
             seen = [p.page.evaluate(count)]
-            assert seen[0] < 38, "the run ended before the page loaded; make its trials slower"
+            assert seen[0] < 40  # the gate holds the run
+            (tmp_path / "gate").touch()
             for _ in range(2):  # the page follows the run: the count grows, twice
                 p.page.wait_for_function(f"{count} > {seen[-1]}", timeout=30_000)
                 seen.append(p.page.evaluate(count))

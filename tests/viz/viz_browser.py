@@ -45,7 +45,9 @@ def open_page(url: str | None = None) -> Iterator[Page]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=binary, args=["--no-sandbox"])
+        browser = pw.chromium.launch(
+            executable_path=binary, args=["--no-sandbox", "--disable-dev-shm-usage"]
+        )
         try:
             context = browser.new_context()
             result = Page(context.new_page())
