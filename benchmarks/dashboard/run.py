@@ -15,6 +15,9 @@ grown       a poll after ``--new`` more trials were appended by the study: read 
             Also the time of each figure kind on its own.
 memory      the peak of Python allocations while opening (tracemalloc) and the process's peak
             resident size at the end.
+browser     with --browser: a real ``parabo dashboard`` process and headless Chromium (Debian's
+            chromium): the first page drawn, and from appending ``--new`` trials to the page
+            having drawn every view of them (the page's 1 s poll included).
 
 Writes results/refresh.md, results/refresh.csv and results/notes.md.
 """
@@ -85,6 +88,52 @@ def timed(fn, repeats: int) -> list[float]:  # type: ignore[no-untyped-def]
     return times
 
 
+def browser_latency(folder: Path, study: Study, args: argparse.Namespace, clock: list[float]):  # type: ignore[no-untyped-def]
+    """A real `parabo dashboard` and headless Chromium: time to the first full page, and from
+    appending ``--new`` trials to the page having drawn them (its poll interval included)."""
+    import os
+    import shutil
+    import subprocess
+
+    from playwright.sync_api import sync_playwright
+
+    binary = shutil.which("chromium")
+    if binary is None:
+        raise SystemExit("--browser needs Debian's chromium (apt-get install chromium)")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "parabo.cli", "dashboard", str(folder), "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+    )
+    try:
+        assert proc.stdout is not None
+        line = next(line for line in proc.stdout if "http://" in line)
+        url = line.split(" at ", 1)[1].split()[0]
+        shown = "Number(document.body.dataset.shownTrials || 0)"
+        with sync_playwright() as pw:
+            chrome = pw.chromium.launch(
+                executable_path=binary, args=["--no-sandbox", "--disable-dev-shm-usage"]
+            )
+            page = chrome.new_page()
+            t = time.perf_counter()
+            page.goto(url)
+            page.wait_for_function(f"{shown} >= {len(study.trials)}", timeout=600_000)
+            first = time.perf_counter() - t
+            latencies = []
+            for _ in range(args.repeats):
+                want = len(study.trials) + args.new
+                t = time.perf_counter()
+                add_trials(study, args.new, args.workers, clock)
+                page.wait_for_function(f"{shown} >= {want}", timeout=600_000)
+                latencies.append(time.perf_counter() - t)
+            chrome.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+    return first, latencies
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--trials", type=int, default=20_000, help="trials in the study (20000)")
@@ -94,6 +143,11 @@ def main() -> None:
     )
     ap.add_argument("--repeats", type=int, default=5, help="polls of each kind measured (5)")
     ap.add_argument("--out", type=Path, default=RESULTS, help="folder for the results")
+    ap.add_argument(
+        "--browser",
+        action="store_true",
+        help="also measure a real `parabo dashboard` in headless Chromium (Debian's chromium)",
+    )
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -126,9 +180,8 @@ def main() -> None:
         grown, refresh_only, payload = [], [], 0
         for _ in range(args.repeats):
             add_trials(study, args.new, args.workers, clock)
-            since = board.view.version
             t = time.perf_counter()
-            body = board.data(since=since)
+            body = board.data()
             grown.append(time.perf_counter() - t)
             payload = len(body)
             # the incremental read on its own, for the next batch
@@ -136,6 +189,7 @@ def main() -> None:
             view_t = time.perf_counter()
             board.view.refresh()
             refresh_only.append(time.perf_counter() - view_t)
+        browser = browser_latency(folder, study, args, clock) if args.browser else None
         study.close()
 
         # per figure kind, on the final snapshot
@@ -158,6 +212,12 @@ def main() -> None:
     ] + [
         {"measure": f"figure: {kind}", "median_ms": 1000 * v, "n": 3} for kind, v in per_kind.items()
     ]  # fmt: skip
+    if browser is not None:
+        first_page, latencies = browser
+        rows += [
+            {"measure": "browser: first page drawn", "median_ms": 1000 * first_page, "n": 1},
+            {"measure": f"browser: {args.new} new trials appended -> drawn", "median_ms": 1000 * statistics.median(latencies), "n": len(latencies)},
+        ]  # fmt: skip
     for r in rows:
         r["median_ms"] = round(float(r["median_ms"]), 2)
     notes = [

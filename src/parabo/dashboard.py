@@ -366,6 +366,7 @@ function show(d) {
     const tr = body.insertRow(); tr.className = d.states[i];
     for (const c of d.rows[i]) tr.insertCell().textContent = c;
   }
+  document.body.dataset.shownTrials = s.trials;  // every view drawn (read by benchmarks)
 }
 async function poll() {
   try {
