@@ -14,6 +14,7 @@ plotly.js, as the report does.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import json
 import os
@@ -25,13 +26,16 @@ from pathlib import Path
 from typing import Any
 
 from parabo.exceptions import ConfigError, ParaboError
-from parabo.view import StudyView
+from parabo.view import Snapshot, StudyView
 
 __all__ = ["DEFAULT_PORT", "Dashboard", "is_loopback", "make_app", "open_socket", "serve"]
 
 DEFAULT_PORT = 8080
 #: the newest trials the page's table shows (the report has them all)
 ROWS = 500
+#: the newest trials the page's figures draw (and the best, if older): a browser takes about a
+#: minute to draw 20,000 trials in every view (benchmarks/dashboard); the report draws them all
+DRAW_MAX = 2000
 #: the page asks for new data this often (milliseconds)
 POLL_MS = 1000
 #: the fANOVA importance (a random-forest fit, on its own thread) is refit at most this often (s)
@@ -113,7 +117,8 @@ class Dashboard:
         from parabo import plot as plots
         from parabo.report import summary, trial_rows
 
-        snap = self.view.snapshot()
+        whole = self.view.snapshot()
+        snap = newest(whole, DRAW_MAX)
         figures: dict[str, str] = {}  # kind -> the figure's JSON, spliced into the payload
         reasons: dict[str, str] = {}
         for kind, why in plots.applicable(snap).items():
@@ -126,11 +131,12 @@ class Dashboard:
                 reasons[kind] = why
                 continue
             figures[kind] = plotly.io.to_json(fig, validate=False)  # NaN becomes null
-        columns, rows, states = trial_rows(snap, last=ROWS)
+        columns, rows, states = trial_rows(whole, last=ROWS)
         payload = {
             "version": version,
             "changed": True,
-            "summary": summary(snap),
+            "summary": summary(whole),
+            "drawn": len(snap.trials),
             "not_drawn": reasons,
             "columns": columns,
             "rows": rows,
@@ -169,6 +175,21 @@ class Dashboard:
             self._importance_error = error
             self._importance_for = done
             self._importance_fits += 1
+
+
+def newest(snap: Snapshot, most: int) -> Snapshot:
+    """``snap`` with only its newest ``most`` trials, and its best trial if that is older."""
+    if len(snap.trials) <= most:
+        return snap
+    keep = {t.id for t in snap.trials[-most:]}
+    best = snap.best
+    if best is not None:
+        keep.add(best.id)
+    return dataclasses.replace(
+        snap,
+        trials=[t for t in snap.trials if t.id in keep],
+        history=[t for t in snap.history if t.id in keep],
+    )
 
 
 def _page(name: str) -> str:
@@ -327,6 +348,7 @@ PAGE = """<!DOCTYPE html><html lang=en><head><meta charset=utf-8>
 <tr><td class=muted>best</td><td id=best></td></tr>
 <tr><td class=muted>workers</td><td id=workers></td></tr>
 </table>
+<p id=drawn class=muted></p>
 <div id=plots></div>
 <h2>Newest trials</h2><table class=trials id=trials><thead></thead><tbody></tbody></table>
 <script>
@@ -350,6 +372,8 @@ function show(d) {
   const s = d.summary;
   text("n-trials", s.trials); text("n-complete", s.complete); text("n-failed", s.failed); text("n-running", s.running);
   text("best", s.best_trial === null ? "no completed trial yet" : "trial " + s.best_trial + ": " + s.metric + " = " + fmt(s.best_value));
+  document.getElementById("drawn").textContent = d.drawn < s.trials
+    ? "the plots draw the newest " + d.drawn + " trials and the best; parabo report draws them all" : "";
   text("workers", s.workers + (s.utilization === null ? "" : ", utilization " + (100 * s.utilization).toFixed(1) + "%")
     + (s.ask_mean_s === null ? "" : ", mean ask " + fmt(1000 * s.ask_mean_s, 3) + " ms"));
   for (const kind of KINDS) {

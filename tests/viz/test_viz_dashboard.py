@@ -227,3 +227,19 @@ def test_a_damaged_journal_is_shown_on_the_page(quickstart_study: Path, copy_of)
         )
         assert _get(url + "data.json")[0] == 503
         assert p.page.evaluate(count) == 20  # the last good data stays on the page
+
+
+def test_figures_draw_the_newest_trials_and_the_best() -> None:
+    from parabo import Study
+    from parabo.dashboard import newest
+    from parabo.view import snapshot
+
+    study = Study({"x": {"type": "float", "low": 0, "high": 1}}, seed=0)
+    for k in range(30):
+        study.tell(study.ask(), 0.0 if k == 3 else 1.0 + k)
+    snap = snapshot(study)
+    cut = newest(snap, 10)
+    assert [t.id for t in cut.trials] == [3, *range(20, 30)]
+    assert cut.best is not None and cut.best.id == 3
+    assert [t.id for t in cut.history] == [3, *range(20, 30)]
+    assert newest(snap, 100) is snap

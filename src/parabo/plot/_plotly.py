@@ -131,7 +131,8 @@ def timeline(d: _data.Timeline, title: str) -> Any:
                 name=state,
                 marker={"color": STATE_COLORS[state], "line": {"width": 0.5, "color": "white"}},
                 customdata=_a([b.trial for b in bars]),
-                texttemplate="trial %{customdata}",
+                # a label per bar while they are few enough to read (and cheap to draw)
+                texttemplate="trial %{customdata}" if len(d.bars) <= 200 else None,
                 textposition="inside",
                 textangle=0,
                 insidetextanchor="middle",
