@@ -593,6 +593,145 @@ def simulate(
 
 
 @cli.command()
+@click.argument("study_dir", metavar="STUDY", type=click.Path(path_type=Path))
+@click.argument("kind", metavar="KIND")
+@click.option(
+    "--format", "fmt", default="png", show_default=True, help="png | svg | html (interactive)."
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write (default: plots/KIND.FORMAT in the study folder).",
+)
+@click.option(
+    "--params", help="For contour: the two parameters, e.g. x,lr (default: the first two)."
+)
+@_guard
+def plot(study_dir: Path, kind: str, fmt: str, output: Path | None, params: str | None) -> None:
+    """Draw one plot of STUDY (a study folder or its study file); safe while it runs.
+
+    KIND is history, importance, parallel, slice, contour or timeline.
+    """
+    from parabo import plot as plots
+
+    fmt = fmt.lower()
+    if fmt not in plots.FORMATS:
+        raise ConfigError(
+            f"must be one of {', '.join(plots.FORMATS)}, got {fmt!r}", field="--format"
+        )
+    options: dict[str, Any] = {}
+    if params is not None:
+        if kind != "contour":
+            raise ConfigError("only the contour plot takes --params", field="--params")
+        names = tuple(n.strip() for n in params.split(","))
+        if len(names) != 2 or not all(names):
+            raise ConfigError(
+                f"give two names separated by a comma, e.g. x,lr; got {params!r}", field="--params"
+            )
+        options["params"] = names
+    folder = _study_folder(study_dir)
+    engine = "plotly" if fmt == "html" else "matplotlib"
+    fig = plots.figure(folder, kind, engine=engine, **options)
+    if output is None:
+        output = folder / "plots" / f"{kind}.{fmt}"
+        output.parent.mkdir(exist_ok=True)
+    click.echo(f"wrote {plots.save(fig, output, fmt)}")
+
+
+@cli.command()
+@click.argument(
+    "studies", metavar="STUDY...", nargs=-1, required=True, type=click.Path(path_type=Path)
+)
+@click.option(
+    "--optimum", type=float, help="The problem's best value: plot the regret |best - optimum|."
+)
+@click.option("--labels", help="Names of the studies in the legend, separated by commas.")
+@click.option(
+    "--format", "fmt", default="png", show_default=True, help="png | svg | html (interactive)."
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write (default: compare.FORMAT in the current folder).",
+)
+@_guard
+def compare(
+    studies: tuple[Path, ...],
+    optimum: float | None,
+    labels: str | None,
+    fmt: str,
+    output: Path | None,
+) -> None:
+    """Compare several studies of one problem: the best so far (or the regret) against time.
+
+    For example an asynchronous and a synchronous (--batch) run of the same study file.
+    """
+    from parabo import plot as plots
+
+    fmt = fmt.lower()
+    if fmt not in plots.FORMATS:
+        raise ConfigError(
+            f"must be one of {', '.join(plots.FORMATS)}, got {fmt!r}", field="--format"
+        )
+    names = None if labels is None else [n.strip() for n in labels.split(",")]
+    if names is not None and len(names) != len(studies):
+        raise ConfigError(
+            f"give one name per study: {len(names)} names for {len(studies)} studies",
+            field="--labels",
+        )
+    engine = "plotly" if fmt == "html" else "matplotlib"
+    folders = [_study_folder(s) for s in studies]
+    fig = plots.compare(folders, labels=names, optimum=optimum, engine=engine)
+    click.echo(f"wrote {plots.save(fig, output or Path(f'compare.{fmt}'), fmt)}")
+
+
+@cli.command()
+@click.argument("study_dir", metavar="STUDY", type=click.Path(path_type=Path))
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write (default: report.html in the study folder).",
+)
+@_guard
+def report(study_dir: Path, output: Path | None) -> None:
+    """Write one self-contained HTML report of STUDY: every plot, the summary, all trials.
+
+    The file embeds every script it uses and opens with no network.
+    """
+    from parabo.report import write_report
+
+    folder = _study_folder(study_dir)
+    click.echo(f"wrote {write_report(folder, output)}")
+
+
+@cli.command()
+@click.argument("study_dir", metavar="STUDY", type=click.Path(path_type=Path))
+@click.option(
+    "--port",
+    type=int,
+    help="Port to serve on (default 8080, or a free one if taken; 0: a free one).",
+)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; anything but loopback is reachable by others (a warning says so).",
+)
+@_guard
+def dashboard(study_dir: Path, port: int | None, host: str) -> None:
+    """Serve a live page of STUDY (a study folder or its study file), updated while it runs.
+
+    Reads the study only; stop it with Ctrl-C.
+    """
+    from parabo.dashboard import serve
+
+    serve(_study_folder(study_dir), host=host, port=port, announce=lambda line: click.echo(line))
+
+
+@cli.command()
 @click.argument("study", metavar="STUDY", type=click.Path(path_type=Path))
 @_guard
 def repair(study: Path) -> None:
