@@ -207,6 +207,7 @@ _LIMITS = {
     "MAX_TRIALS": config.MAX_TRIALS,
     "MAX_RETRIES": config.MAX_RETRIES,
     "MAX_SEED": config.MAX_SEED,
+    "MAX_INITIAL": config.MAX_INITIAL,
     "MAX_SECONDS": config.MAX_SECONDS,
     "MAX_PARAMS": space.MAX_PARAMS,
     "MAX_CHOICES": parameters.MAX_CHOICES,

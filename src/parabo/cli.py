@@ -203,6 +203,12 @@ def status(study_dir: Path, as_json: bool) -> None:
     click.echo(
         f"  completed {record['completed']}, failed {record['failed']}, running or interrupted {record['running']}"
     )
+    if record["warm_start"]:
+        click.echo(
+            f"  told by a warm start {record['warm_start']} (counted in completed and failed)"
+        )
+    if record["queued"]:
+        click.echo(f"  enqueued, not tried yet {record['queued']}")
     if record["best_value"] is not None:
         click.echo(f"  best value {record['best_value']:.6g} (trial {record['best_trial']})")
         for k, v in record["best_params"].items():
@@ -367,6 +373,58 @@ def simulate(
         click.echo(f"wrote {plot_report(report, plot or Path(f'simulate-{cfg.name}.png'))}")
     elif not no_plot:
         click.echo("no plot: matplotlib is not installed; pip install 'parabo[plots]' to get one")
+
+
+@cli.command()
+@click.argument("study", metavar="STUDY", type=click.Path(path_type=Path))
+@click.argument("params_file", metavar="PARAMS_JSON", type=click.Path(path_type=Path))
+@_guard
+def enqueue(study: Path, params_file: Path) -> None:
+    """Have STUDY try the parameters in PARAMS_JSON first when it runs next.
+
+    STUDY is a study folder or its study file; PARAMS_JSON holds one mapping of parameter
+    values or a list of them. They are checked against the study's space and journaled, so
+    `parabo run` tries them before any suggestion of the sampler. The study must not be
+    running (exit code 3 if it is).
+    """
+    from parabo._yaml import load_text
+    from parabo.study import Study
+
+    folder = _study_folder(study)
+    with Study.load(folder) as header:  # the space, direction and metric, from the journal
+        space, direction, metric = header.space, header.direction, header.metric
+    if "\0" in str(params_file):
+        raise ConfigError("the path contains a NUL byte (\\0)", field="PARAMS_JSON")
+    try:
+        text = params_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {params_file}: {exc}", field="PARAMS_JSON") from None
+    points = load_text(text, str(params_file), json_file=True)
+    if isinstance(points, dict):
+        points = [points]
+    if not isinstance(points, list) or not points or not all(isinstance(p, dict) for p in points):
+        raise ConfigError(
+            'expected a mapping of parameter values or a list of them, e.g. {"x": 1.5}',
+            field="PARAMS_JSON",
+        )
+    from parabo.exceptions import SpaceError
+
+    try:
+        checked = [space.validate(p) for p in points]
+    except SpaceError as exc:
+        raise ConfigError(f"{exc}", field="PARAMS_JSON") from None
+    try:
+        target = Study(space, direction, "random", storage=folder, metric=metric)
+    except StudyLockedError as exc:
+        raise StudyLockedError(
+            f"{exc}; parameters can be enqueued only while the study is not running "
+            "(stop it, enqueue, and run it again)"
+        ) from None
+    with target:
+        for params in checked:
+            target.enqueue(params)
+        waiting = len(target.queued)
+    click.echo(f"enqueued {len(checked)} point(s) in {folder}; {waiting} waiting to be tried")
 
 
 @cli.command()

@@ -37,9 +37,11 @@ __all__ = [
     "MAX_SEED",
     "MAX_TRIALS",
     "MAX_WORKERS",
+    "MAX_INITIAL",
     "ObjectiveConfig",
     "RunConfig",
     "StudyConfig",
+    "WarmStartConfig",
     "load_study_file",
     "parse_duration",
     "parse_study",
@@ -393,6 +395,39 @@ class ObjectiveConfig(_Strict):
         )
 
 
+#: the most points in ``initial``
+MAX_INITIAL = 100_000
+
+
+class WarmStartConfig(_Strict):
+    """``warm_start``: earlier results told before the first ask (a path, or a mapping)."""
+
+    path: str
+    study: str | None = None  # the Optuna study, when the journal holds several
+    metric: str | None = (
+        None  # the table's column of values (default: the study's metric or 'value')
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, v: Any) -> Any:
+        return {"path": v} if isinstance(v, str) else v
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, v: str) -> str:
+        if not v.strip() or "\0" in v:
+            raise ValueError(
+                "expected the path of a study folder, a .csv/.parquet table or an Optuna journal"
+            )
+        return v
+
+    def resolve(self, base_dir: Path) -> Path:
+        """The path, relative to the study file's folder."""
+        p = Path(self.path).expanduser()
+        return p if p.is_absolute() else base_dir / p
+
+
 class StudyConfig(_Strict):
     """A whole study file."""
 
@@ -405,6 +440,8 @@ class StudyConfig(_Strict):
     seed: int | None = None
     run: RunConfig = Field(default_factory=RunConfig)  # type: ignore[arg-type]
     storage: str | None = None
+    initial: list[dict[str, Any]] | None = Field(None, max_length=MAX_INITIAL)
+    warm_start: WarmStartConfig | None = None
 
     @field_validator("seed", mode="before")
     @classmethod
@@ -504,6 +541,13 @@ def _validate(data: Any, flags: Mapping[str, str] | None = None) -> StudyConfig:
     if isinstance(space, Mapping) and not any((f or "").startswith("space") for f, _ in problems):
         problems += [(e.field, e.message) for e in check_space(space)]
     problems += _check_sampler(data, problems)
+    if cfg is not None and not problems and cfg.initial:
+        from parabo.warm_start import check_points
+
+        try:
+            check_points(cfg.initial, cfg.build_space(), "initial")
+        except ConfigError as exc:
+            problems.append((exc.field, exc.message))
     if cfg is not None and not problems and cfg.objective.command is not None:
         problems += _check_placeholders(cfg.objective.command, cfg.build_space())
     if problems:

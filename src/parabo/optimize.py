@@ -211,6 +211,15 @@ def run_study(
     storage = study_folder(cfg, base_dir)
     objective = cfg.objective.build(base_dir)
     _check(objective, cfg.run.backend)  # a wrong import path fails before the study folder is made
+    warm: list[tuple[dict[str, Any], float]] = []
+    if cfg.warm_start is not None:
+        from parabo.warm_start import read_warm_start
+
+        ws = cfg.warm_start
+        # read and checked in full before the study folder is made or anything is told
+        warm = read_warm_start(
+            ws.resolve(base_dir), cfg.build_space(), ws.metric or cfg.metric, ws.study
+        )
     study = Study(
         cfg.build_space(),
         cfg.direction,
@@ -221,6 +230,14 @@ def run_study(
         name=cfg.name,
     )
     try:
+        if warm:
+            from parabo.warm_start import apply_warm_start
+
+            with study.batched():
+                apply_warm_start(study, warm)
+        if cfg.initial:
+            with study.batched():
+                study.enqueue_initial(cfg.initial)
         run = cfg.run
         summary = run_scheduler(
             study,

@@ -113,6 +113,7 @@ def trials_dataframe(trials: Sequence[Trial], space: Space) -> pd.DataFrame:
             attempt=t.attempt,
             reason=t.reason,
             error=t.error,
+            source=t.source,
         )
         rows.append(row)
     columns = [
@@ -129,6 +130,7 @@ def trials_dataframe(trials: Sequence[Trial], space: Space) -> pd.DataFrame:
         "attempt",
         "reason",
         "error",
+        "source",
     ]
     df = pd.DataFrame(rows, columns=columns)
     for col in ("asked_at", "started_at", "finished_at"):
@@ -186,6 +188,8 @@ def progress_record(study: Study, scheduler: Scheduler | None = None) -> dict[st
         "failed": study.n_failed,
         "running": running,
         "total": study.n_trials,
+        "warm_start": study.n_warm,
+        "queued": len(study.queued),
         "best_value": None if best is None else best.value,
         "best_params": None if best is None else dict(best.params),
         "best_trial": None if best is None else best.id,

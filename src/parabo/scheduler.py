@@ -157,7 +157,9 @@ class Scheduler:
         return self.clock() - self.started_at
 
     def _remaining(self) -> int:
-        return self.trials - self.study.n_finished - len(self.inflight) - len(self._rerun)
+        # known results told before the run (warm start) are not part of its budget
+        done = self.study.n_finished - self.study.n_warm
+        return self.trials - done - len(self.inflight) - len(self._rerun)
 
     def _trial_dir(self, trial: Trial) -> str | None:
         """The trial's folder, chosen once when it is submitted."""

@@ -115,6 +115,10 @@ class Trial:
         attempt: 1 for the first run; more when a trial is run again after a crash,
             a retryable failure or an interrupted coordinator.
         reused: the result came from the result cache; the objective did not run.
+        source: ``None`` when the sampler suggested the parameters; ``"enqueue"`` or
+            ``"initial"`` when they were enqueued (:meth:`parabo.Study.enqueue`, the study
+            file's ``initial``); ``"warm_start"`` for a known result told before the run
+            (:meth:`parabo.Study.add_trial`, the study file's ``warm_start``).
     """
 
     id: int
@@ -131,6 +135,7 @@ class Trial:
     worker: str | None = None
     attempt: int = 1
     reused: bool = False
+    source: str | None = None
 
     @property
     def duration(self) -> float | None:

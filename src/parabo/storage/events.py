@@ -8,6 +8,7 @@ object whose ``"e"`` key names its kind:
 kind          class            meaning
 ============  ===============  ================================================================
 ``study``     :class:`StudyCreated`    the header: name, direction, metric, space (first line)
+``queue``     :class:`Enqueued`        parameters to try before the sampler's next suggestions
 ``ask``       :class:`Asked`           a trial was created with these parameters
 ``start``     :class:`Started`         a worker started running it (attempt 1, 2, ...)
 ``proc``      :class:`ProcessStarted`  it runs in this process group (killed if orphaned)
@@ -38,6 +39,7 @@ __all__ = [
     "JOURNAL_VERSION",
     "Asked",
     "Completed",
+    "Enqueued",
     "Event",
     "EventFormatError",
     "Failed",
@@ -72,6 +74,23 @@ class StudyCreated:
     v: int = JOURNAL_VERSION
 
 
+#: where a trial's parameters came from, when the sampler did not suggest them (``Asked.source``)
+SOURCES = ("enqueue", "initial", "warm_start")
+
+
+@dataclass(frozen=True)
+class Enqueued:
+    """``params`` wait to be asked before the sampler is (``source``: ``enqueue`` or ``initial``).
+
+    The next ask whose ``source`` is ``enqueue`` or ``initial`` takes the first waiting entry.
+    """
+
+    kind: ClassVar[str] = "queue"
+    params: Mapping[str, Any]
+    source: str = "enqueue"
+    t: float | None = None
+
+
 @dataclass(frozen=True)
 class TrialEvent:
     """Base of the events about one trial (``id``)."""
@@ -82,12 +101,18 @@ class TrialEvent:
 
 @dataclass(frozen=True)
 class Asked(TrialEvent):
-    """Trial ``id`` was created with ``params`` at ``t``; the sampler took ``seconds`` (None: enqueued)."""
+    """Trial ``id`` was created with ``params`` at ``t``; the sampler took ``seconds`` (None: enqueued).
+
+    ``source`` is ``None`` for a sampler's suggestion, else where the parameters came from
+    (one of :data:`SOURCES`): ``enqueue`` and ``initial`` take the first waiting
+    :class:`Enqueued` entry; ``warm_start`` is a known result, told at once.
+    """
 
     kind: ClassVar[str] = "ask"
     params: Mapping[str, Any] = field(default_factory=dict)
     t: float | None = None
     seconds: float | None = None
+    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -158,14 +183,26 @@ class Lost(TrialEvent):
     t: float | None = None
 
 
-Event = StudyCreated | Asked | Started | ProcessStarted | Retried | Completed | Failed | Lost
+Event = (
+    StudyCreated | Enqueued | Asked | Started | ProcessStarted | Retried | Completed | Failed | Lost
+)
 
 _KINDS: dict[str, type[Any]] = {
     cls.kind: cls
-    for cls in (StudyCreated, Asked, Started, ProcessStarted, Retried, Completed, Failed, Lost)
+    for cls in (
+        StudyCreated,
+        Enqueued,
+        Asked,
+        Started,
+        ProcessStarted,
+        Retried,
+        Completed,
+        Failed,
+        Lost,
+    )
 }
 # fields left out of the record when they hold their default, so lines stay short
-_OPTIONAL_DEFAULTS: dict[str, Any] = {"reused": False, "seconds": None}
+_OPTIONAL_DEFAULTS: dict[str, Any] = {"reused": False, "seconds": None, "source": None}
 
 
 def encode(event: Event) -> dict[str, Any]:
@@ -199,6 +236,8 @@ def _check(cls: type[Any], name: str, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise EventFormatError(f"{cls.kind!r} event: value must be a number, got {value!r}")
         return float(value)
+    if name == "source" and value is not None and not isinstance(value, str):
+        raise EventFormatError(f"{cls.kind!r} event: source must be a string, got {value!r}")
     if name in ("params", "metrics", "space") and not isinstance(value, Mapping):
         raise EventFormatError(f"{cls.kind!r} event: {name} must be a mapping, got {value!r}")
     return value
@@ -216,7 +255,9 @@ def decode(record: Mapping[str, Any]) -> Event | None:
     for f in fields(cls):
         if f.name in record:
             kwargs[f.name] = _check(cls, f.name, record[f.name])
-        elif f.name in ("id", "name", "direction", "metric", "space"):
+        elif f.name in ("id", "name", "direction", "metric", "space") or (
+            cls is Enqueued and f.name == "params"
+        ):
             raise EventFormatError(f"{cls.kind!r} event without {f.name!r}")
     event: Event = cls(**kwargs)
     return event

@@ -18,11 +18,13 @@ journal's order), and the same best trial.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from parabo.exceptions import StorageError
 from parabo.storage.events import (
     Asked,
     Completed,
+    Enqueued,
     Event,
     Failed,
     Lost,
@@ -50,6 +52,9 @@ class StudyState:
         processes: process groups journaled for each trial.
         best: the best COMPLETE trial in the header's direction.
         n_complete: how many trials of the history are COMPLETE.
+        queue: enqueued parameters not asked yet, first first, with their source.
+        n_warm: how many trials are known results told before running (``warm_start``).
+        n_initial: how many points of the study file's ``initial`` were enqueued.
     """
 
     def __init__(self, header: StudyCreated) -> None:
@@ -62,6 +67,9 @@ class StudyState:
         self.best: Trial | None = None
         self.n_complete = 0
         self.n_lost = 0  # trials whose ask parabo repair set aside (failed, not in the history)
+        self.queue: list[tuple[dict[str, Any], str]] = []
+        self.n_warm = 0
+        self.n_initial = 0  # points of the study file's `initial` enqueued so far
         self._minimize = header.direction != "maximize"
 
     def better(self, a: float | None, b: float | None) -> bool:
@@ -75,6 +83,10 @@ class StudyState:
     def apply(self, event: Event) -> None:
         """Apply one event (events about unknown trials are ignored, as a newer writer's may be)."""
         if isinstance(event, StudyCreated):
+            return
+        if isinstance(event, Enqueued):
+            self.queue.append((dict(event.params), event.source))
+            self.n_initial += event.source == "initial"
             return
         if isinstance(event, (Asked, Lost)):
             self._add(event)
@@ -115,8 +127,16 @@ class StudyState:
             self.n_lost += 1
             return
         trial = Trial(
-            id=event.id, params=dict(event.params), asked_at=event.t, ask_seconds=event.seconds
+            id=event.id,
+            params=dict(event.params),
+            asked_at=event.t,
+            ask_seconds=event.seconds,
+            source=event.source,
         )
+        if event.source in ("enqueue", "initial") and self.queue:
+            self.queue.pop(0)
+        elif event.source == "warm_start":
+            self.n_warm += 1
         self.trials.append(trial)
         self.pending[trial.id] = trial
 
