@@ -40,7 +40,10 @@ __all__ = [
     "MAX_INITIAL",
     "ObjectiveConfig",
     "RunConfig",
+    "MLflowConfig",
     "StudyConfig",
+    "TrackingConfig",
+    "WandbConfig",
     "WarmStartConfig",
     "load_study_file",
     "parse_duration",
@@ -428,6 +431,42 @@ class WarmStartConfig(_Strict):
         return p if p.is_absolute() else base_dir / p
 
 
+class MLflowConfig(_Strict):
+    """``tracking.mlflow``: log the study and each trial to MLflow."""
+
+    experiment: str | None = None  # default: the study's name
+    tracking_uri: str | None = None  # default: MLflow's (MLFLOW_TRACKING_URI)
+
+
+class WandbConfig(_Strict):
+    """``tracking.wandb``: log each trial to Weights & Biases."""
+
+    project: str
+    entity: str | None = None
+    mode: Literal["online", "offline", "disabled"] = "online"
+    dir: str | None = None  # default: the study folder; relative to the study file
+
+
+class TrackingConfig(_Strict):
+    """``tracking``: where trials are logged besides the journal."""
+
+    mlflow: MLflowConfig | None = None
+    wandb: WandbConfig | None = None
+
+    def callbacks(self, base_dir: Path) -> list[Any]:
+        """The trackers this section asks for (their packages are imported now)."""
+        from parabo.tracking import MLflowTracker, WandbTracker
+
+        out: list[Any] = []
+        if self.mlflow is not None:
+            out.append(MLflowTracker(self.mlflow.experiment, self.mlflow.tracking_uri))
+        if self.wandb is not None:
+            w = self.wandb
+            folder = None if w.dir is None else str(base_dir / Path(w.dir).expanduser())
+            out.append(WandbTracker(w.project, w.entity, w.mode, folder))
+        return out
+
+
 class StudyConfig(_Strict):
     """A whole study file."""
 
@@ -442,6 +481,7 @@ class StudyConfig(_Strict):
     storage: str | None = None
     initial: list[dict[str, Any]] | None = Field(None, max_length=MAX_INITIAL)
     warm_start: WarmStartConfig | None = None
+    tracking: TrackingConfig | None = None
 
     @field_validator("seed", mode="before")
     @classmethod

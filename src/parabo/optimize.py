@@ -16,6 +16,7 @@ from parabo.samplers import Direction, Sampler
 from parabo.scheduler import RunSummary, Scheduler, SchedulerListener, process_recorder
 from parabo.space import Space
 from parabo.study import Study
+from parabo.tracking import Callback, CallbackRunner
 
 if TYPE_CHECKING:
     from parabo.config import StudyConfig  # pydantic and YAML load only when a study file is read
@@ -60,6 +61,7 @@ def optimize(
     trial_folders: str = "id",
     backend_options: Mapping[str, Any] | None = None,
     listener: SchedulerListener | None = None,
+    callbacks: Sequence[Callback] = (),
 ) -> Study:
     """Optimize ``objective`` over ``space`` with ``workers`` trials in flight; returns the study.
 
@@ -76,6 +78,8 @@ def optimize(
     for ``backend="dask"`` or ``{"gpus": [0, 1]}`` for ``process`` (see :func:`make_executor`).
     ``cache``: True (a ``cache`` folder in ``storage``) or a folder shared between
     studies: results of parameters already evaluated are reused.
+    ``callbacks``: :class:`~parabo.tracking.Callback` objects told of each finished trial
+    and of the end of the run (e.g. :class:`~parabo.tracking.MLflowTracker`).
     """
     stop = StopRule(trials, max_time, target, max_failures, stop_grace)
     retry = RetryPolicy(retries, retry_on)
@@ -109,6 +113,7 @@ def optimize(
             backend_options=backend_options,
             cache=result_cache,
             trial_folders=trial_folders,
+            callbacks=callbacks,
         )
     finally:
         study.close()
@@ -147,11 +152,15 @@ def run_scheduler(
     backend_options: Mapping[str, Any] | None = None,
     cache: ResultCache | None = None,
     trial_folders: str = "id",
+    callbacks: Sequence[Callback] = (),
 ) -> RunSummary:
     """Start the backend, run the scheduler on ``study`` and close the backend.
 
     ``backend_options``: keyword options of the backend (see :func:`make_executor`).
+    ``callbacks`` are called on a background thread (:class:`~parabo.tracking.CallbackRunner`).
     """
+    if callbacks:
+        listener = CallbackRunner(callbacks, listener)
     executor = make_executor(
         backend,
         objective,
@@ -211,6 +220,7 @@ def run_study(
     storage = study_folder(cfg, base_dir)
     objective = cfg.objective.build(base_dir)
     _check(objective, cfg.run.backend)  # a wrong import path fails before the study folder is made
+    trackers = cfg.tracking.callbacks(base_dir) if cfg.tracking is not None else []
     warm: list[tuple[dict[str, Any], float]] = []
     if cfg.warm_start is not None:
         from parabo.warm_start import read_warm_start
@@ -252,6 +262,7 @@ def run_study(
             backend_options=run.backend_options(cfg.seed),
             cache=_study_cache(cfg, objective, study, base_dir),
             trial_folders=run.trial_folders,
+            callbacks=trackers,
         )
     finally:
         study.close()

@@ -161,6 +161,11 @@ class Scheduler:
         done = self.study.n_finished - self.study.n_warm
         return self.trials - done - len(self.inflight) - len(self._rerun)
 
+    def trial_folder(self, trial: Trial | int) -> Path | None:
+        """The folder of a trial this run started (``None`` without a study folder)."""
+        path = self._dirs.get(trial.id if isinstance(trial, Trial) else trial)
+        return Path(path) if path is not None else None
+
     def _trial_dir(self, trial: Trial) -> str | None:
         """The trial's folder, chosen once when it is submitted."""
         if self.trials_root is None:
