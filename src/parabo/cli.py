@@ -251,12 +251,18 @@ def best(study_dir: Path, as_json: bool) -> None:
 
 @cli.command()
 @click.argument("study_dir", metavar="STUDY", type=click.Path(path_type=Path))
-@click.option("--format", "fmt", default="csv", show_default=True, help="csv | parquet | json")
+@click.option(
+    "--format",
+    "fmt",
+    default="csv",
+    show_default=True,
+    help="csv | parquet | json | optuna (an Optuna journal file that optuna.load_study opens)",
+)
 @click.option(
     "--output",
     "-o",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="File to write (default: trials.<format> in the study folder).",
+    help="File to write (default: trials.<format>, or optuna-journal.log, in the study folder).",
 )
 @_guard
 def export(study_dir: Path, fmt: str, output: Path | None) -> None:

@@ -141,13 +141,19 @@ def trials_dataframe(trials: Sequence[Trial], space: Space) -> pd.DataFrame:
 def export_trials(
     study: Study, fmt: str = "csv", output: str | os.PathLike[str] | None = None
 ) -> Path:
-    """Write the trials table as CSV, parquet or JSON; returns the path written.
+    """Write the trials table as CSV, parquet or JSON, or an Optuna journal; returns the path written.
 
-    The default path is ``trials.<fmt>`` in the study folder.
+    The default path is ``trials.<fmt>`` in the study folder (``optuna-journal.log`` for
+    ``fmt="optuna"``, :func:`parabo.interop.export_optuna`).
     """
+    if fmt == "optuna":
+        from parabo.interop import export_optuna
+
+        return export_optuna(study, output)
     if fmt not in EXPORT_FORMATS:
         raise ConfigError(
-            f"unknown format {fmt!r}; use one of: {', '.join(EXPORT_FORMATS)}", field="--format"
+            f"unknown format {fmt!r}; use one of: {', '.join(EXPORT_FORMATS)}, optuna",
+            field="--format",
         )
     if output is None:
         if study.folder is None:
