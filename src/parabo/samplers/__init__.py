@@ -101,8 +101,10 @@ def make_sampler(
         raise ConfigError(f"must be an integer, got {options['seed']!r}", field="sampler.seed")
     try:
         return SAMPLERS[name.lower()](**options)
-    except ConfigError:
-        raise  # already names its field (sampler.n_startup)
+    except ConfigError as exc:  # a checked option: keep the field it names (sampler.n_startup)
+        raise ConfigError(
+            f"invalid option for sampler {name!r}: {exc.message}", field=exc.field or "sampler"
+        ) from None
     except (TypeError, ValueError) as exc:
         # unknown keywords (TypeError) or a value of the wrong kind, e.g. max_points: "abc"
         raise ConfigError(
