@@ -260,6 +260,7 @@ _BENCHMARKS = {
     "faults",
     "dask",
     "processes",
+    "samplers",
 }
 
 

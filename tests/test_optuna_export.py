@@ -79,10 +79,10 @@ def test_an_exported_study_warm_starts_another(tmp_path: Path) -> None:
     from parabo.results import export_trials
 
     path = export_trials(study, "optuna", tmp_path / "exported.log")
-    (tmp_path / "obj.py").write_text("def f(p):\n    return {'acc': 1 / p['k']}\n")
+    (tmp_path / "export_objective.py").write_text("def f(p):\n    return {'acc': 1 / p['k']}\n")
     (tmp_path / "study.yaml").write_text(
         f"name: again\ndirection: maximize\nmetric: acc\nspace: {SPACE!r}\n".replace("'", '"')
-        + "objective: {python: obj:f}\nsampler: random\nseed: 0\n"
+        + "objective: {python: export_objective:f}\nsampler: random\nseed: 0\n"
         f"run: {{trials: 1, backend: inline}}\nstorage: out\nwarm_start: {path.name}\n"
     )
     cfg, base = load_study_file(tmp_path / "study.yaml")

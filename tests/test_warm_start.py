@@ -33,7 +33,7 @@ space:
   y: {type: float, low: 0, high: 15}
   opt: {type: categorical, choices: [adam, sgd]}
 objective:
-  python: helpers_objectives:branin_loss
+  python: warm_start_objective:branin_loss
 sampler: gp
 seed: 4
 run: {trials: TRIALS, backend: inline}
@@ -51,7 +51,7 @@ def branin(x: float, y: float) -> float:
 
 @pytest.fixture
 def study_dir(tmp_path: Path) -> Path:
-    (tmp_path / "helpers_objectives.py").write_text(
+    (tmp_path / "warm_start_objective.py").write_text(
         "import math\n"
         "def branin_loss(p):\n"
         "    x, y = p['x'], p['y']\n"

@@ -159,8 +159,7 @@ def run_scheduler(
     ``backend_options``: keyword options of the backend (see :func:`make_executor`).
     ``callbacks`` are called on a background thread (:class:`~parabo.tracking.CallbackRunner`).
     """
-    if callbacks:
-        listener = CallbackRunner(callbacks, listener)
+    runner = CallbackRunner(callbacks, listener) if callbacks else None
     executor = make_executor(
         backend,
         objective,
@@ -178,11 +177,13 @@ def run_scheduler(
             trial_timeout=timeout,
             cache=cache,
             trial_folders=trial_folders,
-            listener=listener,
+            listener=runner or listener,
         )
         return scheduler.run()
     finally:
         executor.close(cancel=True)
+        if runner is not None:
+            runner.close()
 
 
 def make_cache(objective: Objective, folder: Path, cache_key: str | None = None) -> ResultCache:

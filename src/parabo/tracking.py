@@ -118,10 +118,15 @@ class CallbackRunner:
         if say is not None:
             say(scheduler, message)
 
-    def on_stop(self, scheduler: Scheduler, summary: RunSummary) -> None:
+    def close(self) -> None:
+        """Deliver what is queued and end the thread (also when the run ended by an exception)."""
         if self._thread is not None:
+            thread, self._thread = self._thread, None
             self._queue.put(None)
-            self._thread.join()
+            thread.join()
+
+    def on_stop(self, scheduler: Scheduler, summary: RunSummary) -> None:
+        self.close()
         for i, cb in enumerate(self.callbacks):
             self._call(i, "study", cb.on_study_end, scheduler.study, summary)
         for i, missed in self.failed.items():
