@@ -214,6 +214,29 @@ def test_warm_start_from_an_optuna_journal(study_dir: Path) -> None:
     assert [t.value for t in study.trials[:8]] == [t.value for t in theirs.trials]
 
 
+def test_warm_start_from_an_optuna_storage_url(study_dir: Path) -> None:
+    optuna = pytest.importorskip("optuna")
+    pytest.importorskip("sqlalchemy")
+    url = f"sqlite:///{study_dir / 'optuna.db'}"
+    theirs = optuna.create_study(storage=url, study_name="a")
+    optuna.create_study(storage=url, study_name="b")  # two studies: the file names one
+    for x in (1.0, 2.0, 3.0):
+        theirs.enqueue_trial({"x": x, "y": 1.0, "opt": "adam"})
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    theirs.optimize(
+        lambda t: (
+            t.suggest_float("x", -5, 10)
+            + t.suggest_float("y", 0, 15)
+            + (t.suggest_categorical("opt", ["adam", "sgd"]) == "sgd")
+        ),
+        n_trials=3,
+    )
+    with pytest.raises(ConfigError, match="holds 2 studies .*name one with warm_start.study"):
+        _run(_write(study_dir, 1, f"warm_start: '{url}'\n"))
+    study = _run(_write(study_dir, 1, f"warm_start: {{path: '{url}', study: a}}\n"))
+    assert [t.value for t in study.trials[:3]] == [2.0, 3.0, 4.0] and study.n_warm == 3
+
+
 def test_parabo_enqueue_command(study_dir: Path) -> None:
     path = _write(study_dir, 2)
     _run(path)

@@ -425,8 +425,10 @@ class WarmStartConfig(_Strict):
             )
         return v
 
-    def resolve(self, base_dir: Path) -> Path:
-        """The path, relative to the study file's folder."""
+    def resolve(self, base_dir: Path) -> Path | str:
+        """The path, relative to the study file's folder (an Optuna storage URL as it is)."""
+        if re.match(r"[a-z][a-z0-9+]*://", self.path):
+            return self.path
         p = Path(self.path).expanduser()
         return p if p.is_absolute() else base_dir / p
 

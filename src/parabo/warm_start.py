@@ -10,6 +10,7 @@ once: a resumed study that already holds them tells none again.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,14 +51,17 @@ def read_warm_start(
 
     ``path`` is a parabo study folder (its completed trials), a ``.csv`` or ``.parquet``
     table (one column per parameter, fixed ones optional, and a column named ``metric``,
-    ``value`` by default; the ``params_<name>`` columns of ``parabo export`` work too), or an
-    Optuna journal file (its completed trials; ``study`` names one when it holds several).
+    ``value`` by default; the ``params_<name>`` columns of ``parabo export`` work too), an
+    Optuna journal file, or an Optuna storage URL such as ``sqlite:///optuna.db`` (their
+    completed trials; ``study`` names one when the storage holds several).
 
     Raises:
         ConfigError: the source cannot be read, or rows do not fit the space (each named).
     """
     p = Path(path)
-    if p.is_dir():
+    if isinstance(path, str) and re.match(r"[a-z][a-z0-9+]*://", path):
+        raw, where = _from_optuna(path, study, field), "trial"  # an Optuna storage URL
+    elif p.is_dir():
         if not (p / JOURNAL_FILE).is_file():
             raise ConfigError(f"{p} is a folder but not a parabo study folder", field=field)
         raw, where = _from_study(p), "trial"
@@ -149,34 +153,45 @@ def _from_table(
 def _from_optuna_journal(
     path: Path, study: str | None, field: str
 ) -> list[tuple[int, dict[str, Any], Any]]:
+    return _from_optuna(path, study, field)
+
+
+def _from_optuna(
+    path: Path | str, study: str | None, field: str
+) -> list[tuple[int, dict[str, Any], Any]]:
+    """Completed trials of an Optuna journal file (a Path) or storage URL (a str)."""
     try:
         import optuna
         from optuna.storages import JournalStorage
         from optuna.storages.journal import JournalFileBackend
     except ImportError:
+        what = "an Optuna storage" if isinstance(path, str) else "an Optuna journal"
         raise ConfigError(
-            f"{path} is neither a study folder nor a .csv/.parquet table; reading it as an "
-            "Optuna journal needs Optuna: pip install 'parabo[optuna]'",
-            field=field,
+            f"reading {path} as {what} needs Optuna: pip install 'parabo[optuna]'", field=field
         ) from None
     try:
-        storage = JournalStorage(JournalFileBackend(str(path)))
+        storage: Any = (
+            optuna.storages.get_storage(path)
+            if isinstance(path, str)
+            else JournalStorage(JournalFileBackend(str(path)))
+        )
         names = [s.study_name for s in storage.get_all_studies()]
     except Exception as exc:  # Optuna raises several kinds for a file that is not its journal
         raise ConfigError(
-            f"cannot read {path} as an Optuna journal ({exc}); a warm start is a study folder, "
-            "a .csv or .parquet table, or an Optuna journal file",
+            f"cannot read {path} as an Optuna storage ({type(exc).__name__}: {exc}); a warm "
+            "start is a study folder, a .csv or .parquet table, an Optuna journal file or an "
+            "Optuna storage URL",
             field=field,
         ) from None
     if study is None and len(names) != 1:
         raise ConfigError(
-            f"the Optuna journal {path} holds {len(names)} studies "
+            f"the Optuna storage {path} holds {len(names)} studies "
             f"({', '.join(names) or 'none'}); name one with warm_start.study",
             field=field,
         )
     if study is not None and study not in names:
         raise ConfigError(
-            f"the Optuna journal {path} has no study {study!r} (it has {', '.join(names)})",
+            f"the Optuna storage {path} has no study {study!r} (it has {', '.join(names)})",
             field=f"{field}.study",
         )
     loaded = optuna.load_study(study_name=study or names[0], storage=storage)

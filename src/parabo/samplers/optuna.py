@@ -15,10 +15,11 @@ Optuna is an optional dependency: ``pip install 'parabo[optuna]'``.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import inspect
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from parabo._check import check_integer, did_you_mean
@@ -43,6 +44,19 @@ def _import_optuna(field: str) -> Any:
             "needs Optuna, which is not installed; pip install 'parabo[optuna]'", field=field
         ) from None
     return optuna
+
+
+@contextlib.contextmanager
+def quiet_optuna() -> Iterator[None]:
+    """Optuna's log notes at ERROR only, within the block (they would repeat at every ask)."""
+    import optuna
+
+    verbosity = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    try:
+        yield
+    finally:
+        optuna.logging.set_verbosity(verbosity)
 
 
 def optuna_distributions(space: Space) -> dict[str, Any]:
@@ -170,7 +184,8 @@ class OptunaSampler(Sampler):
         import optuna
 
         storage = optuna.storages.InMemoryStorage()
-        self._mirror = optuna.create_study(storage=storage, direction=direction)
+        with quiet_optuna():
+            self._mirror = optuna.create_study(storage=storage, direction=direction)
         self._key = (space, direction)
         self._dists = optuna_distributions(space)
         self._by_id, self._told, self._unclaimed = {}, set(), {}
@@ -227,20 +242,13 @@ class OptunaSampler(Sampler):
         n: int = 1,
         direction: Direction = "minimize",
     ) -> list[dict[str, Any]]:
-        import optuna
 
         if self._mirror is None or self._key != (space, direction):
             self._reset(space, direction)
         self._sync(space, history, pending)
         count = len(history) + len(pending)
-        verbosity = optuna.logging.get_verbosity()
-        # Optuna's per-trial notes (e.g. "sampled independently") would repeat at every ask
-        optuna.logging.set_verbosity(optuna.logging.ERROR)
-        try:
-            out = self._suggest(space, count, n)
-        finally:
-            optuna.logging.set_verbosity(verbosity)
-        return out
+        with quiet_optuna():  # per-trial notes such as "sampled independently"
+            return self._suggest(space, count, n)
 
     def _suggest(self, space: Space, count: int, n: int) -> list[dict[str, Any]]:
         import optuna
