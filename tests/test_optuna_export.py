@@ -94,3 +94,36 @@ def test_an_exported_study_warm_starts_another(tmp_path: Path) -> None:
         dict(t.params) for t in complete
     ]
     assert [t.value for t in again.trials[: len(complete)]] == [t.value for t in complete]
+
+
+def test_optuna_dashboard_serves_every_exported_trial(tmp_path: Path) -> None:
+    pytest.importorskip("optuna_dashboard")
+    import io
+    import json
+    from wsgiref.util import setup_testing_defaults
+
+    from optuna_dashboard._app import create_app
+    from optuna_dashboard._cli import get_storage  # how `optuna-dashboard FILE` opens a file
+
+    from parabo.results import export_trials
+
+    study = _study(tmp_path / "s")
+    app = create_app(get_storage(str(export_trials(study, "optuna"))))
+
+    def get(path: str) -> dict:
+        env: dict = {"PATH_INFO": path, "wsgi.input": io.BytesIO()}
+        setup_testing_defaults(env)
+        status: list[str] = []
+        body = b"".join(app(env, lambda s, h, e=None: status.append(s)))
+        assert status == ["200 OK"], (path, status, body[:200])
+        return json.loads(body)
+
+    (summary,) = get("/api/studies")["study_summaries"]
+    assert summary["study_name"] == study.name
+    shown = get(f"/api/studies/{summary['study_id']}")["trials"]
+    assert [t["number"] for t in shown] == [t.id for t in study.trials]
+    for mine, t in zip(study.trials, shown, strict=True):
+        assert (t.get("values") or [None])[0] == mine.value
+        assert {p["name"]: p["param_internal_value"] for p in t["params"]}.keys() == set(
+            mine.params
+        )

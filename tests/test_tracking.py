@@ -197,10 +197,13 @@ def _wandb_run(path: Path) -> dict[str, Any]:
 def test_wandb_offline_runs_hold_every_trial(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pytest.importorskip("wandb")
+    wandb = pytest.importorskip("wandb")
     monkeypatch.setenv("WANDB_SILENT", "true")
     tracking = "tracking: {wandb: {project: parabo-test, mode: offline, dir: wb}}\n"
-    study = _run(_study_file(tmp_path, 4, tracking))
+    try:
+        study = _run(_study_file(tmp_path, 4, tracking))
+    finally:
+        wandb.teardown()  # W&B's service process: not left to the tests that count processes
     files = sorted((tmp_path / "wb" / "wandb").glob("offline-run-*/run-*.wandb"))
     runs = [_wandb_run(f) for f in files]
     assert len(runs) == 5  # one per trial and the study's

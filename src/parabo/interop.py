@@ -81,7 +81,7 @@ def export_optuna(study: Study, output: str | os.PathLike[str] | None = None) ->
             "--format optuna needs Optuna, which is not installed; pip install 'parabo[optuna]'",
             field="--format",
         ) from None
-    from parabo.samplers.optuna import optuna_distributions
+    from parabo.samplers.optuna import optuna_distributions, quiet_optuna
 
     if output is None:
         if study.folder is None:
@@ -96,9 +96,10 @@ def export_optuna(study: Study, output: str | os.PathLike[str] | None = None) ->
     tmp.unlink(missing_ok=True)
     try:
         storage = JournalStorage(JournalFileBackend(str(tmp)))
-        target = optuna.create_study(
-            storage=storage, study_name=study.name, direction=study.direction
-        )
+        with quiet_optuna():
+            target = optuna.create_study(
+                storage=storage, study_name=study.name, direction=study.direction
+            )
         target.set_user_attr("parabo_metric", study.metric)
         for trial in study.trials:
             target.add_trial(_frozen(trial, distributions, optuna))
