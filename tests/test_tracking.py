@@ -108,6 +108,7 @@ def test_mlflow_local_store_holds_a_parent_run_and_every_trial(
     from mlflow import MlflowClient
 
     monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")  # MLflow 3 asks for it on file stores
+    monkeypatch.chdir(tmp_path)  # a SQLite store keeps its artifacts in ./mlruns
     uri = f"file://{tmp_path / 'mlruns'}" if store == "file" else f"sqlite:///{tmp_path / 'm.db'}"
     tracking = f"tracking: {{mlflow: {{experiment: exp, tracking_uri: '{uri}'}}}}\n"
     _run(_study_file(tmp_path, 5, tracking))
