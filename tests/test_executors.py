@@ -161,3 +161,13 @@ def parabo_minimize_gpu() -> list[float]:
         return [o.result for o in drain(ex, 4).values()]
     finally:
         ex.close()
+
+
+@pytest.mark.parametrize("backend", ["inline", "thread", "process", "simulated"])
+def test_a_closed_executor_refuses_new_trials(backend: str) -> None:
+    from parabo.exceptions import ExecutorError
+
+    ex = make_executor(backend, PythonObjective("helpers_objectives:quadratic"), 1)
+    ex.close()
+    with pytest.raises(ExecutorError, match="closed"):
+        ex.submit(Task(0, {"x": 1.0}))

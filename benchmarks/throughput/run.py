@@ -16,48 +16,22 @@ importing the objective) is paid once per study and left out. Writes results/thr
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from common import BENCHMARKS  # noqa: E402
+from common.runs import idle_share, real_run, span  # noqa: E402
 from common.tables import write_table  # noqa: E402
-
-from parabo import Study  # noqa: E402
-from parabo.executors import make_executor  # noqa: E402
-from parabo.objectives import PythonObjective  # noqa: E402
-from parabo.run_options import StopRule  # noqa: E402
-from parabo.scheduler import Scheduler  # noqa: E402
 
 RESULTS = HERE / "results"
 SPACE = {"x": {"type": "float", "low": -5, "high": 10}}
 
 
-def _objective(name: str) -> PythonObjective:
-    return PythonObjective(f"common.objectives:{name}", paths=(str(BENCHMARKS),))
-
-
-def _span(trials: list) -> float:
-    """Seconds from the first trial's start to the last one's end (worker start-up left out)."""
-    return max(t.finished_at for t in trials) - min(t.started_at for t in trials)
-
-
 def throughput(backend: str, trials: int, workers: int) -> dict[str, object]:
     """Trials/s of a trivial objective with the journal on (fsync per round), start-up left out."""
-    ex = make_executor(backend, _objective("trivial"), workers)
-    with tempfile.TemporaryDirectory() as tmp:
-        study = Study(SPACE, sampler="random", seed=0, storage=Path(tmp) / "study")
-        Scheduler(study, ex, stop=StopRule(trials), handle_signals=False).run()  # closes ex
-        done = [t for t in study.trials if t.finished_at is not None]
-        complete = study.n_complete
-        study.close()
-    if complete != trials:
-        raise SystemExit(f"{backend}: {complete} of {trials} trials complete")
-    elapsed = _span(done)
+    elapsed = span(real_run(backend, "trivial", SPACE, trials, workers))
     return {
         "backend": backend,
         "workers": workers,
@@ -73,34 +47,19 @@ def idle(trials: int, workers: int) -> dict[str, object]:
 
     durations = np.random.default_rng(0).uniform(0.05, 0.5, trials).round(4)
     space = {"seconds": {"type": "float", "low": 0.05, "high": 0.5}}
-    ex = make_executor("process", _objective("sleeper"), workers)
-    with tempfile.TemporaryDirectory() as tmp:
-        study = Study(space, sampler="random", seed=0, storage=Path(tmp) / "study")
-        for d in durations:
-            study.enqueue({"seconds": float(d)})
-        Scheduler(study, ex, stop=StopRule(trials), handle_signals=False).run()  # closes ex
-        ts = list(study.trials)
-        study.close()
-    start = min(t.started_at for t in ts)
-    last_start = max(t.started_at for t in ts)
-    end = max(t.finished_at for t in ts)
-    by_worker: dict[str, list] = {}
-    for t in ts:
-        by_worker.setdefault(t.worker, []).append(t)
-    gaps = []
-    for runs in by_worker.values():
-        runs.sort(key=lambda t: t.started_at)
-        gaps += [b.started_at - a.finished_at for a, b in zip(runs, runs[1:], strict=False)]
-    busy = sum(t.finished_at - t.started_at for t in ts)
+    done = real_run(
+        "process",
+        "sleeper",
+        space,
+        trials,
+        workers,
+        enqueue=[{"seconds": float(d)} for d in durations],
+    )
     return {
         "workers": workers,
         "trials": trials,
-        "wall_clock_s": round(end - start, 2),
         "ideal_wall_clock_s": round(float(durations.sum()) / workers, 2),
-        "busy_share": round(busy / (workers * (end - start)), 4),
-        "idle_between_trials_pct": round(100 * sum(gaps) / (workers * (last_start - start)), 3),
-        "median_gap_ms": round(1000 * statistics.median(gaps), 2),
-        "max_gap_ms": round(1000 * max(gaps), 2),
+        **idle_share(done, workers),
     }
 
 

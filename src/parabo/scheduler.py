@@ -447,52 +447,72 @@ class Scheduler:
             return self._run()
 
     def _run(self) -> RunSummary:
-        self.started_at = self.clock()
         previous: dict[int, Any] = {}
         if self.handle_signals and threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
                 previous[sig] = signal.signal(sig, self._on_signal)
-        self._rerun.extend(self.study.interrupted)
-        self._kill_orphans()
-        if self.study.folder is not None:
-            self._writer = FolderWriter()
-        if self.listener is not None:
-            self.listener.on_start(self)
+        self.begin()
         try:
-            while True:
-                self._check_stop()
-                if self._stop is None:
-                    self._fill()
-                if not self.inflight and (
-                    self._stop is not None or (self._remaining() <= 0 and not self._rerun)
-                ):
-                    break
-                outcomes = self.executor.collect(timeout=self._wait())
-                if not outcomes:
-                    self.study.commit(sync=False)  # e.g. process groups just started: on disk now
-                if outcomes:
-                    told = [t for t in map(self._finish, outcomes) if t is not None]
-                    self.study.commit(sync=False)  # written (safe from a coordinator crash) ...
-                    # ... then refill the free workers at once, before the slower bookkeeping
-                    self._check_stop()
-                    if self._stop is None:
-                        self._fill()
-                    # one fsync for every trial that finished together (and the trials just asked)
-                    self.study.commit(sync=True)
-                    self._progress()
-                    if self.listener is not None:
-                        for trial in told:
-                            self.listener.on_trial(self, trial)
-                if self._notices:
-                    self._say_notices()
-                if self.listener is not None:
-                    self.listener.on_tick(self)
+            while not self.advance():
+                self.absorb(self.executor.collect(timeout=self._wait()))
+                self.tick()
         except BaseException:
             self._abort()
             raise
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
+        return self.end()
+
+    # The steps of the loop, public so that a campaign (:mod:`parabo.campaign`) can drive the
+    # schedulers of several studies on one pool of workers, one loop for all of them.
+    def begin(self) -> None:
+        """Start the run: interrupted trials queued to rerun, orphans killed, writer started."""
+        self.started_at = self.clock()
+        self._rerun.extend(self.study.interrupted)
+        self._kill_orphans()
+        if self.study.folder is not None:
+            self._writer = FolderWriter()
+        if self.listener is not None:
+            self.listener.on_start(self)
+
+    def advance(self, fill: bool = True) -> bool:
+        """Check the stop rule and (with ``fill``) refill free workers; True once the run is over."""
+        self._check_stop()
+        if self._stop is None and fill:
+            self._fill()
+        return not self.inflight and (
+            self._stop is not None or (self._remaining() <= 0 and not self._rerun)
+        )
+
+    def absorb(self, outcomes: list[Outcome]) -> list[Trial]:
+        """Record finished trials, refill the freed workers first, then do the bookkeeping."""
+        if not outcomes:
+            self.study.commit(sync=False)  # e.g. process groups just started: on disk now
+            return []
+        told = [t for t in map(self._finish, outcomes) if t is not None]
+        self.study.commit(sync=False)  # written (safe from a coordinator crash) ...
+        # ... then refill the free workers at once, before the slower bookkeeping
+        self._check_stop()
+        if self._stop is None:
+            self._fill()
+        # one fsync for every trial that finished together (and the trials just asked)
+        self.study.commit(sync=True)
+        self._progress()
+        if self.listener is not None:
+            for trial in told:
+                self.listener.on_trial(self, trial)
+        return told
+
+    def tick(self) -> None:
+        """Say pending notices and let the listener refresh."""
+        if self._notices:
+            self._say_notices()
+        if self.listener is not None:
+            self.listener.on_tick(self)
+
+    def end(self) -> RunSummary:
+        """Close the run: the executor closed, everything fsynced and written; how it ended."""
         self._check_stop()
         summary = RunSummary(
             self._stop or StopReason.TRIALS,
@@ -512,6 +532,10 @@ class Scheduler:
         if self.listener is not None:
             self.listener.on_stop(self, summary)
         return summary
+
+    def abort(self) -> None:
+        """An exception escaped the loop: stop the trials in flight, record them as interrupted."""
+        self._abort()
 
     def _close_writer(self) -> None:
         if self._writer is not None:

@@ -6,6 +6,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from parabo.exceptions import ExecutorError
 from parabo.executors.base import Executor, Outcome, Task, cancel_queued, run_task
 from parabo.objectives import Objective, TrialContext
 
@@ -26,8 +27,11 @@ class InlineExecutor(Executor):
         self._run: Callable[[TrialContext], Any] = objective.load()
         self._queue: deque[Task] = deque()
         self._done: list[Outcome] = []
+        self._closed = False
 
     def submit(self, task: Task) -> None:
+        if self._closed:
+            raise ExecutorError("the executor is closed")
         self._queue.append(task)
 
     def collect(self, timeout: float | None = None) -> list[Outcome]:
@@ -41,6 +45,7 @@ class InlineExecutor(Executor):
         cancel_queued(self._queue, self._done, trial_id)
 
     def close(self, cancel: bool = True) -> None:
+        self._closed = True
         for task in list(self._queue):
             self.cancel(task.trial_id)
         self._queue.clear()

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from parabo.exceptions import ConfigError
+from parabo.exceptions import ConfigError, ExecutorError
 from parabo.executors.base import Executor, Outcome, Task, run_task
 from parabo.objectives import Objective, TrialContext, as_objective
 
@@ -224,6 +224,7 @@ class SimulatedExecutor(Executor):
         self.started_at = float(start)
         self._heap: list[tuple[float, int, int]] = []  # (end, sequence, trial id)
         self._seq = 0
+        self._closed = False
         self._running: dict[int, _Running] = {}
         self._queue: deque[tuple[Task, float]] = deque()  # submitted while every worker was busy
         self._free = list(range(workers))  # lowest free worker first, for readable timelines
@@ -250,6 +251,8 @@ class SimulatedExecutor(Executor):
 
     # ------------------------------------------------------------------ protocol
     def submit(self, task: Task) -> None:
+        if self._closed:
+            raise ExecutorError("the executor is closed")
         self._charge()
         if self.overhead:
             self._now += self.overhead
@@ -353,6 +356,7 @@ class SimulatedExecutor(Executor):
                 )
 
     def close(self, cancel: bool = True) -> None:
+        self._closed = True
         for task, _ in list(self._queue):
             self.cancel(task.trial_id)
         for tid in list(self._running):

@@ -49,6 +49,7 @@ class ThreadExecutor(Executor):
         self._threads: list[threading.Thread] = []
         self._serial = 0
         self._fatal: BaseException | None = None
+        self._closed = False
         self._started_groups: list[tuple[int, int]] = []  # reported to on_process from collect
         self._warned = False
         for _ in range(workers):
@@ -93,6 +94,10 @@ class ThreadExecutor(Executor):
             self._outcomes.put(outcome)
 
     def submit(self, task: Task) -> None:
+        if self._closed:
+            from parabo.exceptions import ExecutorError
+
+            raise ExecutorError("the executor is closed")
         self._submitted += 1
         self._tasks.put(task)
 
@@ -200,6 +205,7 @@ class ThreadExecutor(Executor):
             self._spawn()
 
     def close(self, cancel: bool = True) -> None:
+        self._closed = True
         if cancel:
             with self._lock:
                 running = list(self._running)
