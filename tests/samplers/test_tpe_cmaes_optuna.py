@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import re
+import sys
 from typing import Any
 
 import pytest
@@ -181,3 +183,38 @@ def test_an_optuna_sampler_by_import_path() -> None:
     assert _run(sampler, 5, 3) == _run(
         {"name": "optuna", "class": "RandomSampler", "seed": 5}, 5, 3
     )
+
+
+@pytest.mark.parametrize(
+    ("module", "spec", "extra"),
+    [
+        ("optuna", "tpe", "parabo[optuna]"),
+        ("optuna", {"name": "optuna", "class": "TPESampler"}, "parabo[optuna]"),
+        ("cmaes", "cmaes", "parabo[cmaes]"),
+    ],
+)
+def test_a_missing_extra_is_named_with_its_install_command(
+    monkeypatch: pytest.MonkeyPatch, module: str, spec: Any, extra: str
+) -> None:
+    monkeypatch.setitem(sys.modules, module, None)  # import fails as if it were not installed
+    with pytest.raises(ConfigError, match=rf"pip install '{re.escape(extra)}'"):
+        make_sampler(spec, 0)
+
+
+@pytest.mark.parametrize(
+    ("module", "tracking", "extra"),
+    [
+        ("mlflow", {"mlflow": {}}, "parabo[mlflow]"),
+        ("wandb", {"wandb": {"project": "p"}}, "parabo[wandb]"),
+    ],
+)
+def test_a_missing_tracker_is_named_with_its_install_command(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any, module: str, tracking: Any, extra: str
+) -> None:
+    from parabo.config import TrackingConfig
+
+    monkeypatch.setitem(sys.modules, module, None)
+    with pytest.raises(
+        ConfigError, match=rf"tracking\.{module}: .*pip install '{re.escape(extra)}'"
+    ):
+        TrackingConfig.model_validate(tracking).callbacks(tmp_path)

@@ -102,6 +102,8 @@ def make_sampler(
     try:
         return SAMPLERS[name.lower()](**options)
     except ConfigError as exc:  # a checked option: keep the field it names (sampler.n_startup)
+        if exc.field == "sampler":
+            raise  # not an option's fault (a missing extra: pip install 'parabo[optuna]')
         raise ConfigError(
             f"invalid option for sampler {name!r}: {exc.message}", field=exc.field or "sampler"
         ) from None
