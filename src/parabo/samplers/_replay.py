@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from parabo.space import Space
 from parabo.trial import Trial
 
-__all__ = ["ask_seed", "params_key", "replay_asks"]
+__all__ = ["NewTrials", "ask_seed", "params_key", "replay_asks"]
 
 
 class _Asks(Protocol):
@@ -26,6 +26,26 @@ class _Asks(Protocol):
         n: int = 1,
         direction: Any = "minimize",
     ) -> list[dict[str, Any]]: ...
+
+
+class NewTrials:
+    """The finished trials a sampler has not looked at yet, without rescanning the history.
+
+    A study's history only grows (trials are appended as they finish), so after the first
+    call only its new tail is returned; a history that is not an extension of the last one
+    (a sampler asked with another study's trials) is scanned in full.
+    """
+
+    def __init__(self) -> None:
+        self._n = 0
+        self._last: int | None = None
+
+    def __call__(self, history: Sequence[Trial]) -> Sequence[Trial]:
+        n = self._n
+        start = n if 0 < n <= len(history) and history[n - 1].id == self._last else 0
+        self._n = len(history)
+        self._last = history[-1].id if history else None
+        return history[start:]
 
 
 def params_key(space: Space, params: Mapping[str, Any]) -> str:

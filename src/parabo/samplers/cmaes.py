@@ -24,7 +24,7 @@ import numpy as np
 
 from parabo._check import check_choice, check_integer, check_number
 from parabo.exceptions import ConfigError
-from parabo.samplers._replay import ask_seed, params_key, replay_asks
+from parabo.samplers._replay import NewTrials, ask_seed, params_key, replay_asks
 from parabo.samplers.base import Direction, Sampler
 from parabo.space import Space
 from parabo.trial import Trial, TrialState
@@ -91,6 +91,7 @@ class CMAESSampler(Sampler):
         self._gen_of: dict[int, int] = {}  # trial id -> generation it was drawn from
         self._x_of: dict[int, np.ndarray] = {}  # trial id -> the point CMA-ES drew
         self._seen: set[int] = set()  # trial ids whose outcome was looked at
+        self._new = NewTrials()
         self._told: list[tuple[np.ndarray, float]] = []  # finished of the current generation
         self._issued: dict[str, list[tuple[int, np.ndarray]]] = {}  # key -> (gen, x)
         self._worst: float | None = None
@@ -133,9 +134,11 @@ class CMAESSampler(Sampler):
             if not drawn:
                 del self._issued[key]
 
-    def _learn(self, space: Space, history: Sequence[Trial], direction: Direction) -> None:
+    def _learn(
+        self, space: Space, history: Sequence[Trial], new: Sequence[Trial], direction: Direction
+    ) -> None:
         sign = 1.0 if direction == "minimize" else -1.0
-        for trial in history:
+        for trial in new:
             if trial.id in self._seen:
                 continue
             self._seen.add(trial.id)
@@ -167,12 +170,13 @@ class CMAESSampler(Sampler):
     ) -> list[dict[str, Any]]:
         if self._key != (space, direction):
             self._reset(space, direction)
-        for trial in [*history, *pending]:
+        new = self._new(history)
+        for trial in [*new, *pending]:
             self._claim(space, trial)
         self._issued = {}  # suggestions no trial took (the study asked for fewer) are dropped
         if self._cma is None:
             self._start(space, history, direction)
-        self._learn(space, history, direction)
+        self._learn(space, history, new, direction)
         out = []
         for _ in range(n):
             x = self._cma.ask()

@@ -24,7 +24,7 @@ from typing import Any
 
 from parabo._check import check_integer, did_you_mean
 from parabo.exceptions import ConfigError
-from parabo.samplers._replay import ask_seed, params_key, replay_asks
+from parabo.samplers._replay import NewTrials, ask_seed, params_key, replay_asks
 from parabo.samplers.base import Direction, Sampler
 from parabo.space import Space
 from parabo.trial import Trial, TrialState
@@ -189,6 +189,7 @@ class OptunaSampler(Sampler):
         self._key = (space, direction)
         self._dists = optuna_distributions(space)
         self._by_id, self._told, self._unclaimed = {}, set(), {}
+        self._new = NewTrials()
 
     def _add(self, space: Space, trial: Trial) -> int:
         """The Optuna id of parabo's ``trial``: one of our suggestions, or a new running trial."""
@@ -214,10 +215,11 @@ class OptunaSampler(Sampler):
         from optuna.trial import TrialState as OptunaState
 
         storage = self._mirror._storage
-        for trial in [*history, *pending]:
+        new = self._new(history)
+        for trial in [*new, *pending]:
             if trial.id not in self._by_id:
                 self._add(space, trial)
-        for trial in history:
+        for trial in new:
             if trial.id in self._told:
                 continue
             oid = self._by_id[trial.id]
