@@ -6,6 +6,7 @@ import json
 import math
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -254,6 +255,54 @@ def test_parabo_enqueue_command(study_dir: Path) -> None:
         [*cmd[:-1], str(study_dir / "bad.json")], capture_output=True, text=True, cwd=study_dir
     )
     assert bad.returncode == 2 and "x: 50" in bad.stderr
+    # a running (locked) study: the points are left for its coordinator, which takes them
+    (study_dir / "p.json").write_text(json.dumps({"x": 7.5, "y": 7.5, "opt": "sgd"}))
     with Study(SPACE, sampler="random", storage=study_dir / "out", metric="loss"):
-        locked = subprocess.run(cmd, capture_output=True, text=True, cwd=study_dir)
-    assert locked.returncode == 3 and "not running" in locked.stderr
+        running = subprocess.run(cmd, capture_output=True, text=True, cwd=study_dir)
+    assert running.returncode == 0 and "is running" in running.stdout
+    assert len(list((study_dir / "out" / "enqueue").glob("*.json"))) == 1
+    study = _run(_write(study_dir, 4))  # left while no coordinator ran: taken when it starts
+    assert dict(study.trials[3].params) == {"x": 7.5, "y": 7.5, "opt": "sgd"}
+    assert not list((study_dir / "out" / "enqueue").glob("*.json"))
+
+
+def test_parabo_enqueue_into_a_running_study(study_dir: Path) -> None:
+    (study_dir / "slow.py").write_text(
+        "import time\ndef f(p):\n    time.sleep(0.2)\n    return {'loss': p['x'] ** 2}\n"
+    )
+    path = _write(study_dir, 30).read_text().replace("warm_start_objective:branin_loss", "slow:f")
+    (study_dir / "study.yaml").write_text(path.replace("backend: inline", "backend: thread"))
+    run = subprocess.Popen(
+        [sys.executable, "-m", "parabo.cli", "run", "study.yaml", "-q"],
+        cwd=study_dir,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        journal = study_dir / "out" / "journal.jsonl"
+        for _ in range(200):  # until the run has started trials
+            if journal.exists() and journal.read_text().count('"e":"done"') >= 2:
+                break
+            time.sleep(0.05)
+        box = study_dir / "out" / "enqueue"
+        box.mkdir(exist_ok=True)
+        (box / "0-bad.json").write_text('{"x": 99}')  # refused, kept aside, named once
+        (study_dir / "p.json").write_text(json.dumps({"x": -4.25, "y": 1.0, "opt": "adam"}))
+        done = subprocess.run(
+            [sys.executable, "-m", "parabo.cli", "enqueue", "study.yaml", "p.json"],
+            cwd=study_dir,
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0 and "is running" in done.stdout, done.stderr
+        _, err = run.communicate(timeout=120)
+    finally:
+        if run.poll() is None:
+            run.kill()
+    assert run.returncode == 0, err
+    study = Study.load(study_dir / "out")
+    taken = [t for t in study.trials if t.source == "enqueue"]
+    assert [dict(t.params) for t in taken] == [{"x": -4.25, "y": 1.0, "opt": "adam"}]
+    assert study.n_trials == 30 and taken[0].id < 29
+    assert (box / "0-bad.rejected").exists() and not list(box.glob("*.json"))
+    assert "0-bad.json was not enqueued" in err

@@ -386,15 +386,16 @@ def simulate(
 @click.argument("params_file", metavar="PARAMS_JSON", type=click.Path(path_type=Path))
 @_guard
 def enqueue(study: Path, params_file: Path) -> None:
-    """Have STUDY try the parameters in PARAMS_JSON first when it runs next.
+    """Have STUDY try the parameters in PARAMS_JSON before the sampler's next suggestions.
 
     STUDY is a study folder or its study file; PARAMS_JSON holds one mapping of parameter
-    values or a list of them. They are checked against the study's space and journaled, so
-    `parabo run` tries them before any suggestion of the sampler. The study must not be
-    running (exit code 3 if it is).
+    values or a list of them. They are checked against the study's space. A stopped study
+    journals them at once (`parabo run` tries them first); a running one picks them up
+    within about a second.
     """
-    from parabo._yaml import load_text
+    from parabo.exceptions import SpaceError
     from parabo.study import Study
+    from parabo.warm_start import drop_points, read_points
 
     folder = _study_folder(study)
     with Study.load(folder) as header:  # the space, direction and metric, from the journal
@@ -405,27 +406,20 @@ def enqueue(study: Path, params_file: Path) -> None:
         text = params_file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read {params_file}: {exc}", field="PARAMS_JSON") from None
-    points = load_text(text, str(params_file), json_file=True)
-    if isinstance(points, dict):
-        points = [points]
-    if not isinstance(points, list) or not points or not all(isinstance(p, dict) for p in points):
-        raise ConfigError(
-            'expected a mapping of parameter values or a list of them, e.g. {"x": 1.5}',
-            field="PARAMS_JSON",
-        )
-    from parabo.exceptions import SpaceError
-
+    points = read_points(text, str(params_file))
     try:
         checked = [space.validate(p) for p in points]
     except SpaceError as exc:
         raise ConfigError(f"{exc}", field="PARAMS_JSON") from None
     try:
         target = Study(space, direction, "random", storage=folder, metric=metric)
-    except StudyLockedError as exc:
-        raise StudyLockedError(
-            f"{exc}; parameters can be enqueued only while the study is not running "
-            "(stop it, enqueue, and run it again)"
-        ) from None
+    except StudyLockedError:
+        drop_points(folder, checked)  # the running coordinator, the one writer, enqueues them
+        click.echo(
+            f"the study in {folder} is running: it enqueues {len(checked)} point(s) within "
+            "about a second"
+        )
+        return
     with target:
         for params in checked:
             target.enqueue(params)

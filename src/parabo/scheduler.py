@@ -16,6 +16,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -133,6 +134,7 @@ class Scheduler:
         self._signals = 0
         self._last_signal: int | None = None
         self._notices: list[str] = []  # said by a signal handler, printed by the loop
+        self._dropped_at: float | None = None  # when parabo enqueue's folder was last looked at
         self._cancelled = False
         self._rerun: deque[Trial] = deque()
         self.trials_root = study.folder / TRIALS_FOLDER if study.folder else None
@@ -400,6 +402,18 @@ class Scheduler:
             f"in flight to finish{again}; run the same command again to resume"
         )
 
+    def _take_dropped(self, every: float = 1.0) -> None:
+        """Enqueue what ``parabo enqueue`` left in the study folder (looked at once a second)."""
+        now = time.monotonic()
+        if self.study.folder is None or (
+            self._dropped_at is not None and now - self._dropped_at < every
+        ):
+            return
+        self._dropped_at = now
+        from parabo.warm_start import take_dropped
+
+        self._notices.extend(take_dropped(self.study))
+
     def _say_notices(self) -> None:
         while self._notices:
             text = self._notices.pop(0)
@@ -471,6 +485,7 @@ class Scheduler:
         self.started_at = self.clock()
         self._rerun.extend(self.study.interrupted)
         self._kill_orphans()
+        self._take_dropped()  # points left while no coordinator ran go first
         if self.study.folder is not None:
             self._writer = FolderWriter()
         if self.listener is not None:
@@ -505,7 +520,8 @@ class Scheduler:
         return told
 
     def tick(self) -> None:
-        """Say pending notices and let the listener refresh."""
+        """Take points left by ``parabo enqueue``, say pending notices, let the listener refresh."""
+        self._take_dropped()
         if self._notices:
             self._say_notices()
         if self.listener is not None:

@@ -22,7 +22,15 @@ from parabo.storage.journal import JOURNAL_FILE
 if TYPE_CHECKING:
     from parabo.study import Study
 
-__all__ = ["MAX_LISTED", "apply_warm_start", "read_warm_start"]
+__all__ = [
+    "ENQUEUE_FOLDER",
+    "MAX_LISTED",
+    "apply_warm_start",
+    "drop_points",
+    "read_points",
+    "read_warm_start",
+    "take_dropped",
+]
 
 #: the most rows named in the message that refuses a source
 MAX_LISTED = 10
@@ -225,3 +233,70 @@ def check_points(points: Sequence[Mapping[str, Any]], space: Space, field: str) 
             problems.append(f"point {i}: {exc}")
     if problems:
         raise ConfigError("; ".join(problems[:MAX_LISTED]), field=field)
+
+
+#: the folder of a study folder where ``parabo enqueue`` leaves points for a running study
+ENQUEUE_FOLDER = "enqueue"
+
+
+def read_points(text: str, where: str) -> list[dict[str, Any]]:
+    """The points of a ``parabo enqueue`` JSON file: one mapping or a list of mappings."""
+    from parabo._yaml import load_text
+
+    points = load_text(text, where, json_file=True)
+    if isinstance(points, dict):
+        points = [points]
+    if not isinstance(points, list) or not points or not all(isinstance(p, dict) for p in points):
+        raise ConfigError(
+            'expected a mapping of parameter values or a list of them, e.g. {"x": 1.5}',
+            field="PARAMS_JSON",
+        )
+    return points
+
+
+def drop_points(folder: Path, points: Sequence[Mapping[str, Any]]) -> Path:
+    """Leave checked ``points`` for the study running in ``folder``; returns the file written.
+
+    The file appears whole (written beside, then renamed); the running study enqueues it
+    within about a second (:func:`take_dropped`) and removes it.
+    """
+    import json
+    import os
+    import time
+
+    box = folder / ENQUEUE_FOLDER
+    box.mkdir(exist_ok=True)
+    name = f"{time.time_ns():020d}-{os.getpid()}.json"
+    tmp = box / f".{name}.tmp"
+    tmp.write_text(json.dumps([dict(p) for p in points]))
+    os.replace(tmp, box / name)
+    return box / name
+
+
+def take_dropped(study: Study) -> list[str]:
+    """Enqueue the points ``parabo enqueue`` left for this running study; returns notices.
+
+    Each file is enqueued whole (every point checked first) and removed; a file that cannot
+    be read or does not fit the space is renamed ``*.rejected`` and named in a notice.
+    """
+    if study.folder is None:
+        return []
+    box = study.folder / ENQUEUE_FOLDER
+    try:
+        names = sorted(p for p in box.iterdir() if p.suffix == ".json" and p.is_file())
+    except OSError:  # no such folder: nothing was dropped
+        return []
+    notices = []
+    for path in names:
+        try:
+            points = read_points(path.read_text(encoding="utf-8"), str(path))
+            checked = [study.space.validate(p) for p in points]
+        except (ConfigError, SpaceError, OSError, UnicodeDecodeError) as exc:
+            path.rename(path.with_suffix(".rejected"))
+            notices.append(f"{path.name} was not enqueued ({exc}); it is kept as *.rejected")
+            continue
+        for params in checked:
+            study.enqueue(params)
+        path.unlink()
+        notices.append(f"enqueued {len(checked)} point(s) from parabo enqueue")
+    return notices
