@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +50,7 @@ class FolderWriter:
         self._cond = threading.Condition()
         self._closing = False
         self._error: BaseException | None = None
+        self._current: Path | None = None  # being written now
         self._thread = threading.Thread(target=self._loop, name="parabo-folder-writer", daemon=True)
         self._thread.start()
 
@@ -60,7 +61,7 @@ class FolderWriter:
         with self._cond:
             self._pending.pop(path, None)
             self._pending[path] = data
-            self._cond.notify()
+            self._cond.notify_all()  # the writer, and anyone waiting in wait_written
 
     def _loop(self) -> None:
         while True:
@@ -70,16 +71,28 @@ class FolderWriter:
                     return
                 path = next(iter(self._pending))
                 data = self._pending.pop(path)
+                self._current = path
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 write_json_atomic(path, data)
             except OSError as exc:
                 self._error = exc
+            with self._cond:
+                self._current = None
+                self._cond.notify_all()
+
+    def wait_written(self, paths: Collection[Path], timeout: float) -> bool:
+        """Wait until none of ``paths`` is waiting to be written (at most ``timeout`` s); True if so."""
+        wanted = set(paths)
+        with self._cond:
+            return self._cond.wait_for(
+                lambda: not (wanted & {*self._pending, self._current}), timeout
+            )
 
     def close(self) -> None:
         with self._cond:
             self._closing = True
-            self._cond.notify()
+            self._cond.notify_all()
         self._thread.join(timeout=120)
         if self._error is not None:
             raise StorageError(f"cannot write the study folder: {self._error}") from self._error

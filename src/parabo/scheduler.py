@@ -163,6 +163,16 @@ class Scheduler:
         done = self.study.n_finished - self.study.n_warm
         return self.trials - done - len(self.inflight) - len(self._rerun)
 
+    def wait_trial_files(self, trial: Trial | int, timeout: float = 30.0) -> None:
+        """Wait until the trial's own files (``params.json``, ``trial.json``) are written.
+
+        For callers on other threads (the tracking thread): the scheduler hands these files
+        to a background writer and never waits on them itself.
+        """
+        folder, writer = self.trial_folder(trial), self._writer
+        if folder is not None and writer is not None:
+            writer.wait_written([folder / "params.json", folder / "trial.json"], timeout)
+
     def trial_folder(self, trial: Trial | int) -> Path | None:
         """The folder of a trial this run started (``None`` without a study folder)."""
         path = self._dirs.get(trial.id if isinstance(trial, Trial) else trial)

@@ -69,7 +69,7 @@ class CallbackRunner:
         self.inner = inner
         self.say = say
         self.failed: dict[int, int] = {}  # callback index -> trials it missed
-        self._queue: queue.Queue[tuple[Study, Trial, Path | None] | None] = queue.Queue()
+        self._queue: queue.Queue[tuple[Scheduler, Trial, Path | None] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
 
     def _label(self, i: int) -> str:
@@ -94,7 +94,9 @@ class CallbackRunner:
             item = self._queue.get()
             if item is None:
                 return
-            study, trial, folder = item
+            scheduler, trial, folder = item
+            scheduler.wait_trial_files(trial)  # here, never on the scheduler's thread
+            study = scheduler.study
             for i, cb in enumerate(self.callbacks):
                 self._call(i, "trial", cb.on_trial_end, study, trial, folder)
 
@@ -107,7 +109,7 @@ class CallbackRunner:
     def on_trial(self, scheduler: Scheduler, trial: Trial) -> None:
         if self.inner is not None:
             self.inner.on_trial(scheduler, trial)
-        self._queue.put((scheduler.study, trial, scheduler.trial_folder(trial)))
+        self._queue.put((scheduler, trial, scheduler.trial_folder(trial)))
 
     def on_tick(self, scheduler: Scheduler) -> None:
         if self.inner is not None:
