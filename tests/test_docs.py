@@ -209,6 +209,7 @@ _LIMITS = {
     "MAX_SEED": config.MAX_SEED,
     "MAX_OBJECTIVES": config.MAX_OBJECTIVES,
     "MAX_CONSTRAINTS": config.MAX_CONSTRAINTS,
+    "MAX_INITIAL": config.MAX_INITIAL,
     "MAX_SECONDS": config.MAX_SECONDS,
     "MAX_PARAMS": space.MAX_PARAMS,
     "MAX_CHOICES": parameters.MAX_CHOICES,

@@ -13,6 +13,7 @@ from parabo import StorageError, Study
 from parabo.storage.events import (
     Asked,
     Completed,
+    Enqueued,
     EventFormatError,
     Failed,
     ProcessStarted,
@@ -31,6 +32,8 @@ EVENTS = [
     StudyCreated("s", "minimize", "loss", {"x": {"type": "float", "low": 0, "high": 1}}, 1.0),
     Asked(0, {"x": 0.5}, 2.0, 0.01),
     Asked(1, {"x": 0.25}, 2.0),
+    Enqueued({"x": 0.75}, "initial", 1.5),
+    Asked(2, {"x": 0.75}, 2.0, None, "initial"),
     Started(0, 3.0, "w1", 1),
     ProcessStarted(0, 1234, "host", "99"),
     Retried(0, 1, "boom", FailReason.CRASHED, 4.0),
@@ -39,11 +42,21 @@ EVENTS = [
 ]
 
 
-@pytest.mark.parametrize("event", EVENTS, ids=lambda e: e.kind)
+@pytest.mark.parametrize("event", EVENTS, ids=lambda e: f"{e.kind}-{EVENTS.index(e)}")
 def test_every_event_round_trips(event: object) -> None:
     record = encode(event)  # type: ignore[arg-type]
     assert record["e"] == event.kind  # type: ignore[attr-defined]
     assert decode(record) == event
+
+
+def test_a_sampler_suggestion_has_no_source_field_and_old_asks_read_as_suggestions() -> None:
+    assert "source" not in encode(Asked(0, {"x": 0.5}, 2.0, 0.01))
+    old = {"e": "ask", "id": 0, "params": {"x": 0.5}, "t": 2.0}  # written before sources existed
+    assert decode(old) == Asked(0, {"x": 0.5}, 2.0, None, None)
+    with pytest.raises(EventFormatError, match="source must be a string"):
+        decode({**old, "source": 3})
+    with pytest.raises(EventFormatError, match="without 'params'"):
+        decode({"e": "queue", "source": "enqueue"})
 
 
 def test_unknown_kinds_are_skipped_and_malformed_ones_named() -> None:

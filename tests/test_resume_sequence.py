@@ -52,7 +52,7 @@ def _run(study: Study, f: Any, n: int) -> None:
 
 
 def _sequence(
-    folder: Path, space: dict[str, Any], sampler: str, f: Any, stops: list[int]
+    folder: Path, space: dict[str, Any], sampler: Any, f: Any, stops: list[int]
 ) -> list[dict[str, Any]]:
     """Run to N trials, closing and reopening the study folder after each count in ``stops``."""
     done = 0
@@ -71,12 +71,22 @@ def _sequence(
         (MIXED, mixed, "gp"),
         (FLOATS, branin, "sobol"),
         (MIXED, mixed, "random"),
+        (MIXED, mixed, "tpe"),
+        (MIXED, mixed, "cmaes"),
+        (
+            FLOATS,
+            branin,
+            {"name": "optuna", "class": "TPESampler", "options": {"n_startup_trials": 5}},
+        ),
+        (MIXED, mixed, {"name": "optuna", "class": "CmaEsSampler", "options": {"popsize": 4}}),
     ],
-    ids=["gp-floats", "gp-mixed", "sobol", "random"],
+    ids=["gp-floats", "gp-mixed", "sobol", "random", "tpe", "cmaes", "optuna-tpe", "optuna-cmaes"],
 )
 def test_resumed_study_suggests_what_the_uninterrupted_one_does(
-    tmp_path: Path, space: dict[str, Any], f: Any, sampler: str
+    tmp_path: Path, space: dict[str, Any], f: Any, sampler: Any
 ) -> None:
+    if sampler in ("tpe", "cmaes") or isinstance(sampler, dict):
+        pytest.importorskip("optuna" if sampler != "cmaes" else "cmaes")
     # the initial design is min(10, d + 3) = 5 (floats) or 6 (mixed) trials: 3 stops inside it
     whole = _sequence(tmp_path / "whole", space, sampler, f, [])
     for stops in ([3], [7], [12], [2, 6, 9, 13]):

@@ -315,6 +315,12 @@ def status(study_dir: Path, as_json: bool) -> None:
         )
     elif "pareto_size" in record:
         click.echo("  Pareto front: no feasible completed trial yet")
+    if record["warm_start"]:
+        click.echo(
+            f"  told by a warm start {record['warm_start']} (counted in completed and failed)"
+        )
+    if record["queued"]:
+        click.echo(f"  enqueued, not tried yet {record['queued']}")
     if record["best_value"] is not None:
         click.echo(f"  best value {record['best_value']:.6g} (trial {record['best_trial']})")
         for k, v in record["best_params"].items():
@@ -450,12 +456,18 @@ def _print_front(study: Any, study_dir: Path, as_json: bool) -> None:
 
 @cli.command()
 @click.argument("study_dir", metavar="STUDY", type=click.Path(path_type=Path))
-@click.option("--format", "fmt", default="csv", show_default=True, help="csv | parquet | json")
+@click.option(
+    "--format",
+    "fmt",
+    default="csv",
+    show_default=True,
+    help="csv | parquet | json | optuna (an Optuna journal file that optuna.load_study opens)",
+)
 @click.option(
     "--output",
     "-o",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="File to write (default: trials.<format> in the study folder).",
+    help="File to write (default: trials.<format>, or optuna-journal.log, in the study folder).",
 )
 @_guard
 def export(study_dir: Path, fmt: str, output: Path | None) -> None:
@@ -729,6 +741,52 @@ def dashboard(study_dir: Path, port: int | None, host: str) -> None:
     from parabo.dashboard import serve
 
     serve(_study_folder(study_dir), host=host, port=port, announce=lambda line: click.echo(line))
+
+
+@cli.command()
+@click.argument("study", metavar="STUDY", type=click.Path(path_type=Path))
+@click.argument("params_file", metavar="PARAMS_JSON", type=click.Path(path_type=Path))
+@_guard
+def enqueue(study: Path, params_file: Path) -> None:
+    """Have STUDY try the parameters in PARAMS_JSON before the sampler's next suggestions.
+
+    STUDY is a study folder or its study file; PARAMS_JSON holds one mapping of parameter
+    values or a list of them. They are checked against the study's space. A stopped study
+    journals them at once (`parabo run` tries them first); a running one picks them up
+    within about a second.
+    """
+    from parabo.exceptions import SpaceError
+    from parabo.study import Study
+    from parabo.warm_start import drop_points, read_points
+
+    folder = _study_folder(study)
+    with Study.load(folder) as header:  # the space, direction and metric, from the journal
+        space, direction, metric = header.space, header.direction, header.metric
+    if "\0" in str(params_file):
+        raise ConfigError("the path contains a NUL byte (\\0)", field="PARAMS_JSON")
+    try:
+        text = params_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {params_file}: {exc}", field="PARAMS_JSON") from None
+    points = read_points(text, str(params_file))
+    try:
+        checked = [space.validate(p) for p in points]
+    except SpaceError as exc:
+        raise ConfigError(f"{exc}", field="PARAMS_JSON") from None
+    try:
+        target = Study(space, direction, "random", storage=folder, metric=metric)
+    except StudyLockedError:
+        drop_points(folder, checked)  # the running coordinator, the one writer, enqueues them
+        click.echo(
+            f"the study in {folder} is running: it enqueues {len(checked)} point(s) within "
+            "about a second"
+        )
+        return
+    with target:
+        for params in checked:
+            target.enqueue(params)
+        waiting = len(target.queued)
+    click.echo(f"enqueued {len(checked)} point(s) in {folder}; {waiting} waiting to be tried")
 
 
 @cli.command()

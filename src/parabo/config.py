@@ -42,9 +42,14 @@ __all__ = [
     "MAX_TRIALS",
     "MAX_WORKERS",
     "EarlyStoppingConfig",
+    "MAX_INITIAL",
     "ObjectiveConfig",
     "RunConfig",
+    "MLflowConfig",
     "StudyConfig",
+    "TrackingConfig",
+    "WandbConfig",
+    "WarmStartConfig",
     "load_study_file",
     "parse_duration",
     "parse_study",
@@ -434,6 +439,77 @@ class EarlyStoppingConfig(_Strict):
         return EarlyStopping(**self.model_dump())
 
 
+#: the most points in ``initial``
+MAX_INITIAL = 100_000
+
+
+class WarmStartConfig(_Strict):
+    """``warm_start``: earlier results told before the first ask (a path, or a mapping)."""
+
+    path: str
+    study: str | None = None  # the Optuna study, when the journal holds several
+    metric: str | None = (
+        None  # the table's column of values (default: the study's metric or 'value')
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, v: Any) -> Any:
+        return {"path": v} if isinstance(v, str) else v
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, v: str) -> str:
+        if not v.strip() or "\0" in v:
+            raise ValueError(
+                "expected the path of a study folder, a .csv/.parquet table or an Optuna journal"
+            )
+        return v
+
+    def resolve(self, base_dir: Path) -> Path | str:
+        """The path, relative to the study file's folder (an Optuna storage URL as it is)."""
+        if re.match(r"[a-z][a-z0-9+]*://", self.path):
+            return self.path
+        p = Path(self.path).expanduser()
+        return p if p.is_absolute() else base_dir / p
+
+
+class MLflowConfig(_Strict):
+    """``tracking.mlflow``: log the study and each trial to MLflow."""
+
+    experiment: str | None = None  # default: the study's name
+    tracking_uri: str | None = None  # default: MLflow's (MLFLOW_TRACKING_URI)
+
+
+class WandbConfig(_Strict):
+    """``tracking.wandb``: log each trial to Weights & Biases."""
+
+    project: str
+    entity: str | None = None
+    mode: Literal["online", "offline", "disabled"] = "online"
+    dir: str | None = None  # default: the study folder; relative to the study file
+
+
+class TrackingConfig(_Strict):
+    """``tracking``: where trials are logged besides the journal."""
+
+    mlflow: MLflowConfig | None = None
+    wandb: WandbConfig | None = None
+
+    def callbacks(self, base_dir: Path) -> list[Any]:
+        """The trackers this section asks for (their packages are imported now)."""
+        from parabo.tracking import MLflowTracker, WandbTracker
+
+        out: list[Any] = []
+        if self.mlflow is not None:
+            out.append(MLflowTracker(self.mlflow.experiment, self.mlflow.tracking_uri))
+        if self.wandb is not None:
+            w = self.wandb
+            folder = None if w.dir is None else str(base_dir / Path(w.dir).expanduser())
+            out.append(WandbTracker(w.project, w.entity, w.mode, folder))
+        return out
+
+
 class StudyConfig(_Strict):
     """A whole study file."""
 
@@ -449,6 +525,9 @@ class StudyConfig(_Strict):
     run: RunConfig = Field(default_factory=RunConfig)  # type: ignore[arg-type]
     storage: str | None = None
     early_stopping: EarlyStoppingConfig | None = None
+    initial: list[dict[str, Any]] | None = Field(None, max_length=MAX_INITIAL)
+    warm_start: WarmStartConfig | None = None
+    tracking: TrackingConfig | None = None
 
     @field_validator("seed", mode="before")
     @classmethod
@@ -621,6 +700,13 @@ def _validate(data: Any, flags: Mapping[str, str] | None = None) -> StudyConfig:
     problems += _check_sampler(data, problems)
     if cfg is not None and not problems:
         problems += _check_goal(cfg)
+    if cfg is not None and not problems and cfg.initial:
+        from parabo.warm_start import check_points
+
+        try:
+            check_points(cfg.initial, cfg.build_space(), "initial")
+        except ConfigError as exc:
+            problems.append((exc.field, exc.message))
     if cfg is not None and not problems and cfg.objective.command is not None:
         problems += _check_placeholders(cfg.objective.command, cfg.build_space())
     if cfg is not None and cfg.early_stopping is not None:

@@ -57,7 +57,7 @@ class ProgressDisplay:
 
     def _status(self, s: Scheduler) -> str:
         study = s.study
-        done = study.n_finished
+        done = study.n_finished - study.n_warm  # of this run's budget (warm starts are not)
         rate = (done - self._start_done) / s.elapsed if s.elapsed > 0 else 0.0
         best = study.best
         pruned = f", {study.n_pruned} pruned" if study.n_pruned else ""
@@ -74,10 +74,12 @@ class ProgressDisplay:
         )
 
     def on_start(self, s: Scheduler) -> None:
-        self._start_done = s.study.n_finished
+        self._start_done = s.study.n_finished - s.study.n_warm
         if self.quiet:
             return
         resumed = f", resuming with {s.study.n_finished} finished" if s.study.n_finished else ""
+        if s.study.n_warm:
+            resumed += f" ({s.study.n_warm} told by the warm start)"
         again = len(s.study.interrupted)
         if again:
             resumed += f" and {again} interrupted trial(s) to run again"

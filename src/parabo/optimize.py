@@ -19,6 +19,7 @@ from parabo.samplers import Direction, Sampler
 from parabo.scheduler import RunSummary, Scheduler, SchedulerListener, process_recorder
 from parabo.space import Space
 from parabo.study import Study
+from parabo.tracking import Callback, CallbackRunner
 
 if TYPE_CHECKING:
     from parabo.config import StudyConfig  # pydantic and YAML load only when a study file is read
@@ -79,6 +80,7 @@ def optimize(
     backend_options: Mapping[str, Any] | None = None,
     listener: SchedulerListener | None = None,
     early_stopping: EarlyStopping | Mapping[str, Any] | str | None = None,
+    callbacks: Sequence[Callback] = (),
 ) -> Study:
     """Optimize ``objective`` over ``space`` with ``workers`` trials in flight; returns the study.
 
@@ -100,6 +102,8 @@ def optimize(
     reports through its ``trial`` parameter, a command through its output.
     ``direction``, ``metric``, ``constraints`` and ``reference_point`` are as in
     :class:`~parabo.Study` (lists for several objectives).
+    ``callbacks``: :class:`~parabo.tracking.Callback` objects told of each finished trial
+    and of the end of the run (e.g. :class:`~parabo.tracking.MLflowTracker`).
     """
     stop = StopRule(trials, max_time, target, max_failures, stop_grace)
     retry = RetryPolicy(retries, retry_on)
@@ -146,6 +150,7 @@ def optimize(
             cache=result_cache,
             trial_folders=trial_folders,
             early_stopping=stopping,
+            callbacks=callbacks,
         )
     finally:
         study.close()
@@ -185,10 +190,12 @@ def run_scheduler(
     cache: ResultCache | None = None,
     trial_folders: str = "id",
     early_stopping: EarlyStopping | None = None,
+    callbacks: Sequence[Callback] = (),
 ) -> RunSummary:
     """Start the backend, run the scheduler on ``study`` and close the backend.
 
     ``backend_options``: keyword options of the backend (see :func:`make_executor`).
+    ``callbacks`` are called on a background thread (:class:`~parabo.tracking.CallbackRunner`).
     """
     name = str(getattr(backend, "value", backend))
     if early_stopping is not None and name == "dask":
@@ -196,6 +203,7 @@ def run_scheduler(
             "runs on the inline, thread, process and simulated backends, not on dask yet",
             field="early_stopping",
         )
+    runner = CallbackRunner(callbacks, listener) if callbacks else None
     executor = make_executor(
         backend,
         objective,
@@ -213,12 +221,14 @@ def run_scheduler(
             trial_timeout=timeout,
             cache=cache,
             trial_folders=trial_folders,
-            listener=listener,
+            listener=runner or listener,
             early_stopping=early_stopping,
         )
         return scheduler.run()
     finally:
         executor.close(cancel=True)
+        if runner is not None:
+            runner.close()
 
 
 def make_cache(objective: Objective, folder: Path, cache_key: str | None = None) -> ResultCache:
@@ -258,6 +268,23 @@ def run_study(
     objective = cfg.objective.build(base_dir, stopping.resource if stopping else None)
     # a wrong import path fails before the study folder is made
     _check(objective, cfg.run.backend, stopping)
+    trackers = cfg.tracking.callbacks(base_dir) if cfg.tracking is not None else []
+    warm: list[tuple[dict[str, Any], float]] = []
+    if cfg.warm_start is not None:
+        from parabo.warm_start import read_warm_start
+
+        ws = cfg.warm_start
+        if isinstance(cfg.metric, list) and len(cfg.metric) > 1:
+            raise ConfigError(
+                "tells one objective's values; a study with several objectives cannot use it "
+                "yet (remove warm_start, or enqueue the points with `initial`)",
+                field="warm_start",
+            )
+        metric = cfg.metric[0] if isinstance(cfg.metric, list) else cfg.metric
+        # read and checked in full before the study folder is made or anything is told
+        warm = read_warm_start(
+            ws.resolve(base_dir), cfg.build_space(), ws.metric or metric, ws.study
+        )
     study = Study(
         cfg.build_space(),
         cfg.direction,
@@ -270,6 +297,14 @@ def run_study(
         name=cfg.name,
     )
     try:
+        if warm:
+            from parabo.warm_start import apply_warm_start
+
+            with study.batched():
+                apply_warm_start(study, warm)
+        if cfg.initial:
+            with study.batched():
+                study.enqueue_initial(cfg.initial)
         run = cfg.run
         summary = run_scheduler(
             study,
@@ -285,6 +320,7 @@ def run_study(
             cache=_study_cache(cfg, objective, study, base_dir),
             trial_folders=run.trial_folders,
             early_stopping=stopping,
+            callbacks=trackers,
         )
     finally:
         study.close()

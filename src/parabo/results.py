@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +54,7 @@ class FolderWriter:
         self._cond = threading.Condition()
         self._closing = False
         self._error: BaseException | None = None
+        self._current: Path | None = None  # being written now
         self._thread = threading.Thread(target=self._loop, name="parabo-folder-writer", daemon=True)
         self._thread.start()
 
@@ -64,7 +65,7 @@ class FolderWriter:
         with self._cond:
             self._pending.pop(path, None)
             self._pending[path] = data
-            self._cond.notify()
+            self._cond.notify_all()  # the writer, and anyone waiting in wait_written
 
     def _loop(self) -> None:
         while True:
@@ -74,16 +75,28 @@ class FolderWriter:
                     return
                 path = next(iter(self._pending))
                 data = self._pending.pop(path)
+                self._current = path
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 write_json_atomic(path, data)
             except OSError as exc:
                 self._error = exc
+            with self._cond:
+                self._current = None
+                self._cond.notify_all()
+
+    def wait_written(self, paths: Collection[Path], timeout: float) -> bool:
+        """Wait until none of ``paths`` is waiting to be written (at most ``timeout`` s); True if so."""
+        wanted = set(paths)
+        with self._cond:
+            return self._cond.wait_for(
+                lambda: not (wanted & {*self._pending, self._current}), timeout
+            )
 
     def close(self) -> None:
         with self._cond:
             self._closing = True
-            self._cond.notify()
+            self._cond.notify_all()
         self._thread.join(timeout=120)
         if self._error is not None:
             raise StorageError(f"cannot write the study folder: {self._error}") from self._error
@@ -145,6 +158,7 @@ def trials_dataframe(
             attempt=t.attempt,
             reason=t.reason,
             error=t.error,
+            source=t.source,
         )
         if curves:
             row.update(step=t.step, stopped=t.stopped)
@@ -166,6 +180,7 @@ def trials_dataframe(
         "reason",
         "error",
         *(("step", "stopped") if curves else ()),
+        "source",
     ]
     df = pd.DataFrame(rows, columns=columns)
     for col in ("asked_at", "started_at", "finished_at"):
@@ -231,11 +246,16 @@ def export_curves(
 def export_trials(
     study: Study, fmt: str = "csv", output: str | os.PathLike[str] | None = None
 ) -> Path:
-    """Write the trials table as CSV, parquet or JSON; returns the path written.
+    """Write the trials table as CSV, parquet or JSON, or an Optuna journal; returns the path written.
 
-    The default path is ``trials.<fmt>`` in the study folder.
+    The default path is ``trials.<fmt>`` in the study folder (``optuna-journal.log`` for
+    ``fmt="optuna"``, :func:`parabo.interop.export_optuna`).
     """
-    check_format(fmt)
+    if fmt == "optuna":
+        from parabo.interop import export_optuna
+
+        return export_optuna(study, output)
+    check_format(fmt, also=("optuna",))
     if output is None:
         if study.folder is None:
             raise ConfigError("an in-memory study needs an output path", field="--output")
@@ -243,10 +263,12 @@ def export_trials(
     return write_table(study.to_dataframe(), fmt, Path(output))
 
 
-def check_format(fmt: str) -> None:
+def check_format(fmt: str, also: tuple[str, ...] = ()) -> None:
+    """Refuse a table format other than csv, parquet, json (and ``also``), naming the flag."""
     if fmt not in EXPORT_FORMATS:
         raise ConfigError(
-            f"unknown format {fmt!r}; use one of: {', '.join(EXPORT_FORMATS)}", field="--format"
+            f"unknown format {fmt!r}; use one of: {', '.join((*EXPORT_FORMATS, *also))}",
+            field="--format",
         )
 
 
@@ -286,6 +308,8 @@ def progress_record(study: Study, scheduler: Scheduler | None = None) -> dict[st
         "pruned": study.n_pruned,
         "running": running,
         "total": study.n_trials,
+        "warm_start": study.n_warm,
+        "queued": len(study.queued),
         "best_value": None if best is None else best.value,
         "best_params": None if best is None else dict(best.params),
         "best_trial": None if best is None else best.id,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -154,6 +155,7 @@ class Scheduler:
         self._signals = 0
         self._last_signal: int | None = None
         self._notices: list[str] = []  # said by a signal handler, printed by the loop
+        self._dropped_at: float | None = None  # when parabo enqueue's folder was last looked at
         self._cancelled = False
         self._rerun: deque[Trial] = deque()
         self.trials_root = study.folder / TRIALS_FOLDER if study.folder else None
@@ -185,7 +187,24 @@ class Scheduler:
         return self.clock() - self.started_at
 
     def _remaining(self) -> int:
-        return self.trials - self.study.n_finished - len(self.inflight) - len(self._rerun)
+        # known results told before the run (warm start) are not part of its budget
+        done = self.study.n_finished - self.study.n_warm
+        return self.trials - done - len(self.inflight) - len(self._rerun)
+
+    def wait_trial_files(self, trial: Trial | int, timeout: float = 30.0) -> None:
+        """Wait until the trial's own files (``params.json``, ``trial.json``) are written.
+
+        For callers on other threads (the tracking thread): the scheduler hands these files
+        to a background writer and never waits on them itself.
+        """
+        folder, writer = self.trial_folder(trial), self._writer
+        if folder is not None and writer is not None:
+            writer.wait_written([folder / "params.json", folder / "trial.json"], timeout)
+
+    def trial_folder(self, trial: Trial | int) -> Path | None:
+        """The folder of a trial this run started (``None`` without a study folder)."""
+        path = self._dirs.get(trial.id if isinstance(trial, Trial) else trial)
+        return Path(path) if path is not None else None
 
     def _trial_dir(self, trial: Trial) -> str | None:
         """The trial's folder, chosen once when it is submitted."""
@@ -525,6 +544,18 @@ class Scheduler:
             f"in flight to finish{again}; run the same command again to resume"
         )
 
+    def _take_dropped(self, every: float = 1.0) -> None:
+        """Enqueue what ``parabo enqueue`` left in the study folder (looked at once a second)."""
+        now = time.monotonic()
+        if self.study.folder is None or (
+            self._dropped_at is not None and now - self._dropped_at < every
+        ):
+            return
+        self._dropped_at = now
+        from parabo.warm_start import take_dropped
+
+        self._notices.extend(take_dropped(self.study))
+
     def _say_notices(self) -> None:
         while self._notices:
             text = self._notices.pop(0)
@@ -602,6 +633,7 @@ class Scheduler:
         self._kill_orphans()
         self._prune_decided()
         self._restore_rule()
+        self._take_dropped()  # points left while no coordinator ran go first
         if self.study.folder is not None:
             self._writer = FolderWriter()
         if self.listener is not None:
@@ -636,7 +668,8 @@ class Scheduler:
         return told
 
     def tick(self) -> None:
-        """Say pending notices and let the listener refresh."""
+        """Take points left by ``parabo enqueue``, say pending notices, let the listener refresh."""
+        self._take_dropped()
         if self._notices:
             self._say_notices()
         if self.listener is not None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +28,7 @@ from parabo.space import Space, as_space
 from parabo.storage.events import (
     Asked,
     Completed,
+    Enqueued,
     Event,
     EventFormatError,
     Failed,
@@ -147,7 +147,6 @@ class Study:
         self.folder: Path | None = None
         self.repaired: str | None = None
         self._lock: StudyLock | None = None
-        self._queue: deque[dict[str, Any]] = deque()
         self._ignored: dict[int, int] = {}  # reports that came after a trial's stop, by trial
         if storage is None:
             self.journal: Journal = MemoryJournal()
@@ -385,9 +384,9 @@ class Study:
         count = 1 if n is None else n
         if not isinstance(count, int) or isinstance(count, bool) or count < 0:
             raise ConfigError(f"must be a non-negative integer, got {n!r}", field="n")
-        rows: list[tuple[dict[str, Any], float | None]] = []
-        while self._queue and len(rows) < count:
-            rows.append((self._queue.popleft(), None))
+        rows: list[tuple[dict[str, Any], float | None, str | None]] = []
+        for queued, origin in self._state.queue[:count]:
+            rows.append((queued, None, origin))
         if len(rows) < count:
             wanted = count - len(rows)
             began = time.perf_counter()
@@ -397,29 +396,57 @@ class Study:
             share = (time.perf_counter() - began) / max(1, len(suggested))
             for params in suggested:
                 try:
-                    rows.append((self.space.validate(params), share))
+                    rows.append((self.space.validate(params), share, None))
                 except SpaceError as exc:
                     raise TrialError(
                         f"sampler {self.sampler!r} suggested invalid parameters: {exc}"
                     ) from exc
         now = self.clock() if t is None else t
         trials = []
-        for params, seconds in rows:
+        for params, seconds, source in rows:
             tid = len(self._state.trials)
-            self._record(Asked(tid, params, now, seconds))
+            self._record(Asked(tid, params, now, seconds, source))
             trials.append(self._state.trials[tid])
         return trials[0] if n is None else trials
 
     def enqueue(self, params: Mapping[str, Any]) -> None:
-        """Have the next :meth:`ask` return these parameters (validated now)."""
-        self._queue.append(self.space.validate(params))
+        """Have the next :meth:`ask` return these parameters before any suggestion of the sampler.
+
+        The parameters are validated now and journaled: a study resumed before they were
+        tried still tries them first. Points are tried in the order they were enqueued.
+        """
+        self._enqueue(params, "enqueue")
+
+    def _enqueue(self, params: Mapping[str, Any], source: str) -> None:
+        self._record(Enqueued(self.space.validate(params), source, self.clock()))
+
+    def enqueue_initial(self, points: Sequence[Mapping[str, Any]]) -> int:
+        """Enqueue the study file's ``initial`` points not enqueued before; returns how many.
+
+        On resume the points already enqueued (tried or waiting) are not enqueued again.
+        """
+        new = list(points)[self._state.n_initial :]
+        checked = [self.space.validate(p) for p in new]  # all or nothing
+        for params in checked:
+            self._enqueue(params, "initial")
+        return len(checked)
+
+    @property
+    def queued(self) -> list[dict[str, Any]]:
+        """Enqueued parameters not asked yet, in the order they will be tried."""
+        return [dict(p) for p, _ in self._state.queue]
 
     def add_trial(self, params: Mapping[str, Any], value: Any) -> Trial:
-        """Record an already-known result (warm start); it counts as a completed trial."""
-        self.enqueue(params)
-        self._queue.rotate(1)  # put it first
-        trial = self.ask()
-        return self.tell(trial, value)
+        """Record an already-known result (a warm start) before the sampler's next ask.
+
+        The trial is marked ``source="warm_start"``; it is part of the history every sampler
+        sees, and does not count toward a run's ``trials``. A ``value`` that is not a finite
+        number fails it, as :meth:`tell` does.
+        """
+        checked = self.space.validate(params)
+        tid = len(self._state.trials)
+        self._record(Asked(tid, checked, self.clock(), None, "warm_start"))
+        return self.tell(tid, value)
 
     def _resolve(self, trial: Trial | int) -> Trial:
         tid = trial.id if isinstance(trial, Trial) else trial
@@ -637,6 +664,11 @@ class Study:
     def n_finished(self) -> int:
         """Trials that reached COMPLETE, FAILED or PRUNED (and will not run again)."""
         return len(self._state.history) + self._state.n_lost
+
+    @property
+    def n_warm(self) -> int:
+        """Trials that are known results told before running (warm start, :meth:`add_trial`)."""
+        return self._state.n_warm
 
     @property
     def n_complete(self) -> int:

@@ -127,6 +127,10 @@ class Trial:
         step: the last step (resource) the trial reported, ``None`` if it reported none.
         stopped: for a PRUNED trial, who stopped it and why (and how many reports that
             came after the stop were ignored).
+        source: ``None`` when the sampler suggested the parameters; ``"enqueue"`` or
+            ``"initial"`` when they were enqueued (:meth:`parabo.Study.enqueue`, the study
+            file's ``initial``); ``"warm_start"`` for a known result told before the run
+            (:meth:`parabo.Study.add_trial`, the study file's ``warm_start``).
     """
 
     id: int
@@ -147,6 +151,7 @@ class Trial:
     reused: bool = False
     step: float | None = None
     stopped: str | None = None
+    source: str | None = None
 
     @property
     def duration(self) -> float | None:

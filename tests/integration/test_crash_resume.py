@@ -24,7 +24,7 @@ space:
   sleep: {type: fixed, value: SLEEP}
 objective:
   python: helpers_objectives:slow_quadratic
-sampler: random
+sampler: SAMPLER
 seed: 0
 run: {trials: TRIALS, workers: 3, backend: BACKEND}
 storage: out
@@ -32,12 +32,23 @@ storage: out
 
 
 @pytest.mark.parametrize(
-    "backend, trials, sleep, kills",
-    [("process", 150, 0.02, 8), ("thread", 400, 0.05, 8), ("inline", 150, 0.03, 6)],
+    "backend, trials, sleep, kills, sampler",
+    [
+        ("process", 150, 0.02, 8, "random"),
+        ("thread", 400, 0.05, 8, "random"),
+        ("inline", 150, 0.03, 6, "random"),
+        # the samplers that keep state across asks rebuild it on each resume
+        ("process", 80, 0.05, 4, "tpe"),
+        ("process", 80, 0.05, 4, "cmaes"),
+        ("process", 80, 0.05, 4, "{name: optuna, class: CmaEsSampler}"),
+    ],
+    ids=["process", "thread", "inline", "process-tpe", "process-cmaes", "process-optuna-cmaes"],
 )
 def test_sigkill_at_random_moments_then_resume(
-    tmp_path: Path, backend: str, trials: int, sleep: float, kills: int
+    tmp_path: Path, backend: str, trials: int, sleep: float, kills: int, sampler: str
 ) -> None:
+    if sampler != "random":
+        pytest.importorskip("cmaes" if sampler == "cmaes" else "optuna")
     (tmp_path / "helpers_objectives.py").write_text(
         (ROOT / "tests" / "helpers_objectives.py").read_text()
     )
@@ -46,6 +57,7 @@ def test_sigkill_at_random_moments_then_resume(
         STUDY.replace("TRIALS", str(trials))
         .replace("BACKEND", backend)
         .replace("SLEEP", str(sleep))
+        .replace("SAMPLER", sampler)
     )
     rng = random.Random(1234)
     cmd = [sys.executable, "-m", "parabo.cli", "run", str(study), "-q"]

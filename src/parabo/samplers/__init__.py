@@ -23,13 +23,48 @@ def _gp(**kwargs: Any) -> Sampler:
     return GPSampler(**kwargs)
 
 
+def _tpe(**kwargs: Any) -> Sampler:
+    from parabo.samplers.optuna import tpe_sampler  # Optuna is an extra: parabo[optuna]
+
+    return tpe_sampler(**kwargs)
+
+
+def _cmaes(**kwargs: Any) -> Sampler:
+    from parabo.samplers.cmaes import CMAESSampler  # the cmaes package is an extra: parabo[cmaes]
+
+    return CMAESSampler(**kwargs)
+
+
+def _optuna(**kwargs: Any) -> Sampler:
+    """``{name: optuna, class: TPESampler, options: {...}}``: any Optuna sampler."""
+    from parabo.samplers.optuna import OptunaSampler
+
+    if "class" not in kwargs:
+        raise ConfigError(
+            "missing 'class': the Optuna sampler to run, e.g. {name: optuna, class: TPESampler}",
+            field="sampler.class",
+        )
+    cls = kwargs.pop("class")
+    unknown = set(kwargs) - {"seed", "options"}
+    if unknown:
+        raise ConfigError(
+            f"unknown key(s) {sorted(unknown)!r}; the sampler's own options go under 'options'",
+            field="sampler",
+        )
+    return OptunaSampler(kwargs.get("seed"), sampler_class=cls, options=kwargs.get("options"))
+
+
 SAMPLERS: dict[str, Callable[..., Sampler]] = {
     "random": RandomSampler,
     "sobol": SobolSampler,
     "gp": _gp,
+    "tpe": _tpe,
+    "cmaes": _cmaes,
+    "optuna": _optuna,
 }
 
 DEFAULT_SAMPLER = "gp"  # Bayesian optimization; "random" and "sobol" for baselines
+# "tpe", "cmaes" and "optuna" need extras (parabo[optuna], parabo[cmaes]), imported when used
 
 
 def make_sampler(
@@ -66,6 +101,12 @@ def make_sampler(
         raise ConfigError(f"must be an integer, got {options['seed']!r}", field="sampler.seed")
     try:
         return SAMPLERS[name.lower()](**options)
+    except ConfigError as exc:  # a checked option: keep the field it names (sampler.n_startup)
+        if exc.field == "sampler":
+            raise  # not an option's fault (a missing extra: pip install 'parabo[optuna]')
+        raise ConfigError(
+            f"invalid option for sampler {name!r}: {exc.message}", field=exc.field or "sampler"
+        ) from None
     except (TypeError, ValueError) as exc:
         # unknown keywords (TypeError) or a value of the wrong kind, e.g. max_points: "abc"
         raise ConfigError(

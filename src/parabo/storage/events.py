@@ -8,6 +8,7 @@ object whose ``"e"`` key names its kind:
 kind          class            meaning
 ============  ===============  ================================================================
 ``study``     :class:`StudyCreated`    the header: name, direction, metric, space (first line)
+``queue``     :class:`Enqueued`        parameters to try before the sampler's next suggestions
 ``ask``       :class:`Asked`           a trial was created with these parameters
 ``start``     :class:`Started`         a worker started running it (attempt 1, 2, ...)
 ``proc``      :class:`ProcessStarted`  it runs in this process group (killed if orphaned)
@@ -41,6 +42,7 @@ __all__ = [
     "JOURNAL_VERSION",
     "Asked",
     "Completed",
+    "Enqueued",
     "Event",
     "EventFormatError",
     "Failed",
@@ -87,6 +89,23 @@ class StudyCreated:
     reference: Sequence[float] | None = None
 
 
+#: where a trial's parameters came from, when the sampler did not suggest them (``Asked.source``)
+SOURCES = ("enqueue", "initial", "warm_start")
+
+
+@dataclass(frozen=True)
+class Enqueued:
+    """``params`` wait to be asked before the sampler is (``source``: ``enqueue`` or ``initial``).
+
+    The next ask whose ``source`` is ``enqueue`` or ``initial`` takes the first waiting entry.
+    """
+
+    kind: ClassVar[str] = "queue"
+    params: Mapping[str, Any]
+    source: str = "enqueue"
+    t: float | None = None
+
+
 @dataclass(frozen=True)
 class TrialEvent:
     """Base of the events about one trial (``id``)."""
@@ -97,12 +116,18 @@ class TrialEvent:
 
 @dataclass(frozen=True)
 class Asked(TrialEvent):
-    """Trial ``id`` was created with ``params`` at ``t``; the sampler took ``seconds`` (None: enqueued)."""
+    """Trial ``id`` was created with ``params`` at ``t``; the sampler took ``seconds`` (None: enqueued).
+
+    ``source`` is ``None`` for a sampler's suggestion, else where the parameters came from
+    (one of :data:`SOURCES`): ``enqueue`` and ``initial`` take the first waiting
+    :class:`Enqueued` entry; ``warm_start`` is a known result, told at once.
+    """
 
     kind: ClassVar[str] = "ask"
     params: Mapping[str, Any] = field(default_factory=dict)
     t: float | None = None
     seconds: float | None = None
+    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -224,6 +249,7 @@ class Pruned(TrialEvent):
 
 Event = (
     StudyCreated
+    | Enqueued
     | Asked
     | Started
     | ProcessStarted
@@ -240,6 +266,7 @@ _KINDS: dict[str, type[Any]] = {
     cls.kind: cls
     for cls in (
         StudyCreated,
+        Enqueued,
         Asked,
         Started,
         ProcessStarted,
@@ -257,6 +284,7 @@ _OPTIONAL_DEFAULTS: dict[str, Any] = {
     "reused": False,
     "seconds": None,
     "ignored": 0,
+    "source": None,
     "values": None,
     "constraints": None,
     "reference": None,
@@ -316,6 +344,8 @@ def _check(cls: type[Any], name: str, value: Any) -> Any:
         return tuple(float(x) for x in value)
     if name == "constraints" and value is not None and not isinstance(value, Mapping):
         raise EventFormatError(f"{cls.kind!r} event: constraints must be a mapping, got {value!r}")
+    if name == "source" and value is not None and not isinstance(value, str):
+        raise EventFormatError(f"{cls.kind!r} event: source must be a string, got {value!r}")
     if name in ("params", "metrics", "space") and not isinstance(value, Mapping):
         raise EventFormatError(f"{cls.kind!r} event: {name} must be a mapping, got {value!r}")
     return value
@@ -334,7 +364,7 @@ def decode(record: Mapping[str, Any]) -> Event | None:
         if f.name in record:
             kwargs[f.name] = _check(cls, f.name, record[f.name])
         elif f.name in ("id", "name", "direction", "metric", "space") or (
-            f.name == "step" and cls is Reported
+            (f.name == "step" and cls is Reported) or (cls is Enqueued and f.name == "params")
         ):
             raise EventFormatError(f"{cls.kind!r} event without {f.name!r}")
     event: Event = cls(**kwargs)

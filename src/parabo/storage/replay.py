@@ -18,12 +18,14 @@ journal's order), and the same best trial.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from parabo.exceptions import ConfigError, StorageError
 from parabo.goals import Goal
 from parabo.storage.events import (
     Asked,
     Completed,
+    Enqueued,
     Event,
     Failed,
     Lost,
@@ -61,6 +63,9 @@ class StudyState:
             early-stopping rules see.
         stops: the stop decisions of the early-stopping rule, by trial.
         goal: the objectives and constraints the header names.
+        queue: enqueued parameters not asked yet, first first, with their source.
+        n_warm: how many trials are known results told before running (``warm_start``).
+        n_initial: how many points of the study file's ``initial`` were enqueued.
     """
 
     def __init__(self, header: StudyCreated) -> None:
@@ -80,6 +85,9 @@ class StudyState:
         self.goal = goal_of(header)
         self._minimize = self.goal.directions[0] != "maximize"
         self._front: tuple[int, list[Trial]] = (0, [])
+        self.queue: list[tuple[dict[str, Any], str]] = []
+        self.n_warm = 0
+        self.n_initial = 0  # points of the study file's `initial` enqueued so far
 
     def better(self, a: float | None, b: float | None) -> bool:
         """Whether value ``a`` is strictly better than ``b`` in the study's direction."""
@@ -92,6 +100,10 @@ class StudyState:
     def apply(self, event: Event) -> None:
         """Apply one event (events about unknown trials are ignored, as a newer writer's may be)."""
         if isinstance(event, StudyCreated):
+            return
+        if isinstance(event, Enqueued):
+            self.queue.append((dict(event.params), event.source))
+            self.n_initial += event.source == "initial"
             return
         if isinstance(event, (Asked, Lost)):
             self._add(event)
@@ -144,8 +156,16 @@ class StudyState:
             self.n_lost += 1
             return
         trial = Trial(
-            id=event.id, params=dict(event.params), asked_at=event.t, ask_seconds=event.seconds
+            id=event.id,
+            params=dict(event.params),
+            asked_at=event.t,
+            ask_seconds=event.seconds,
+            source=event.source,
         )
+        if event.source in ("enqueue", "initial") and self.queue:
+            self.queue.pop(0)
+        elif event.source == "warm_start":
+            self.n_warm += 1
         self.trials.append(trial)
         self.pending[trial.id] = trial
 
