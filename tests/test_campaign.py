@@ -238,15 +238,28 @@ def test_process_campaign_status_and_export(tmp_path: Path) -> None:
     assert df.groupby(["problem", "sampler"]).size().tolist() == [6] * 6
 
 
+def _done_so_far(out: Path) -> int:
+    total = 0
+    for journal in out.glob("*/journal.jsonl"):
+        total += journal.read_bytes().count(b'"e":"done"')
+    return total
+
+
 def test_sigkill_during_a_campaign_then_resume_gives_exact_counts(tmp_path: Path) -> None:
-    path = write(tmp_path, campaign_text(trials=25, workers=3), sleep=0.03)
+    path = write(tmp_path, campaign_text(trials=30, workers=3), sleep=0.05)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), str(ROOT / "src")])}
     cmd = [sys.executable, "-m", "parabo.cli", "run", str(path), "-q"]
     killed = 0
-    for delay in (1.5, 2.0, 1.0, 2.5) + (None,) * 10:
+    for attempt in range(20):
         proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
-        if delay is not None:
-            time.sleep(delay)
+        if attempt < 3:
+            # kill once this run has finished a few more trials: mid-campaign, whatever the load
+            before = _done_so_far(tmp_path / "out")
+            deadline = time.monotonic() + 60
+            while proc.poll() is None and time.monotonic() < deadline:
+                if _done_so_far(tmp_path / "out") >= before + 5 + 3 * attempt:
+                    break
+                time.sleep(0.02)
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
                 proc.wait()
@@ -258,8 +271,8 @@ def test_sigkill_during_a_campaign_then_resume_gives_exact_counts(tmp_path: Path
     assert killed >= 2
     for cell in load_campaign_file(path).cells:
         done, asked = journal_counts(cell.folder)
-        assert len(done) == 25 and max(done.values()) == 1, cell.label  # none lost or doubled
-        assert sorted(asked) == list(range(25)), cell.label
+        assert len(done) == 30 and max(done.values()) == 1, cell.label  # none lost or doubled
+        assert sorted(asked) == list(range(30)), cell.label
 
 
 def test_a_rerun_with_one_more_value_evaluates_only_the_new_studies(tmp_path: Path) -> None:
@@ -315,3 +328,30 @@ def test_a_setup_stage_per_problem_runs_once_for_the_whole_campaign(tmp_path: Pa
     assert sorted(calls.read_text().splitlines()) == ["reference a", "reference b", "reference c"]
     best = Study.load(load_campaign_file(path).cells[0].folder).best
     assert best is not None and best.value < 1.0
+
+
+def test_initial_points_of_the_template_are_tried_first_in_every_study(tmp_path: Path) -> None:
+    text = campaign_text(trials=3, workers=2, backend="inline")
+    path = write(tmp_path, text)
+    (tmp_path / "template.yaml").write_text(
+        TEMPLATE.replace("SLEEP", "0.0") + "initial: [{x: 0.25}]\n"
+    )
+    campaign = load_campaign_file(path)
+    run_campaign(campaign)
+    for cell in campaign.cells:
+        first = Study.load(cell.folder).trials[0]
+        assert first.params["x"] == 0.25 and first.source == "initial"
+
+
+@pytest.mark.parametrize(
+    "key, text", [("tracking", "tracking: {wandb: {project: p, mode: offline}}")]
+)
+def test_a_template_with_what_campaigns_cannot_do_yet_is_refused(
+    tmp_path: Path, key: str, text: str
+) -> None:
+    path = write(tmp_path, campaign_text(trials=3, workers=2, backend="inline"))
+    (tmp_path / "template.yaml").write_text(TEMPLATE.replace("SLEEP", "0.0") + text + "\n")
+    with pytest.raises(ConfigError) as info:
+        run_campaign(load_campaign_file(path))
+    assert info.value.field == key and "campaigns" in str(info.value)
+    assert not (tmp_path / "out").exists()

@@ -89,12 +89,13 @@ def run_campaign(campaign: Campaign, listener: Any | None = None) -> CampaignSum
     from parabo.study import Study
 
     for cell in campaign.cells:
-        if cell.config.early_stopping is not None:
-            raise ConfigError(
-                "is not supported in campaigns yet; run the study on its own "
-                "(parabo run study.yaml), or remove early_stopping from the template",
-                field="early_stopping",
-            )
+        for key in ("early_stopping", "warm_start", "tracking"):
+            if getattr(cell.config, key, None) is not None:
+                raise ConfigError(
+                    "is not supported in campaigns yet; run the study on its own "
+                    f"(parabo run study.yaml), or remove {key} from the template",
+                    field=key,
+                )
     campaign.folder.mkdir(parents=True, exist_ok=True)
     lock = StudyLock(campaign.folder)
     lock.acquire()
@@ -122,6 +123,9 @@ def run_campaign(campaign: Campaign, listener: Any | None = None) -> CampaignSum
                     reference_point=c.reference_point,
                 )
             )
+            if c.initial:
+                with studies[-1].batched():
+                    studies[-1].enqueue_initial(c.initial)
         first = campaign.cells[0].config.run
         executor = make_executor(
             first.backend,
