@@ -705,17 +705,25 @@ def compare(
     "--output",
     "-o",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="File to write (default: report.html in the study folder).",
+    help="File to write (default: report.html in the study or campaign folder).",
 )
 @_guard
 def report(study_dir: Path, output: Path | None) -> None:
     """Write one self-contained HTML report of STUDY: every plot, the summary, all trials.
 
-    The file embeds every script it uses and opens with no network.
+    For a campaign (its folder or its file): the matrix of every study's best value, state
+    and counts, every study's best so far against time, and each study's summary. The file
+    embeds every script it uses and opens with no network.
     """
+    from parabo.campaign import is_campaign_folder
     from parabo.report import write_report
 
     folder = _study_folder(study_dir)
+    if is_campaign_folder(folder):
+        from parabo.report_campaign import write_campaign_report
+
+        click.echo(f"wrote {write_campaign_report(folder, output)}")
+        return
     click.echo(f"wrote {write_report(folder, output)}")
 
 
