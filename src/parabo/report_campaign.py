@@ -36,7 +36,7 @@ GRID_STYLE = """
 table.grid { border-collapse: collapse; font-size: 0.9em; }
 table.grid th, table.grid td { border: 1px solid #ddd; padding: 0.3em 0.7em; text-align: center; }
 table.grid th { background: #f6f6f6; } table.grid td .best { font-weight: bold; }
-table.grid td.best-of-all { background: #e8f4e8; }
+table.grid td.best-of-row { background: #e8f4e8; }
 section.study { margin-top: 1.2em; }
 """
 
@@ -74,12 +74,12 @@ def _better(direction: str) -> Any:
     return max if direction == "maximize" else min
 
 
-def _cell_html(row: Mapping[str, Any], best_of_all: bool) -> str:
+def _cell_html(row: Mapping[str, Any], best_of_row: bool) -> str:
     best = "–" if row["best"] is None else _fmt(float(row["best"]))
     counts = f"{row['completed']} complete, {row['failed']} failed"
     if row["running"]:
         counts += f", {row['running']} running"
-    cls = " class=best-of-all" if best_of_all else ""
+    cls = " class=best-of-row" if best_of_row else ""
     return (
         f"<td{cls}><a href='#{_anchor(str(row['folder']))}'><span class=best>"
         f"{html.escape(best)}</span></a><br><span class=muted>{html.escape(str(row['state']))}"
@@ -87,8 +87,11 @@ def _cell_html(row: Mapping[str, Any], best_of_all: bool) -> str:
     )
 
 
-def _grid_html(keys: Sequence[str], rows: Sequence[Mapping[str, Any]], best: Any) -> str:
-    """The matrix of a two-key campaign: the first key's values down, the second's across."""
+def _grid_html(keys: Sequence[str], rows: Sequence[Mapping[str, Any]], direction: str) -> str:
+    """The matrix of a two-key campaign: the first key's values down, the second's across.
+
+    The best study of each row is shaded.
+    """
     down: list[Any] = []
     across: list[Any] = []
     for r in rows:
@@ -97,18 +100,21 @@ def _grid_html(keys: Sequence[str], rows: Sequence[Mapping[str, Any]], best: Any
         if r.get(keys[1]) not in across:
             across.append(r.get(keys[1]))
     by = {(r.get(keys[0]), r.get(keys[1])): r for r in rows}
+    better = _better(direction)
     head = f"<th>{html.escape(keys[0])} ↓ {html.escape(keys[1])} →</th>" + "".join(
         f"<th>{html.escape(str(v))}</th>" for v in across
     )
     body = []
     for d in down:
+        line = [by.get((d, a)) for a in across]
+        found = [float(c["best"]) for c in line if c is not None and c["best"] is not None]
+        best = better(found) if found else None
         cells = []
-        for a in across:
-            r = by.get((d, a))
-            if r is None:
+        for c in line:
+            if c is None:
                 cells.append("<td class=muted>not in the campaign</td>")
             else:
-                cells.append(_cell_html(r, best is not None and r["best"] == best))
+                cells.append(_cell_html(c, best is not None and c["best"] == best))
         body.append(f"<tr><th>{html.escape(str(d))}</th>{''.join(cells)}</tr>")
     return (
         f"<table class=grid id=matrix><thead><tr>{head}</tr></thead>"
@@ -221,7 +227,9 @@ def render_campaign_report(folder: str | os.PathLike[str]) -> str:
         raise ConfigError(f"no study of the campaign in {root} has a trial yet", field="STUDY")
     direction = started[0].direction if started else "minimize"
     values = [float(r["best"]) for r in rows if r["best"] is not None]
-    best = _better(direction)(values) if values and len({s.direction for s in started}) == 1 else None
+    best = (
+        _better(direction)(values) if values and len({s.direction for s in started}) == 1 else None
+    )
     best_rows = [r for r in rows if best is not None and r["best"] == best]
     states: dict[str, int] = {}
     for r in rows:
@@ -245,10 +253,8 @@ def render_campaign_report(folder: str | os.PathLike[str]) -> str:
     summary_rows = "".join(
         f"<tr><td class=muted>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>" for k, v in items
     )
-    grid = _grid_html(keys, rows, best) if len(keys) == 2 else ""
-    sections = "".join(
-        _study_section(root, keys, r, s) for r, s in zip(rows, snaps, strict=True)
-    )
+    grid = _grid_html(keys, rows, direction) if len(keys) == 2 else ""
+    sections = "".join(_study_section(root, keys, r, s) for r, s in zip(rows, snaps, strict=True))
     data = {
         "campaign": name,
         "keys": keys,
@@ -264,7 +270,11 @@ def render_campaign_report(folder: str | os.PathLike[str]) -> str:
         f"<p class=muted>parabo campaign report, written {generated}</p>"
         f"<h2>Campaign summary</h2><table class=summary>{summary_rows}</table>"
         "<h2>Matrix</h2>"
-        + (f"<p class=muted>best value of each study</p>{grid}" if grid else "")
+        + (
+            f"<p class=muted>the best value of each study; the best of each row is shaded</p>{grid}"
+            if grid
+            else ""
+        )
         + "<p class=muted>one row per study; click a column to sort</p>"
         + _studies_table_html(keys, rows)
         + "<h2>Best so far</h2>"
