@@ -204,7 +204,8 @@ def _study_section(
         return f"{head}{where}<p>Not started.</p></section>"
     if not snap.trials:
         return f"{head}{where}<p>No trial yet.</p></section>"
-    return f"{head}{where}{_summary_html(summary(snap))}</section>"
+    own = _summary_html(summary(snap)).replace("<h2>Best trial</h2>", "<h4>Best trial</h4>")
+    return f"{head}{where}{own}</section>"
 
 
 def render_campaign_report(folder: str | os.PathLike[str]) -> str:
@@ -244,7 +245,7 @@ def render_campaign_report(folder: str | os.PathLike[str]) -> str:
         ),
         ("direction", direction if started else ""),
         (
-            "best",
+            "best of all studies",
             ""
             if not best_rows
             else f"{_fmt(best)} ({'; '.join(_label(keys, r) for r in best_rows)})",
