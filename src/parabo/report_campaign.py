@@ -153,6 +153,18 @@ def _label(keys: Sequence[str], row: Mapping[str, Any]) -> str:
     return ", ".join(f"{k}={row.get(k)}" for k in keys)
 
 
+#: the best values span more than this ratio: the figure opens on a log axis
+LOG_SPAN = 1000.0
+
+
+def _y_scale(values: Sequence[float]) -> str:
+    """``log`` when every value is positive and they span more than ``LOG_SPAN``; ``linear``
+    when every value is positive (a log axis can be chosen), ``none`` otherwise."""
+    if not values or min(values) <= 0:
+        return "none"
+    return "log" if max(values) / min(values) > LOG_SPAN else "linear"
+
+
 def _progress_figure(
     keys: Sequence[str], rows: Sequence[Mapping[str, Any]], snaps: Sequence[Snapshot | None]
 ) -> str:
@@ -184,6 +196,28 @@ def _progress_figure(
     data = _data.Compare(curves, started[0][1].metric or "value", False)
     fig = _plotly.compare(data, "best so far of every study")
     fig.update_xaxes(title_text="seconds since the campaign's first ask", row=1, col=1)
+    scale = _y_scale([b for c in curves for b in c.best])
+    both = {"yaxis.type": "linear", "yaxis2.type": "linear"}
+    logs = {"yaxis.type": "log", "yaxis2.type": "log"}
+    buttons = [{"label": "linear", "method": "relayout", "args": [both]}]
+    if scale != "none":
+        buttons.append({"label": "log", "method": "relayout", "args": [logs]})
+    fig.update_yaxes(type="log" if scale == "log" else "linear")
+    fig.update_layout(
+        updatemenus=[
+            {
+                "type": "buttons",
+                "direction": "left",
+                "buttons": buttons,
+                "active": 1 if scale == "log" else 0,
+                "x": 1.0,
+                "xanchor": "right",
+                "y": 1.26,
+                "yanchor": "top",
+                "showactive": True,
+            }
+        ]
+    )
     div: str = fig.to_html(full_html=False, include_plotlyjs=False, div_id="plot-progress")
     return f"<div class=plot>{div}</div>"
 

@@ -11,6 +11,8 @@ import pytest
 from viz_browser import open_page, rendered_plots
 from viz_support import parabo
 
+from parabo.report_campaign import _y_scale
+
 OBJECTIVE = """
 import time
 
@@ -96,6 +98,13 @@ def test_campaign_report_in_a_real_browser(campaign: Path) -> None:
         assert rendered_plots(p.page) == 1
         traces = p.page.evaluate("document.getElementById('plot-progress').data.length")
         assert traces == 2 * 6  # each study by wall-clock and by trials
+        for scale in ("log", "linear"):  # the values are positive: both axes can be chosen
+            p.page.locator(".updatemenu-button", has_text=scale).click()
+            p.page.wait_for_function(
+                f"document.getElementById('plot-progress').layout.yaxis.type === '{scale}'"
+                f" && document.getElementById('plot-progress').layout.yaxis2.type === '{scale}'",
+                timeout=10_000,
+            )
         assert p.errors == []
         assert p.outside == []  # nothing left the machine
         assert all(u.startswith("file:") for u in p.requests)
@@ -172,3 +181,10 @@ def test_campaign_report_of_a_campaign_with_no_trial_is_refused(tmp_path: Path) 
     assert result.returncode == 2
     assert "has a trial yet" in result.stderr
     assert not (folder / "report.html").exists()
+
+
+def test_the_figure_opens_on_a_log_axis_only_for_positive_values_of_wide_span() -> None:
+    assert _y_scale([0.001, 5.0]) == "log"  # more than 1000 times
+    assert _y_scale([1.0, 5.0]) == "linear"  # a log axis can be chosen
+    assert _y_scale([-1.0, 5.0]) == "none" and _y_scale([0.0, 5.0]) == "none"
+    assert _y_scale([]) == "none"
