@@ -715,7 +715,7 @@ def report(study_dir: Path, output: Path | None) -> None:
     and counts, every study's best so far against time, and each study's summary. The file
     embeds every script it uses and opens with no network.
     """
-    from parabo.campaign import is_campaign_folder
+    from parabo.campaign import CAMPAIGN_FILE, is_campaign_folder
     from parabo.report import write_report
 
     folder = _study_folder(study_dir)
@@ -724,6 +724,16 @@ def report(study_dir: Path, output: Path | None) -> None:
 
         click.echo(f"wrote {write_campaign_report(folder, output)}")
         return
+    if study_dir.is_file():
+        from parabo.campaign import is_campaign_file
+        from parabo.config import read_file
+
+        if is_campaign_file(read_file(study_dir)):
+            raise ConfigError(
+                f"the campaign has not run yet: {folder} holds no {CAMPAIGN_FILE}; "
+                f"run `parabo run {study_dir}` first",
+                field="STUDY",
+            )
     click.echo(f"wrote {write_report(folder, output)}")
 
 

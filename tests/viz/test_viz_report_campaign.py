@@ -183,6 +183,17 @@ def test_campaign_report_of_a_campaign_with_no_trial_is_refused(tmp_path: Path) 
     assert not (folder / "report.html").exists()
 
 
+def test_campaign_report_of_a_campaign_file_that_has_not_run_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "camp_objective.py").write_text(OBJECTIVE)
+    (tmp_path / "template.yaml").write_text(TEMPLATE)
+    (tmp_path / "campaign.yaml").write_text(CAMPAIGN.replace("MATRIX", TWO_KEYS))
+    result = parabo("report", "campaign.yaml", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "the campaign has not run yet" in result.stderr
+    assert "parabo run campaign.yaml" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_the_figure_opens_on_a_log_axis_only_for_positive_values_of_wide_span() -> None:
     assert _y_scale([0.001, 5.0]) == "log"  # more than 1000 times
     assert _y_scale([1.0, 5.0]) == "linear"  # a log axis can be chosen
