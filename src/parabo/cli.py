@@ -707,8 +707,13 @@ def compare(
     type=click.Path(dir_okay=False, path_type=Path),
     help="File to write (default: report.html in the study or campaign folder).",
 )
+@click.option(
+    "--studies",
+    is_flag=True,
+    help="For a campaign: also write each study's own report (in its folder), linked from the page.",
+)
 @_guard
-def report(study_dir: Path, output: Path | None) -> None:
+def report(study_dir: Path, output: Path | None, studies: bool) -> None:
     """Write one self-contained HTML report of STUDY: every plot, the summary, all trials.
 
     For a campaign (its folder or its file): the matrix of every study's best value, state
@@ -722,8 +727,10 @@ def report(study_dir: Path, output: Path | None) -> None:
     if is_campaign_folder(folder):
         from parabo.report_campaign import write_campaign_report
 
-        click.echo(f"wrote {write_campaign_report(folder, output)}")
+        click.echo(f"wrote {write_campaign_report(folder, output, studies=studies)}")
         return
+    if studies:
+        raise ConfigError("is for a campaign; STUDY is one study", field="--studies")
     if study_dir.is_file():
         from parabo.campaign import is_campaign_file
         from parabo.config import read_file

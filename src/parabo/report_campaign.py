@@ -16,6 +16,7 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from parabo.exceptions import ConfigError, StorageError
 from parabo.report import (
@@ -223,16 +224,22 @@ def _progress_figure(
 
 
 def _study_section(
-    root: Path, keys: Sequence[str], row: Mapping[str, Any], snap: Snapshot | None
+    root: Path, keys: Sequence[str], row: Mapping[str, Any], snap: Snapshot | None, here: Path
 ) -> str:
+    """One study's section; ``here``: the folder the page is written to (links start there)."""
     folder = str(row["folder"])
     title = html.escape(_label(keys, row))
     head = f"<section class=study id='{_anchor(folder)}'><h3>{title}</h3>"
     where = f"<p class=muted>folder <code>{html.escape(folder)}</code>"
-    if (root / folder / REPORT_FILE).is_file():
-        where += f" · <a href='{html.escape(folder)}/{REPORT_FILE}'>its own report</a>"
+    report = root / folder / REPORT_FILE
+    if report.is_file():
+        link = Path(os.path.relpath(report.resolve(), here.resolve())).as_posix()
+        where += f" · <a class=own href='{html.escape(quote(link))}'>its own report</a>"
     else:
-        where += f" · its own report: <code>parabo report {html.escape(folder)}</code>"
+        where += (
+            f" · its own report: <code>parabo report {html.escape(str(root / folder))}</code>"
+            " (or <code>--studies</code> on the campaign)"
+        )
     where += "</p>"
     if snap is None:
         return f"{head}{where}<p>Not started.</p></section>"
@@ -242,8 +249,13 @@ def _study_section(
     return f"{head}{where}{own}</section>"
 
 
-def render_campaign_report(folder: str | os.PathLike[str]) -> str:
+def render_campaign_report(
+    folder: str | os.PathLike[str], here: str | os.PathLike[str] | None = None
+) -> str:
     """The report page of the campaign in ``folder`` as one HTML string (plotly.js embedded).
+
+    ``here``: the folder the page will be in (default ``folder``); the links to the studies'
+    own reports start there.
 
     Raises:
         ConfigError: ``folder`` is not a campaign folder, or plotly is missing.
@@ -289,7 +301,10 @@ def render_campaign_report(folder: str | os.PathLike[str]) -> str:
         f"<tr><td class=muted>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>" for k, v in items
     )
     grid = _grid_html(keys, rows, direction) if len(keys) == 2 else ""
-    sections = "".join(_study_section(root, keys, r, s) for r, s in zip(rows, snaps, strict=True))
+    at = root if here is None else Path(here)
+    sections = "".join(
+        _study_section(root, keys, r, s, at) for r, s in zip(rows, snaps, strict=True)
+    )
     data = {
         "campaign": name,
         "keys": keys,
@@ -321,17 +336,31 @@ def render_campaign_report(folder: str | os.PathLike[str]) -> str:
 
 
 def write_campaign_report(
-    folder: str | os.PathLike[str], output: str | os.PathLike[str] | None = None
+    folder: str | os.PathLike[str],
+    output: str | os.PathLike[str] | None = None,
+    *,
+    studies: bool = False,
 ) -> Path:
     """Write the report of the campaign in ``folder`` (default: ``folder/report.html``).
+
+    ``studies``: first write each study's own report (``report.html`` in its folder, every
+    plot and trial of it), which the campaign's page then links to.
 
     Raises:
         ConfigError: ``folder`` is not a campaign folder, no study has a trial yet, or plotly
             is missing.
-        StorageError: the report cannot be written.
+        StorageError: a report cannot be written.
     """
-    page = render_campaign_report(folder)
+    from parabo.campaign import open_cells
+    from parabo.report import write_report
+
     out = Path(output) if output is not None else Path(folder) / REPORT_FILE
+    if studies:
+        _, cells = open_cells(folder)
+        for cell, study in cells:
+            if study is not None and study.trials:
+                write_report(Path(folder) / str(cell["folder"]))
+    page = render_campaign_report(folder, out.parent)
     tmp = out.with_name(f".{out.name}.tmp")
     try:
         tmp.write_text(page, encoding="utf-8")

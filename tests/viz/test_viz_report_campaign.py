@@ -140,6 +140,30 @@ def test_campaign_report_in_a_real_browser(campaign: Path) -> None:
         assert "problem=a, sampler=random" in section and "Trial " in section
 
 
+def test_studies_flag_writes_each_study_report_and_links_it(campaign: Path, tmp_path: Path) -> None:
+    out = tmp_path / "elsewhere" / "camp.html"
+    out.parent.mkdir()
+    result = parabo("report", str(campaign), "--studies", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    rows = status_rows(campaign)
+    for r in rows:
+        assert (campaign / r["folder"] / "report.html").is_file()
+    with open_page(out.as_uri()) as p:
+        links = p.page.locator("a.own")
+        assert links.count() == 6  # links start at the page's folder, not the campaign's
+        links.first.click()
+        p.page.wait_for_function(
+            "document.querySelectorAll('.js-plotly-plot .main-svg').length >= 1", timeout=30_000
+        )
+        assert p.page.url == (campaign / rows[0]["folder"] / "report.html").as_uri()
+        assert (
+            p.page.locator("#trials tbody tr").count() == rows[0]["completed"] + rows[0]["failed"]
+        )
+        assert p.errors == [] and p.outside == []
+    one = parabo("report", str(campaign / rows[0]["folder"]), "--studies")
+    assert one.returncode == 2 and "--studies" in one.stderr
+
+
 def test_one_key_campaign_lists_one_row_per_study_and_studies_not_started(
     tmp_path: Path,
 ) -> None:
