@@ -88,10 +88,12 @@ def _cell_html(row: Mapping[str, Any], best_of_row: bool) -> str:
     )
 
 
-def _grid_html(keys: Sequence[str], rows: Sequence[Mapping[str, Any]], direction: str) -> str:
+def _grid_html(
+    keys: Sequence[str], rows: Sequence[Mapping[str, Any]], direction: str | None
+) -> str:
     """The matrix of a two-key campaign: the first key's values down, the second's across.
 
-    The best study of each row is shaded.
+    The best study of each row is shaded (none when the studies' directions differ: None).
     """
     down: list[Any] = []
     across: list[Any] = []
@@ -101,7 +103,6 @@ def _grid_html(keys: Sequence[str], rows: Sequence[Mapping[str, Any]], direction
         if r.get(keys[1]) not in across:
             across.append(r.get(keys[1]))
     by = {(r.get(keys[0]), r.get(keys[1])): r for r in rows}
-    better = _better(direction)
     head = f"<th>{html.escape(keys[0])} ↓ {html.escape(keys[1])} →</th>" + "".join(
         f"<th>{html.escape(str(v))}</th>" for v in across
     )
@@ -109,7 +110,7 @@ def _grid_html(keys: Sequence[str], rows: Sequence[Mapping[str, Any]], direction
     for d in down:
         line = [by.get((d, a)) for a in across]
         found = [float(c["best"]) for c in line if c is not None and c["best"] is not None]
-        best = better(found) if found else None
+        best = _better(direction)(found) if found and direction is not None else None
         cells = []
         for c in line:
             if c is None:
@@ -274,9 +275,8 @@ def render_campaign_report(
         raise ConfigError(f"no study of the campaign in {root} has a trial yet", field="STUDY")
     direction = started[0].direction if started else "minimize"
     values = [float(r["best"]) for r in rows if r["best"] is not None]
-    best = (
-        _better(direction)(values) if values and len({s.direction for s in started}) == 1 else None
-    )
+    one_direction = len({s.direction for s in started}) == 1
+    best = _better(direction)(values) if values and one_direction else None
     best_rows = [r for r in rows if best is not None and r["best"] == best]
     states: dict[str, int] = {}
     for r in rows:
@@ -289,7 +289,7 @@ def render_campaign_report(
             f"{sum(r['trials'] for r in rows)} ({sum(r['completed'] for r in rows)} complete, "
             f"{sum(r['failed'] for r in rows)} failed, {sum(r['running'] for r in rows)} running)",
         ),
-        ("direction", direction if started else ""),
+        ("direction", direction if one_direction else "mixed"),
         (
             "best of all studies",
             ""
@@ -300,7 +300,7 @@ def render_campaign_report(
     summary_rows = "".join(
         f"<tr><td class=muted>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>" for k, v in items
     )
-    grid = _grid_html(keys, rows, direction) if len(keys) == 2 else ""
+    grid = _grid_html(keys, rows, direction if one_direction else None) if len(keys) == 2 else ""
     at = root if here is None else Path(here)
     sections = "".join(
         _study_section(root, keys, r, s, at) for r, s in zip(rows, snaps, strict=True)

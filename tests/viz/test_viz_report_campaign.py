@@ -223,3 +223,22 @@ def test_the_figure_opens_on_a_log_axis_only_for_positive_values_of_wide_span() 
     assert _y_scale([1.0, 5.0]) == "linear"  # a log axis can be chosen
     assert _y_scale([-1.0, 5.0]) == "none" and _y_scale([0.0, 5.0]) == "none"
     assert _y_scale([]) == "none"
+
+
+def test_studies_of_both_directions_are_listed_but_not_ranked(tmp_path: Path) -> None:
+    base = tmp_path
+    (base / "camp_objective.py").write_text(OBJECTIVE)
+    (base / "template.yaml").write_text(
+        TEMPLATE.replace('sampler: "{sampler}"', 'sampler: random\ndirection: "{direction}"')
+    )
+    (base / "campaign.yaml").write_text(
+        CAMPAIGN.replace("MATRIX", "matrix:\n  problem: [a, b]\n  direction: [minimize, maximize]")
+    )
+    assert parabo("run", "campaign.yaml", "--quiet", cwd=base).returncode == 0
+    result = parabo("report", "out", cwd=base)
+    assert result.returncode == 0, result.stderr
+    page = (base / "out" / "report.html").read_text()
+    assert page.count("<td><a href='#study-") == 2 * 4  # in the grid (none shaded), the table
+    assert "best-of-row'" not in page and "class=best-of-row>" not in page
+    assert "not drawn: the studies do not share a direction" in page
+    assert "<td>mixed</td>" in page
