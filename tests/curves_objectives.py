@@ -72,3 +72,14 @@ def tracked(params: dict[str, Any], trial: parabo.RunningTrial) -> dict[str, flo
         if trial.should_prune():
             raise parabo.TrialPruned()
     return {"loss": loss, "acc": 2.0}
+
+
+def flaky_reporter(params: dict[str, Any], trial: parabo.RunningTrial) -> float:
+    """Reports steps 1-4 and raises on its first attempt; reports steps 1-2 (x 10) on the next."""
+    if trial.attempt == 1:
+        for step in range(1, 5):
+            trial.report(params["x"] + step, step=step)
+        raise RuntimeError("first attempt fails")
+    for step in (1, 2):
+        trial.report(10 * (params["x"] + step), step=step)
+    return 10 * (params["x"] + 2)

@@ -346,3 +346,32 @@ def test_wandb_offline_runs_hold_every_reported_step(
         else:
             assert got["summary"]["stopped"] == trial.stopped and got["exit_code"] == 0
             assert got["summary"]["value"] == trial.value == curve[-1].value
+
+
+def test_mlflow_logs_the_reports_of_the_final_attempt_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("mlflow")
+    from mlflow import MlflowClient
+
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    uri = f"file://{tmp_path / 'mlruns'}"
+    path = tmp_path / "study.yaml"
+    path.write_text(
+        "name: retried\nspace: {x: {type: float, low: 0, high: 1}}\n"
+        "objective: {python: curves_objectives:flaky_reporter}\nsampler: random\nseed: 0\n"
+        "run: {trials: 2, workers: 1, backend: thread, retries: 1, retry_on: [exception]}\n"
+        f"storage: out\ntracking: {{mlflow: {{experiment: exp, tracking_uri: '{uri}'}}}}\n"
+    )
+    study = _run(path)
+    assert study.n_complete == 2 and len(study.reports) == 12  # 4 + 2 reports per trial
+    client = MlflowClient(tracking_uri=uri)
+    exp = client.get_experiment_by_name("exp")
+    runs = client.search_runs([exp.experiment_id], max_results=100)
+    by_id = {int(r.data.tags["parabo.trial"]): r for r in runs if "parabo.trial" in r.data.tags}
+    assert sorted(by_id) == [0, 1]
+    for trial in study.trials:
+        x = trial.params["x"]
+        history = client.get_metric_history(by_id[trial.id].info.run_id, "value")
+        got = [(m.step, m.value) for m in sorted(history, key=lambda m: m.step)]
+        assert got == [(1, 10 * (x + 1)), (2, 10 * (x + 2))]  # the first attempt's 4 are not
