@@ -280,15 +280,16 @@ def _expected_steps(
     return out
 
 
-@pytest.mark.parametrize("stride", [1, 0.5])
+@pytest.mark.parametrize(("stride", "store"), [(1, "file"), (0.5, "file"), (1, "sqlite")])
 def test_mlflow_runs_hold_every_reported_step(
-    tmp_path: Path, stride: float, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, stride: float, store: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pytest.importorskip("mlflow")
     from mlflow import MlflowClient
 
     monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
-    uri = f"file://{tmp_path / 'mlruns'}"
+    monkeypatch.chdir(tmp_path)  # a SQLite store keeps its artifacts in ./mlruns
+    uri = f"file://{tmp_path / 'mlruns'}" if store == "file" else f"sqlite:///{tmp_path / 'm.db'}"
     tracking = f"tracking: {{mlflow: {{experiment: exp, tracking_uri: '{uri}'}}}}\n"
     study = _reporting_study(tmp_path, stride, "thread", tracking)
     client = MlflowClient(tracking_uri=uri)
