@@ -199,8 +199,8 @@ class MLflowTracker(Callback):
     and ``value`` at the reported step), its final metrics (and ``value``, ``duration``)
     at the last step, tags with its id, state, failure reason, early-stopping reason
     and source, and its folder's files as artifacts; its status is FINISHED, KILLED
-    (pruned) or FAILED. The parent run holds the best value and parameters; a resumed study
-    logs into the same parent run (its id is kept in ``<study folder>/mlflow.json``).
+    (pruned) or FAILED. The parent run holds the best value and parameters; a resumed
+    study logs into the same parent run (its id is kept in ``<study folder>/mlflow.json``).
 
     Args:
         experiment: the MLflow experiment (default: the study's name); created if missing.
@@ -329,8 +329,9 @@ class WandbTracker(Callback):
 
     Each trial's run (``job_type: trial``, group = the study's name) holds its parameters
     as the config, every report of its final attempt in its history (one ``log`` per
-    report, at the reported step), its final metrics and state in the summary and its folder's files as an
-    artifact; the study run (``job_type: study``) holds the best value and parameters.
+    report, at the reported step), its final metrics, state and early-stopping reason in
+    the summary and its folder's files as an artifact; the study run (``job_type: study``)
+    holds the best value and parameters.
 
     Args:
         project: the W&B project.
