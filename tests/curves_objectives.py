@@ -59,3 +59,27 @@ def no_trial(params: dict[str, Any]) -> float:
 
 def pid_file() -> str:
     return os.environ.get("PARABO_TEST_PIDS", "")
+
+
+def tracked(params: dict[str, Any], trial: parabo.RunningTrial) -> dict[str, float]:
+    """Reports ``loss`` and ``acc`` at steps ``stride, 2 stride, ...``; obeys the rule."""
+    stride = float(params.get("stride", 1))
+    loss = 0.0
+    for i in range(1, int(params.get("steps", 6)) + 1):
+        loss = params["x"] + 1.0 / i
+        trial.report({"loss": loss, "acc": 1.0 / i}, step=i * stride)
+        time.sleep(float(params.get("sleep", 0.02)))
+        if trial.should_prune():
+            raise parabo.TrialPruned()
+    return {"loss": loss, "acc": 2.0}
+
+
+def flaky_reporter(params: dict[str, Any], trial: parabo.RunningTrial) -> float:
+    """Reports steps 1-4 and raises on its first attempt; reports steps 1-2 (x 10) on the next."""
+    if trial.attempt == 1:
+        for step in range(1, 5):
+            trial.report(params["x"] + step, step=step)
+        raise RuntimeError("first attempt fails")
+    for step in (1, 2):
+        trial.report(10 * (params["x"] + step), step=step)
+    return 10 * (params["x"] + 2)

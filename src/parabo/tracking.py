@@ -26,6 +26,7 @@ from parabo.trial import Trial, TrialState
 
 if TYPE_CHECKING:
     from parabo.scheduler import RunSummary, Scheduler, SchedulerListener
+    from parabo.storage.events import Reported
     from parabo.study import Study
 
 __all__ = ["Callback", "CallbackRunner", "MLflowTracker", "WandbTracker"]
@@ -42,7 +43,7 @@ class Callback:
     name: str = ""
 
     def on_trial_end(self, study: Study, trial: Trial, folder: Path | None) -> None:
-        """A trial finished (COMPLETE or FAILED); ``folder`` holds its files (``None`` without one)."""
+        """A trial finished (COMPLETE, FAILED or PRUNED); ``folder`` holds its files (``None`` without one)."""
 
     def on_study_end(self, study: Study, summary: RunSummary) -> None:
         """The run stopped (``summary.stop_reason`` says why); every trial end was delivered first."""
@@ -151,13 +152,55 @@ def _metrics(trial: Trial) -> dict[str, float]:
     return out
 
 
+#: the largest step MLflow (a 64-bit integer) and W&B take
+_MAX_STEP = 2**63 - 1
+
+
+def _report_rows(curve: Sequence[Reported]) -> list[tuple[int, dict[str, float], float | None]]:
+    """``(step, metrics, t)`` for each report of a trial's final attempt, in step order.
+
+    Each row holds the report's metrics and its ``value`` (the study's metric). MLflow
+    and W&B take whole steps from 0 up: when every reported step is one, it is the
+    step; otherwise (a fractional or negative step) the reports are numbered 0, 1, 2...
+    and each row also holds the reported step as ``step``.
+
+    >>> from parabo.storage.events import Reported
+    >>> _report_rows([Reported(0, 1.0, 0.5), Reported(0, 2.0, None, {"acc": 0.9})])
+    [(1, {'value': 0.5}, None), (2, {'acc': 0.9}, None)]
+    >>> _report_rows([Reported(0, 0.5, 0.5)])
+    [(0, {'value': 0.5, 'step': 0.5}, None)]
+    """
+    whole = all(r.step.is_integer() and 0 <= r.step <= _MAX_STEP for r in curve)
+    rows = []
+    for i, r in enumerate(curve):
+        metrics = {str(k): float(v) for k, v in r.metrics.items()}
+        if r.value is not None:
+            metrics["value"] = float(r.value)
+        if not whole:
+            metrics["step"] = float(r.step)
+        rows.append((int(r.step) if whole else i, metrics, r.t))
+    return rows
+
+
+#: the most metrics in one MLflow ``log_batch`` call
+_MLFLOW_BATCH = 1000
+#: a trial's state as the status of its MLflow run
+_MLFLOW_STATUS = {
+    TrialState.COMPLETE: "FINISHED",
+    TrialState.PRUNED: "KILLED",
+    TrialState.FAILED: "FAILED",
+}
+
+
 class MLflowTracker(Callback):
     """Log to MLflow: one parent run per study, one nested run per trial.
 
-    A trial's run holds its parameters, its final metrics (and ``value``, ``duration``),
-    tags with its id, state, failure reason and source, and its folder's files as
-    artifacts. The parent run holds the best value and parameters; a resumed study
-    logs into the same parent run (its id is kept in ``<study folder>/mlflow.json``).
+    A trial's run holds its parameters, every report of its final attempt (each metric
+    and ``value`` at the reported step), its final metrics (and ``value``, ``duration``)
+    at the last step, tags with its id, state, failure reason, early-stopping reason
+    and source, and its folder's files as artifacts; its status is FINISHED, KILLED
+    (pruned) or FAILED. The parent run holds the best value and parameters; a resumed
+    study logs into the same parent run (its id is kept in ``<study folder>/mlflow.json``).
 
     Args:
         experiment: the MLflow experiment (default: the study's name); created if missing.
@@ -237,15 +280,32 @@ class MLflowTracker(Callback):
         run = client.create_run(self._experiment_id, run_name=f"trial-{trial.id}", tags=tags)
         rid = run.info.run_id
         stamp = int(1000 * (trial.finished_at or 0))
+        # every report of the final attempt (a finished trial's curve no longer changes)
+        rows = _report_rows(study.curve(trial))
+        steps = [
+            Metric(k, v, int(1000 * (t if t is not None else trial.finished_at or 0)), step)
+            for step, metrics, t in rows
+            for k, v in metrics.items()
+        ]
+        final = _metrics(trial)
+        last_step, last = (rows[-1][0], rows[-1][1]) if rows else (0, {})
+        if steps:  # the final metrics are the latest: at the last step, not before its reports
+            stamp = max(stamp, max(m.timestamp for m in steps) + 1)
+        extra = [RunTag("parabo.error", trial.error[:5000])] if trial.error else []
+        if trial.stopped is not None:
+            extra.append(RunTag("parabo.stopped", trial.stopped[:5000]))
         client.log_batch(
             rid,
-            metrics=[Metric(k, v, stamp, 0) for k, v in _metrics(trial).items()],
+            # a final metric that the last report already holds is not logged twice
+            metrics=[Metric(k, v, stamp, last_step) for k, v in final.items() if last.get(k) != v],
             params=[Param(k, v) for k, v in _params(trial).items()],
-            tags=[RunTag("parabo.error", trial.error[:5000])] if trial.error else [],
+            tags=extra,
         )
+        for i in range(0, len(steps), _MLFLOW_BATCH):
+            client.log_batch(rid, metrics=steps[i : i + _MLFLOW_BATCH])
         if folder is not None and folder.is_dir() and any(folder.iterdir()):
             client.log_artifacts(rid, str(folder))
-        client.set_terminated(rid, "FINISHED" if trial.state is TrialState.COMPLETE else "FAILED")
+        client.set_terminated(rid, _MLFLOW_STATUS.get(trial.state, "FAILED"))
 
     def on_study_end(self, study: Study, summary: RunSummary) -> None:
         from mlflow.entities import Metric
@@ -268,8 +328,10 @@ class WandbTracker(Callback):
     """Log to Weights & Biases: one run per trial, grouped under the study, and a study run.
 
     Each trial's run (``job_type: trial``, group = the study's name) holds its parameters
-    as the config, its final metrics in the summary and its folder's files as an
-    artifact; the study run (``job_type: study``) holds the best value and parameters.
+    as the config, every report of its final attempt in its history (one ``log`` per
+    report, at the reported step), its final metrics, state and early-stopping reason in
+    the summary and its folder's files as an artifact; the study run (``job_type: study``)
+    holds the best value and parameters.
 
     Args:
         project: the W&B project.
@@ -326,15 +388,20 @@ class WandbTracker(Callback):
             tags=[trial.state.value, *([trial.source] if trial.source else [])],
         )
         try:
+            # every report of the final attempt, in step order (its curve no longer changes)
+            for step, metrics, _t in _report_rows(study.curve(trial)):
+                run.log(metrics, step=step)
             run.summary.update({**_metrics(trial), "state": trial.state.value})
             if trial.error:
                 run.summary["error"] = trial.error[:5000]
+            if trial.stopped is not None:
+                run.summary["stopped"] = trial.stopped[:5000]
             if folder is not None and folder.is_dir() and any(folder.iterdir()):
                 artifact = wandb.Artifact(f"trial-{trial.id}-files", type="trial-files")
                 artifact.add_dir(str(folder))
                 run.log_artifact(artifact)
         finally:
-            run.finish(exit_code=0 if trial.state is TrialState.COMPLETE else 1)
+            run.finish(exit_code=1 if trial.state is TrialState.FAILED else 0)
 
     def on_study_end(self, study: Study, summary: RunSummary) -> None:
         best = study.best
