@@ -87,7 +87,11 @@ def history(snap: Snapshot) -> History:
         best_by_id.append(v if not best_by_id else better(best_by_id[-1], v))
     t0 = min((t.asked_at for t in snap.trials if t.asked_at is not None), default=0.0)
     finished = [t for t in snap.history if t.finished_at is not None]
-    timed = [t for t in finished if t.state is TrialState.COMPLETE and t.value is not None]
+    # by finish time: the journal's order can differ by milliseconds from the workers' clocks
+    timed = sorted(
+        (t for t in finished if t.state is TrialState.COMPLETE and t.value is not None),
+        key=lambda t: float(t.finished_at or 0.0),
+    )
     seconds = [float(t.finished_at or 0.0) - t0 for t in timed]
     values_by_time = [float(t.value or 0.0) for t in timed]
     best_by_time: list[float] = []
