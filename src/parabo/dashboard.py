@@ -178,13 +178,18 @@ class Dashboard:
 
 
 def newest(snap: Snapshot, most: int) -> Snapshot:
-    """``snap`` with only its newest ``most`` trials, and its best trial if that is older."""
+    """``snap`` with only its newest ``most`` trials, and its best trial if that is older
+    (with several objectives, every trial of the Pareto front)."""
     if len(snap.trials) <= most:
         return snap
     keep = {t.id for t in snap.trials[-most:]}
     best = snap.best
     if best is not None:
         keep.add(best.id)
+    if snap.goal.multi:
+        from parabo.plot._data import front_ids
+
+        keep |= front_ids(snap)
     return dataclasses.replace(
         snap,
         trials=[t for t in snap.trials if t.id in keep],

@@ -193,3 +193,23 @@ def test_report_and_dashboard_include_them(
         payload = json.loads(Dashboard(folder).data())
         assert payload["figures"][kind]["data"], kind
         assert other in payload["not_drawn"] and other not in payload["figures"]
+
+
+def test_the_dashboard_keeps_the_whole_front_when_it_draws_the_newest_trials() -> None:
+    from parabo.dashboard import newest
+
+    study = Study(
+        {"x": {"type": "float", "low": 0, "high": 1}},
+        direction=["minimize", "minimize"],
+        metric=["a", "b"],
+        seed=0,
+    )
+    for k in range(30):  # the front is trials 0..4; the newer ones are all dominated
+        a, b = (k, 4 - k) if k < 5 else (10 + k, 10 + k)
+        study.tell(study.ask(), {"a": float(a), "b": float(b)})
+    snap = snapshot(study)
+    assert _data.front_ids(snap) == {t.id for t in study.pareto_front()} == set(range(5))
+    cut = newest(snap, 10)
+    assert [t.id for t in cut.trials] == [*range(5), *range(20, 30)]
+    d = _data.pareto(cut)
+    assert sorted(d.ids[k] for k in d.front) == list(range(5))

@@ -652,14 +652,27 @@ class Pareto:
         return " · ".join(parts)
 
 
+def front_ids(snap: Snapshot) -> set[int]:
+    """The ids of the feasible COMPLETE trials that no other feasible trial dominates
+    (as :meth:`parabo.Study.pareto_front`); empty with one objective."""
+    from parabo.pareto import non_dominated
+
+    m = len(snap.goal.directions)
+    if m < 2:
+        return set()
+    ok = [t for t in snap.trials if t.feasible and t.values is not None and len(t.values) == m]
+    if not ok:
+        return set()
+    keep = non_dominated(np.array([t.values for t in ok]) * np.array(snap.goal.signs))
+    return {t.id for t, on in zip(ok, keep, strict=True) if on}
+
+
 def pareto(snap: Snapshot) -> Pareto:
     """The objectives of the COMPLETE trials and the front of the feasible ones.
 
     Raises:
         ConfigError: the study has one objective, or no completed trial yet.
     """
-    from parabo.pareto import non_dominated
-
     goal = snap.goal
     if not goal.multi:
         raise ConfigError(
@@ -676,13 +689,10 @@ def pareto(snap: Snapshot) -> Pareto:
         raise ConfigError("the study has no completed trial yet", field="pareto")
     values = [[float(v) for v in t.values or ()] for t in done]
     feasible = [t.feasible for t in done]
-    ok = [k for k, f in enumerate(feasible) if f]
-    front: list[int] = []
-    if ok:
-        Y = np.array([values[k] for k in ok]) * np.array(goal.signs)
-        keep = non_dominated(Y)
-        front = [k for k, on in zip(ok, keep, strict=True) if on]
-        front.sort(key=lambda k: (values[k][0], done[k].id))
+    on = front_ids(snap)
+    front = sorted(
+        (k for k, t in enumerate(done) if t.id in on), key=lambda k: (values[k][0], done[k].id)
+    )
     return Pareto(
         names=list(goal.names),
         directions=list(goal.directions),
