@@ -190,7 +190,9 @@ def test_report_and_dashboard_include_them(
         (curves_study, "curves", "pareto"),
         (pareto_study, "pareto", "curves"),
     ]:
-        payload = json.loads(Dashboard(folder).data())
+        board = Dashboard(folder)
+        payload = json.loads(board.data())
+        board.wait_for_importance(60)  # the fit it started in a thread
         assert payload["figures"][kind]["data"], kind
         assert other in payload["not_drawn"] and other not in payload["figures"]
 
