@@ -706,17 +706,42 @@ def compare(
     "--output",
     "-o",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="File to write (default: report.html in the study folder).",
+    help="File to write (default: report.html in the study or campaign folder).",
+)
+@click.option(
+    "--studies",
+    is_flag=True,
+    help="For a campaign: also write each study's own report (in its folder), linked from the page.",
 )
 @_guard
-def report(study_dir: Path, output: Path | None) -> None:
+def report(study_dir: Path, output: Path | None, studies: bool) -> None:
     """Write one self-contained HTML report of STUDY: every plot, the summary, all trials.
 
-    The file embeds every script it uses and opens with no network.
+    For a campaign (its folder or its file): the matrix of every study's best value, state
+    and counts, every study's best so far against time, and each study's summary. The file
+    embeds every script it uses and opens with no network.
     """
+    from parabo.campaign import CAMPAIGN_FILE, is_campaign_folder
     from parabo.report import write_report
 
     folder = _study_folder(study_dir)
+    if is_campaign_folder(folder):
+        from parabo.report_campaign import write_campaign_report
+
+        click.echo(f"wrote {write_campaign_report(folder, output, studies=studies)}")
+        return
+    if studies:
+        raise ConfigError("is for a campaign; STUDY is one study", field="--studies")
+    if study_dir.is_file():
+        from parabo.campaign import is_campaign_file
+        from parabo.config import read_file
+
+        if is_campaign_file(read_file(study_dir)):
+            raise ConfigError(
+                f"the campaign has not run yet: {folder} holds no {CAMPAIGN_FILE}; "
+                f"run `parabo run {study_dir}` first",
+                field="STUDY",
+            )
     click.echo(f"wrote {write_report(folder, output)}")
 
 

@@ -132,6 +132,10 @@ def _start_study(
         text=True,
     )
     _wait_for(lambda: len(_sleepers() - before) >= 4)
+    # this coordinator's own trials have started (other `sleep 300` on a shared machine are not
+    # proof that it runs and handles its signals yet)
+    journal = tmp_path / "out" / "journal.jsonl"
+    _wait_for(lambda: journal.exists() and journal.read_bytes().count(b'"e":"start"') >= 2)
     return study, proc
 
 

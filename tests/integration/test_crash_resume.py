@@ -31,6 +31,14 @@ storage: out
 """
 
 
+def _done(journal: Path) -> int:
+    """Finished trials in a journal so far (lines with a ``done`` event)."""
+    try:
+        return journal.read_bytes().count(b'"e":"done"')
+    except FileNotFoundError:
+        return 0
+
+
 @pytest.mark.parametrize(
     "backend, trials, sleep, kills, sampler",
     [
@@ -67,7 +75,15 @@ def test_sigkill_at_random_moments_then_resume(
             cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
         if killed < kills:
-            time.sleep(rng.uniform(0.3, 1.5))
+            # a random moment after this run has finished a random few trials, whatever the
+            # machine's load (a fixed delay lets a fast machine finish before any kill)
+            journal = tmp_path / "out" / "journal.jsonl"
+            before = _done(journal)
+            wanted = before + rng.randint(1, max(2, trials // (kills + 3)))
+            deadline = time.monotonic() + 60
+            while proc.poll() is None and _done(journal) < wanted and time.monotonic() < deadline:
+                time.sleep(0.01)
+            time.sleep(rng.uniform(0.0, 0.05))
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
                 proc.wait()

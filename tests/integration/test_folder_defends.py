@@ -161,7 +161,13 @@ def test_run_stops_with_an_error_when_its_files_are_removed(tmp_path: Path, what
     elif what == "lock":
         (out / "lock").unlink()  # (a second coordinator is refused anyway: see above)
     else:
-        shutil.rmtree(out)
+        # the running coordinator may add a trial folder while rmtree walks the tree: try again
+        for _ in range(100):
+            try:
+                shutil.rmtree(out)
+                break
+            except OSError:
+                time.sleep(0.01)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 1, err
     lines = [line for line in err.strip().splitlines() if line.strip()]

@@ -8,7 +8,6 @@ keeps a cache of the fitted model keyed on trial ids, and decides when to refit.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,25 +15,23 @@ from typing import Any
 import numpy as np
 
 from parabo._qmc import sobol_points
-from parabo.exceptions import ConfigError
 from parabo.goals import Goal
 from parabo.gp.candidates import features_to_unit, lipschitz, unit_to_features
-from parabo.gp.kernel import CAT, FLOAT, INT, Domain
+from parabo.gp.kernel import Domain
 from parabo.gp.model import GP, OutputTransform, Prior, fit_theta
 from parabo.gp.optimize import is_duplicate
 from parabo.gp.search import suggest
 from parabo.gp.subsets import fit_subset, posterior_subset
 from parabo.gp.trust_region import trust_radius
 from parabo.samplers.base import Direction, Sampler
-from parabo.samplers.gp_goal import GOAL_PENDING, GoalModels
+from parabo.samplers.gp_domain import space_domain, trial_value
+from parabo.samplers.gp_goal import GoalModels, check_goal_options
 from parabo.samplers.gp_options import GPOptions
 from parabo.space import Space
 from parabo.trial import Trial, TrialState
 
 __all__ = ["GPSampler", "features_to_unit", "space_domain", "trust_radius", "unit_to_features"]
 
-# Integers with more values than this are optimized as floats and rounded at the end.
-_MAX_LISTED_INT = 100_000
 #: two points closer than this (max-norm, in the unit cube) count as the same point
 _TOL = 1e-6
 #: with trials in flight, the GP takes over from the initial design once this many completed
@@ -42,31 +39,6 @@ _TOL = 1e-6
 _MIN_COMPLETE = 4
 #: a resumed study replays the fit schedule over at most this many trials (beyond: one fresh fit)
 _MAX_RESTORE = 2000
-
-
-def space_domain(space: Space) -> Domain:
-    """The :class:`Domain` of a space: kinds, sizes, and the encodings of integer values."""
-    kinds: list[int] = []
-    sizes: list[int] = []
-    centres: list[np.ndarray | None] = []
-    for p in space.params:
-        if p.kind == "categorical":
-            kinds.append(CAT)
-            sizes.append(p.size)
-            centres.append(None)
-        elif p.kind == "int":
-            kinds.append(INT)
-            sizes.append(p.size)
-            if p.size <= _MAX_LISTED_INT:
-                lo = p.low  # type: ignore[attr-defined]
-                centres.append(np.array([p.encode(v) for v in range(lo, lo + p.size)]))
-            else:
-                centres.append(None)
-        else:
-            kinds.append(FLOAT)
-            sizes.append(0)
-            centres.append(None)
-    return Domain(np.array(kinds), np.array(sizes), tuple(centres))
 
 
 @dataclass
@@ -139,20 +111,7 @@ class GPSampler(Sampler):
         They take the log-EI acquisition and the pending strategies ``kb``, ``cl`` and
         ``none``; other options are refused with an error naming them.
         """
-        if not goal.simple:
-            if self.options.acquisition != "logei":
-                raise ConfigError(
-                    f"acquisition {self.options.acquisition!r} applies to one objective without "
-                    "constraints; use logei (the default) with several objectives or constraints",
-                    field="sampler.acquisition",
-                )
-            if self.options.pending not in GOAL_PENDING:
-                raise ConfigError(
-                    f"pending {self.options.pending!r} applies to one objective without "
-                    f"constraints; use one of {', '.join(GOAL_PENDING)} with several objectives "
-                    "or constraints",
-                    field="sampler.pending",
-                )
+        check_goal_options(self.options, goal)
         super().bind(goal)
 
     # ------------------------------------------------------------------ ask
@@ -264,8 +223,8 @@ class GPSampler(Sampler):
         that reported a value, modelled by their last one.
         """
         last = self.options.pruned == "last"
-        complete = [t for t in history if _value(t, last) is not None]
-        others = [t for t in history if _value(t, last) is None]
+        complete = [t for t in history if trial_value(t, last) is not None]
+        others = [t for t in history if trial_value(t, last) is None]
         modelled = complete + (others if (self.options.failed == "worst" and complete) else [])
         return complete, modelled
 
@@ -474,13 +433,3 @@ class GPSampler(Sampler):
         if fit is not None:
             fit.lip = lip
         return lip
-
-
-def _value(t: Trial, pruned: bool = False) -> float | None:
-    """The value of a COMPLETE trial (and, with ``pruned``, of a PRUNED one), or ``None``."""
-    if t.value is None or not (
-        t.state is TrialState.COMPLETE or (pruned and t.state is TrialState.PRUNED)
-    ):
-        return None
-    v = float(t.value)
-    return v if math.isfinite(v) else None

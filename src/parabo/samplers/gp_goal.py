@@ -53,6 +53,27 @@ _LAYERS = 3
 _LOCAL_SHARE = 0.25
 
 
+def check_goal_options(options: Any, goal: Goal) -> None:
+    """Refuse, naming the option, what the GP does not do with several objectives or constraints."""
+    if goal.simple:
+        return
+    from parabo.exceptions import ConfigError
+
+    if options.acquisition != "logei":
+        raise ConfigError(
+            f"acquisition {options.acquisition!r} applies to one objective without "
+            "constraints; use logei (the default) with several objectives or constraints",
+            field="sampler.acquisition",
+        )
+    if options.pending not in GOAL_PENDING:
+        raise ConfigError(
+            f"pending {options.pending!r} applies to one objective without "
+            f"constraints; use one of {', '.join(GOAL_PENDING)} with several objectives "
+            "or constraints",
+            field="sampler.pending",
+        )
+
+
 @dataclass
 class _Theta:
     theta: np.ndarray = field(default_factory=lambda: np.empty(0))
