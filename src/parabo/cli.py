@@ -623,7 +623,8 @@ def simulate(
 def plot(study_dir: Path, kind: str, fmt: str, output: Path | None, params: str | None) -> None:
     """Draw one plot of STUDY (a study folder or its study file); safe while it runs.
 
-    KIND is history, importance, parallel, slice, contour or timeline.
+    KIND is history, importance, parallel, slice, contour, timeline, curves (learning
+    curves, when trials report steps) or pareto (the Pareto front, with several objectives).
     """
     from parabo import plot as plots
 

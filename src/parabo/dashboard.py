@@ -178,17 +178,23 @@ class Dashboard:
 
 
 def newest(snap: Snapshot, most: int) -> Snapshot:
-    """``snap`` with only its newest ``most`` trials, and its best trial if that is older."""
+    """``snap`` with only its newest ``most`` trials, and its best trial if that is older
+    (with several objectives, every trial of the Pareto front)."""
     if len(snap.trials) <= most:
         return snap
     keep = {t.id for t in snap.trials[-most:]}
     best = snap.best
     if best is not None:
         keep.add(best.id)
+    if snap.goal.multi:
+        from parabo.plot._data import front_ids
+
+        keep |= front_ids(snap)
     return dataclasses.replace(
         snap,
         trials=[t for t in snap.trials if t.id in keep],
         history=[t for t in snap.history if t.id in keep],
+        curves={tid: c for tid, c in snap.curves.items() if tid in keep},
     )
 
 
@@ -353,7 +359,7 @@ PAGE = """<!DOCTYPE html><html lang=en><head><meta charset=utf-8>
 <h2>Newest trials</h2><table class=trials id=trials><thead></thead><tbody></tbody></table>
 <script>
 "use strict";
-const KINDS = ["history", "timeline", "importance", "parallel", "slice", "contour"];
+const KINDS = ["history", "timeline", "importance", "parallel", "slice", "contour", "curves", "pareto"];
 let version = -1;
 function text(id, value) { document.getElementById(id).textContent = value; }
 function fmt(v, digits) { return v === null || v === undefined ? "" : Number(v).toPrecision(digits || 6); }

@@ -24,14 +24,15 @@ to the folder, so it is safe beside the coordinator of a running study.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from parabo.exceptions import ConfigError, StorageError
+from parabo.goals import Goal
 from parabo.space import Space, as_space
-from parabo.storage.events import EventFormatError, StudyCreated, decode
+from parabo.storage.events import EventFormatError, Reported, StudyCreated, decode
 from parabo.storage.journal import JOURNAL_FILE, JournalReader
 from parabo.storage.replay import StudyState
 from parabo.trial import Trial, TrialState
@@ -47,11 +48,14 @@ class Snapshot:
     """A study's trials at one moment, as the plots read them.
 
     Attributes:
-        name, direction, metric: from the study's header.
+        name, direction, metric: from the study's header (the first objective's, with several).
         space: the study's parameters.
         trials: every trial, in id order (running ones included).
         history: finished trials in the order they finished.
         version: grows whenever the trials change (the journal lines read so far).
+        goal: every objective (names, directions) and the constraints.
+        curves: each trial's reports of its current (or last) attempt, in step order, by
+            trial id (only trials that reported).
     """
 
     name: str
@@ -61,6 +65,8 @@ class Snapshot:
     trials: Sequence[Trial]
     history: Sequence[Trial]
     version: int = 0
+    goal: Goal = field(default_factory=Goal)
+    curves: Mapping[int, Sequence[Reported]] = field(default_factory=dict)
 
     @property
     def minimize(self) -> bool:
@@ -185,6 +191,8 @@ class StudyView:
             trials=list(self._state.trials),
             history=list(self._state.history),
             version=self.version,
+            goal=self._state.goal,
+            curves={tid: tuple(c) for tid, c in self._state.curves.items()},
         )
 
 
@@ -219,6 +227,8 @@ def snapshot(source: Study | StudyView | Snapshot | str | os.PathLike[str]) -> S
             trials=source.trials,
             history=list(source.history),
             version=source.n_trials,
+            goal=source.goal,
+            curves={t.id: tuple(c) for t in source.trials if (c := source.curve(t))},
         )
     raise ConfigError(
         f"expected a Study, a study folder or a StudyView, got {type(source).__name__}",

@@ -1,4 +1,5 @@
-"""Studies the plot, report and dashboard tests read: the quickstart, and one with failed trials.
+"""Studies the plot, report and dashboard tests read: the quickstart, one with failed trials,
+one whose trials report learning curves (early stopping), and one with two objectives.
 
 Both are written by real `parabo run` commands with process workers, once per session.
 """
@@ -9,7 +10,15 @@ import shutil
 from pathlib import Path
 
 import pytest
-from viz_support import FLAKY_OBJECTIVE, FLAKY_STUDY, parabo
+from viz_support import (
+    CURVES_STUDY,
+    FLAKY_OBJECTIVE,
+    FLAKY_STUDY,
+    PARETO_OBJECTIVE,
+    PARETO_STUDY,
+    ROOT,
+    parabo,
+)
 
 
 @pytest.fixture(scope="session")
@@ -44,6 +53,29 @@ def flaky_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (base / "flaky.yaml").write_text(FLAKY_STUDY)
     out = parabo("run", "flaky.yaml", "--quiet", cwd=base)
     assert out.returncode in (0, 1), out.stderr
+    return base / "run"
+
+
+@pytest.fixture(scope="session")
+def curves_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Trials that report a value at each of 9 steps; the median rule prunes the worse ones."""
+    base = tmp_path_factory.mktemp("viz")
+    shutil.copy(ROOT / "tests" / "curves_objectives.py", base)
+    (base / "curves.yaml").write_text(CURVES_STUDY)
+    out = parabo("run", "curves.yaml", "--quiet", cwd=base)
+    assert out.returncode == 0, out.stderr
+    return base / "run"
+
+
+@pytest.fixture(scope="session")
+def pareto_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two objectives (error, seconds) and a memory constraint: a front, dominated and
+    infeasible trials."""
+    base = tmp_path_factory.mktemp("viz")
+    (base / "pareto_objective.py").write_text(PARETO_OBJECTIVE)
+    (base / "tradeoff.yaml").write_text(PARETO_STUDY)
+    out = parabo("run", "tradeoff.yaml", "--quiet", cwd=base)
+    assert out.returncode == 0, out.stderr
     return base / "run"
 
 

@@ -48,6 +48,30 @@ def test_report_in_a_real_browser(which: str, request: pytest.FixtureRequest, co
         assert ids == sorted(ids, reverse=True)
 
 
+@pytest.mark.parametrize(
+    ("which", "kind"), [("curves_study", "curves"), ("pareto_study", "pareto")]
+)
+def test_report_draws_curves_and_pareto_in_a_real_browser(
+    which: str, kind: str, request: pytest.FixtureRequest, copy_of
+) -> None:  # type: ignore[no-untyped-def]
+    import parabo.plot as plots
+
+    folder = copy_of(request.getfixturevalue(which))
+    result = parabo("report", str(folder))
+    assert result.returncode == 0, result.stderr
+    drawn = [k for k, why in plots.applicable(folder).items() if not why]
+    assert kind in drawn
+    with open_page((folder / "report.html").as_uri()) as p:
+        p.page.wait_for_function(
+            f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {len(drawn)}",
+            timeout=30_000,
+        )
+        assert rendered_plots(p.page) == len(drawn)
+        traces = p.page.evaluate(f"document.getElementById('plot-{kind}').data.length")
+        assert traces >= 2  # e.g. complete and pruned curves; the front and the other trials
+        assert p.errors == [] and p.outside == []
+
+
 def test_report_content(flaky_study: Path) -> None:
     snap = snapshot(flaky_study)
     page = render_report(snap)

@@ -156,9 +156,12 @@ def test_studies_flag_writes_each_study_report_and_links_it(campaign: Path, tmp_
             "document.querySelectorAll('.js-plotly-plot .main-svg').length >= 1", timeout=30_000
         )
         assert p.page.url == (campaign / rows[0]["folder"] / "report.html").as_uri()
-        assert (
-            p.page.locator("#trials tbody tr").count() == rows[0]["completed"] + rows[0]["failed"]
+        want = rows[0]["completed"] + rows[0]["failed"]
+        # the table fills after the plots: wait for its rows rather than count them at once
+        p.page.wait_for_function(
+            f"document.querySelectorAll('#trials tbody tr').length >= {want}", timeout=30_000
         )
+        assert p.page.locator("#trials tbody tr").count() == want
         assert p.errors == [] and p.outside == []
     one = parabo("report", str(campaign / rows[0]["folder"]), "--studies")
     assert one.returncode == 2 and "--studies" in one.stderr

@@ -1,4 +1,5 @@
-"""Plots of a study: history, importance, parallel coordinates, slices, contour, worker timeline.
+"""Plots of a study: history, importance, parallel coordinates, slices, contour, worker
+timeline, learning curves (trials that report steps) and the Pareto front (several objectives).
 
 Each function takes a :class:`~parabo.Study`, a study folder, or a
 :class:`~parabo.view.StudyView`, and returns a figure: a plotly figure
@@ -10,7 +11,7 @@ parallel coordinates) wherever they have a place. Needs the ``plots`` extra:
 
     >>> import parabo.plot
     >>> parabo.plot.KINDS
-    ('history', 'importance', 'parallel', 'slice', 'contour', 'timeline')
+    ('history', 'importance', 'parallel', 'slice', 'contour', 'timeline', 'curves', 'pareto')
 """
 
 from __future__ import annotations
@@ -34,17 +35,19 @@ __all__ = [
     "applicable",
     "compare",
     "contour",
+    "curves",
     "figure",
     "history",
     "importance",
     "parallel",
+    "pareto",
     "require",
     "save",
     "slice",
     "timeline",
 ]
 
-KINDS = ("history", "importance", "parallel", "slice", "contour", "timeline")
+KINDS = ("history", "importance", "parallel", "slice", "contour", "timeline", "curves", "pareto")
 ENGINES = ("plotly", "matplotlib")
 FORMATS = ("png", "svg", "html")
 
@@ -167,6 +170,41 @@ def timeline(
     return _draw(engine, "timeline", _data.timeline(snap), _title(snap, "worker timeline"))
 
 
+def curves(
+    study: Study | StudyView | Snapshot | str | os.PathLike[str], *, engine: str = "plotly"
+) -> Any:
+    """Learning curves: each trial's reported values against their steps, one line per trial.
+
+    Complete trials are solid blue lines, pruned ones dashed purple lines ending in a cross
+    (where they were stopped), running ones dotted grey; the best trial is a thick orange line.
+
+    Raises:
+        ConfigError: no trial of the study reported a value (``trial.report``).
+    """
+    from parabo.plot import _data
+
+    snap = snapshot(study)
+    return _draw(engine, "curves", _data.curves(snap), _title(snap, "learning curves"))
+
+
+def pareto(
+    study: Study | StudyView | Snapshot | str | os.PathLike[str], *, engine: str = "plotly"
+) -> Any:
+    """The Pareto front of a study with several objectives.
+
+    With two objectives, a scatter of every completed trial, the front (the feasible trials
+    no other feasible trial dominates) highlighted and joined by a step line, infeasible
+    trials as open diamonds; with three or more, a scatter matrix of each pair of objectives.
+
+    Raises:
+        ConfigError: the study has one objective, or no completed trial.
+    """
+    from parabo.plot import _data
+
+    snap = snapshot(study)
+    return _draw(engine, "pareto", _data.pareto(snap), _title(snap, "Pareto front"))
+
+
 def _draw(engine: str, kind: str, data: Any, title: str) -> Any:
     _check_engine(engine)
     if engine == "plotly":
@@ -212,6 +250,8 @@ _FUNCTIONS = {
     "slice": slice,
     "contour": contour,
     "timeline": timeline,
+    "curves": curves,
+    "pareto": pareto,
 }
 
 
@@ -258,6 +298,12 @@ def applicable(study: Study | StudyView | Snapshot | str | os.PathLike[str]) -> 
         why["contour"] = "needs two numeric parameters"
     if not _data._varying(snap):
         why["parallel"] = why["slice"] = "no parameter varies"
+    if not _data.has_reports(snap):
+        why["curves"] = "no trial reported steps (trial.report in the objective)"
+    if not snap.goal.multi:
+        why["pareto"] = "needs several objectives; the study has one"
+    elif not any(t.values is not None for t in snap.complete):
+        why["pareto"] = "no completed trial yet"
     return why
 
 

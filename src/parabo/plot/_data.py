@@ -23,16 +23,20 @@ from parabo.view import Snapshot
 __all__ = [
     "Compare",
     "Contour",
+    "Curves",
     "History",
     "Importance",
     "Parallel",
+    "Pareto",
     "Slice",
     "Timeline",
     "compare",
     "contour",
+    "curves",
     "history",
     "importance",
     "parallel",
+    "pareto",
     "slices",
     "timeline",
 ]
@@ -530,3 +534,174 @@ def compare(
             best = [abs(b - optimum) for b in best]
         curves.append(Curve(label, h.seconds, list(range(1, len(best) + 1)), best))
     return Compare(curves, snaps[0].metric or "value", optimum is not None)
+
+
+@dataclass(frozen=True)
+class CurveLine:
+    """One trial's learning curve: its reported values against their steps."""
+
+    trial: int
+    state: str  # complete, pruned, running, failed
+    steps: list[float]
+    values: list[float]
+
+
+@dataclass(frozen=True)
+class Curves:
+    """Every trial's learning curve; pruned trials apart from complete ones, the best marked."""
+
+    lines: list[CurveLine]
+    best: int | None  # the best trial's id, when it reported
+    label: str
+
+    def count(self, state: str) -> int:
+        return sum(1 for line in self.lines if line.state == state)
+
+    @property
+    def caption(self) -> str:
+        parts = [f"{len(self.lines)} trials reported"]
+        parts += [f"{self.count(s)} {s}" for s in CURVE_STATES if self.count(s)]
+        if self.best is not None:
+            parts.append(f"best: trial {self.best}")
+        return " · ".join(parts)
+
+
+#: the order in which curves are drawn (the best trial's comes last, on top)
+CURVE_STATES = ("running", "failed", "pruned", "complete")
+
+
+def has_reports(snap: Snapshot) -> bool:
+    """Whether any trial reported a value at a step (early stopping's reports)."""
+    return any(r.value is not None for c in snap.curves.values() for r in c)
+
+
+def curves(snap: Snapshot) -> Curves:
+    """The reports of each trial's current attempt, as a line per trial.
+
+    Raises:
+        ConfigError: no trial reported a value.
+    """
+    if not has_reports(snap):
+        raise ConfigError(
+            "the study has no reports: learning curves need trials that report steps "
+            "(trial.report(value, step=...) in the objective)",
+            field="curves",
+        )
+    by_id = {t.id: t for t in snap.trials}
+    lines = []
+    for tid in sorted(snap.curves):
+        points = [(float(r.step), float(r.value)) for r in snap.curves[tid] if r.value is not None]
+        trial = by_id.get(tid)
+        if not points or trial is None:
+            continue
+        lines.append(
+            CurveLine(
+                trial=tid,
+                state=trial.state.value,
+                steps=[p[0] for p in points],
+                values=[p[1] for p in points],
+            )
+        )
+    best = snap.best
+    best_id = best.id if best is not None and best.id in {ln.trial for ln in lines} else None
+    return Curves(lines=lines, best=best_id, label=snap.metric or "value")
+
+
+@dataclass(frozen=True)
+class Pareto:
+    """Every completed trial's objectives, which are feasible, and the Pareto front.
+
+    ``front`` holds indices into ``ids``: the feasible trials no other feasible trial
+    dominates, sorted by the first objective (the order of the step line).
+    """
+
+    names: list[str]
+    directions: list[str]
+    ids: list[int]
+    values: list[list[float]]  # values[k][j]: objective j of trial ids[k]
+    feasible: list[bool]
+    front: list[int]
+
+    @property
+    def step_shape(self) -> str:
+        """The step line through a two-objective front, along the first objective ascending:
+        ``hv`` (across, then up or down) when the first objective is minimized, ``vh`` else."""
+        return "hv" if self.directions[0] != "maximize" else "vh"
+
+    def column(self, j: int, which: Sequence[int]) -> list[float]:
+        return [self.values[k][j] for k in which]
+
+    @property
+    def dominated(self) -> list[int]:
+        """Indices of the feasible trials off the front."""
+        on = set(self.front)
+        return [k for k, ok in enumerate(self.feasible) if ok and k not in on]
+
+    @property
+    def infeasible(self) -> list[int]:
+        return [k for k, ok in enumerate(self.feasible) if not ok]
+
+    @property
+    def axis_labels(self) -> list[str]:
+        return [
+            f"{n} ({'max' if d == 'maximize' else 'min'})"
+            for n, d in zip(self.names, self.directions, strict=True)
+        ]
+
+    @property
+    def caption(self) -> str:
+        parts = [f"{len(self.front)} trials on the front of {len(self.ids)} completed"]
+        if self.infeasible:
+            parts.append(f"{len(self.infeasible)} infeasible")
+        return " · ".join(parts)
+
+
+def front_ids(snap: Snapshot) -> set[int]:
+    """The ids of the feasible COMPLETE trials that no other feasible trial dominates
+    (as :meth:`parabo.Study.pareto_front`); empty with one objective."""
+    from parabo.pareto import non_dominated
+
+    m = len(snap.goal.directions)
+    if m < 2:
+        return set()
+    ok = [t for t in snap.trials if t.feasible and t.values is not None and len(t.values) == m]
+    if not ok:
+        return set()
+    keep = non_dominated(np.array([t.values for t in ok]) * np.array(snap.goal.signs))
+    return {t.id for t, on in zip(ok, keep, strict=True) if on}
+
+
+def pareto(snap: Snapshot) -> Pareto:
+    """The objectives of the COMPLETE trials and the front of the feasible ones.
+
+    Raises:
+        ConfigError: the study has one objective, or no completed trial yet.
+    """
+    goal = snap.goal
+    if not goal.multi:
+        raise ConfigError(
+            "the Pareto front needs several objectives; the study has one (see `history`)",
+            field="pareto",
+        )
+    m = len(goal.directions)
+    done = [
+        t
+        for t in snap.trials
+        if t.state is TrialState.COMPLETE and t.values is not None and len(t.values) == m
+    ]
+    if not done:
+        raise ConfigError("the study has no completed trial yet", field="pareto")
+    values = [[float(v) for v in t.values or ()] for t in done]
+    feasible = [t.feasible for t in done]
+    on = front_ids(snap)
+    front = sorted(
+        (k for k, t in enumerate(done) if t.id in on), key=lambda k: (values[k][0], done[k].id)
+    )
+    return Pareto(
+        names=list(goal.names),
+        directions=list(goal.directions),
+        ids=[t.id for t in done],
+        values=values,
+        feasible=feasible,
+        front=front,
+    )

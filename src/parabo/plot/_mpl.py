@@ -9,9 +9,27 @@ from typing import Any
 import numpy as np
 
 from parabo.plot import _data
-from parabo.plot._plotly import BEST, FAILED, STATE_COLORS, VALUE
+from parabo.plot._plotly import (
+    BEST,
+    CURVE_STYLE,
+    DOMINATED,
+    FAILED,
+    INFEASIBLE,
+    STATE_COLORS,
+    VALUE,
+)
 
-__all__ = ["compare", "contour", "history", "importance", "parallel", "slices", "timeline"]
+__all__ = [
+    "compare",
+    "contour",
+    "curves",
+    "history",
+    "importance",
+    "parallel",
+    "pareto",
+    "slices",
+    "timeline",
+]
 
 
 def _figure(rows: int = 1, cols: int = 1, width: float = 9.0, height: float = 4.5) -> Any:
@@ -169,4 +187,93 @@ def compare(d: _data.Compare, title: str) -> Any:
     b.set(xlabel="completed trials", title="by completed trials")
     a.legend(fontsize="small")
     fig.suptitle(title)
+    return fig
+
+
+_DASHES = {"solid": "-", "dash": "--", "dot": ":"}
+
+
+def curves(d: _data.Curves, title: str) -> Any:
+    from matplotlib.collections import LineCollection
+
+    fig, axes = _figure(width=9, height=5)
+    ax = axes[0][0]
+    for state in _data.CURVE_STATES:
+        lines = [ln for ln in d.lines if ln.state == state]
+        if not lines:
+            continue
+        style = CURVE_STYLE[state]
+        segments = [np.column_stack([ln.steps, ln.values]) for ln in lines]
+        ax.add_collection(
+            LineCollection(
+                segments,
+                colors=style["color"],
+                linestyles=_DASHES[style["dash"]],
+                linewidths=1.2,
+                alpha=0.75,
+                label=f"{state} ({len(lines)})",
+            )
+        )
+        if state == "pruned":  # where each pruned trial was stopped
+            ax.scatter(
+                [ln.steps[-1] for ln in lines],
+                [ln.values[-1] for ln in lines],
+                marker="x",
+                color=style["color"],
+                s=30,
+            )
+    best = [ln for ln in d.lines if ln.trial == d.best]
+    if best:
+        ax.plot(best[0].steps, best[0].values, color=BEST, linewidth=3, marker="o",
+                markersize=3, label=f"best (trial {d.best})")  # fmt: skip
+    ax.autoscale_view()
+    ax.set(xlabel="step", ylabel=d.label)
+    ax.legend(fontsize="small", loc="best")
+    ax.set_title(d.caption, fontsize="small")
+    fig.suptitle(title)
+    return fig
+
+
+def _pareto_points(ax: Any, d: _data.Pareto, i: int, j: int, legend: bool) -> None:
+    """Objective ``i`` (x) against ``j`` (y): dominated, infeasible and front trials."""
+    if d.dominated:
+        ax.scatter(d.column(i, d.dominated), d.column(j, d.dominated), color=DOMINATED, s=18,
+                   label=f"dominated ({len(d.dominated)})" if legend else None)  # fmt: skip
+    if d.infeasible:
+        ax.scatter(d.column(i, d.infeasible), d.column(j, d.infeasible), marker="D",
+                   facecolors="none", edgecolors=INFEASIBLE, s=24,
+                   label=f"infeasible ({len(d.infeasible)})" if legend else None)  # fmt: skip
+    if d.front:
+        ax.scatter(d.column(i, d.front), d.column(j, d.front), color=BEST, edgecolors="black",
+                   s=40, zorder=3,
+                   label=f"Pareto front ({len(d.front)})" if legend else None)  # fmt: skip
+
+
+def pareto(d: _data.Pareto, title: str) -> Any:
+    m = len(d.names)
+    if m == 2:
+        fig, axes = _figure(width=7, height=5.5)
+        ax = axes[0][0]
+        _pareto_points(ax, d, 0, 1, legend=True)
+        if d.front:
+            where = "post" if d.step_shape == "hv" else "pre"
+            ax.step(d.column(0, d.front), d.column(1, d.front), where=where, color=BEST, zorder=2)
+        ax.set(xlabel=d.axis_labels[0], ylabel=d.axis_labels[1])
+        ax.legend(fontsize="small", loc="best")
+    else:
+        # a scatter matrix: each pair of objectives once (objective i across, j up)
+        fig, axes = _figure(m - 1, m - 1, width=3.2 * (m - 1) + 1, height=3 * (m - 1) + 0.6)
+        for r in range(m - 1):
+            for c in range(m - 1):
+                ax = axes[r][c]
+                if c > r:
+                    ax.set_visible(False)
+                    continue
+                _pareto_points(ax, d, c, r + 1, legend=r == c == 0)
+                if r == m - 2:
+                    ax.set_xlabel(d.axis_labels[c])
+                if c == 0:
+                    ax.set_ylabel(d.axis_labels[r + 1])
+        fig.legend(fontsize="small", loc="upper right")
+    fig.suptitle(f"{title}\n{d.caption}", fontsize="medium")
     return fig

@@ -10,7 +10,17 @@ import numpy as np
 
 from parabo.plot import _data
 
-__all__ = ["compare", "contour", "history", "importance", "parallel", "slices", "timeline"]
+__all__ = [
+    "compare",
+    "contour",
+    "curves",
+    "history",
+    "importance",
+    "parallel",
+    "pareto",
+    "slices",
+    "timeline",
+]
 
 FAILED = "#d62728"  # failed trials: red crosses everywhere
 VALUE = "#1f77b4"
@@ -312,4 +322,132 @@ def compare(d: _data.Compare, title: str) -> Any:
     fig.update_xaxes(title_text="seconds since the first ask", row=1, col=1)
     fig.update_xaxes(title_text="completed trials", row=1, col=2)
     fig.update_layout(title=title)
+    return fig
+
+
+#: how each state's learning curves are drawn (pruned: dashed, ending in a cross)
+CURVE_STYLE = {
+    "complete": {"color": VALUE, "dash": "solid"},
+    "pruned": {"color": STATE_COLORS["pruned"], "dash": "dash"},
+    "running": {"color": STATE_COLORS["running"], "dash": "dot"},
+    "failed": {"color": FAILED, "dash": "dot"},
+}
+INFEASIBLE = "#8c564b"  # infeasible trials of a Pareto plot: brown open diamonds
+DOMINATED = "#9ecae1"
+
+
+def _joined(lines: Sequence[_data.CurveLine]) -> tuple[list[Any], list[Any], list[Any]]:
+    """The lines as one trace: their points, separated by gaps (one trace per state stays
+    cheap with thousands of trials)."""
+    x: list[Any] = []
+    y: list[Any] = []
+    ids: list[Any] = []
+    for line in lines:
+        x += [*line.steps, None]
+        y += [*line.values, None]
+        ids += [line.trial] * len(line.steps) + [None]
+    return x, y, ids
+
+
+def curves(d: _data.Curves, title: str) -> Any:
+    go = _go()
+    fig = go.Figure()
+    for state in _data.CURVE_STATES:
+        lines = [ln for ln in d.lines if ln.state == state]
+        if not lines:
+            continue
+        x, y, ids = _joined(lines)
+        style = CURVE_STYLE[state]
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=y,
+                mode="lines",
+                name=f"{state} ({len(lines)})",
+                line={"color": style["color"], "dash": style["dash"], "width": 1.2},
+                opacity=0.75,
+                customdata=ids,
+                hovertemplate="trial %{customdata}, step %{x}: %{y}<extra>" + state + "</extra>",
+                legendgroup=state,
+            )
+        )
+        if state == "pruned":  # where each pruned trial was stopped
+            fig.add_trace(
+                go.Scatter(
+                    x=_a([ln.steps[-1] for ln in lines]),
+                    y=_a([ln.values[-1] for ln in lines]),
+                    mode="markers",
+                    marker={"symbol": "x", "color": style["color"], "size": 8},
+                    customdata=_a([ln.trial for ln in lines]),
+                    hovertemplate="trial %{customdata} stopped at step %{x}<extra>pruned</extra>",
+                    name="stopped",
+                    legendgroup=state,
+                    showlegend=False,
+                )
+            )
+    best = [ln for ln in d.lines if ln.trial == d.best]
+    if best:
+        fig.add_trace(
+            go.Scatter(
+                x=_a(best[0].steps),
+                y=_a(best[0].values),
+                mode="lines+markers",
+                name=f"best (trial {d.best})",
+                line={"color": BEST, "width": 3},
+                marker={"size": 5},
+            )
+        )
+    fig.update_layout(
+        title={"text": f"{title}<br><sup>{d.caption}</sup>"},
+        xaxis_title="step",
+        yaxis_title=d.label,
+    )
+    return fig
+
+
+def pareto(d: _data.Pareto, title: str) -> Any:
+    go = _go()
+    groups = [
+        ("dominated", d.dominated, {"color": DOMINATED, "size": 7}),
+        ("infeasible", d.infeasible, {"color": INFEASIBLE, "symbol": "diamond-open", "size": 8}),
+        ("Pareto front", d.front, {"color": BEST, "size": 10, "line": {"color": "black", "width": 1}}),
+    ]  # fmt: skip
+    fig = go.Figure()
+    if len(d.names) == 2:
+        for name, which, marker in groups:
+            if not which:
+                continue
+            fig.add_trace(
+                go.Scatter(
+                    x=_a(d.column(0, which)),
+                    y=_a(d.column(1, which)),
+                    mode="lines+markers" if name == "Pareto front" else "markers",
+                    line={"shape": d.step_shape, "color": BEST},
+                    marker=marker,
+                    customdata=_a([d.ids[k] for k in which]),
+                    hovertemplate="trial %{customdata}: (%{x}, %{y})<extra>" + name + "</extra>",
+                    name=f"{name} ({len(which)})",
+                )
+            )
+        fig.update_layout(xaxis_title=d.axis_labels[0], yaxis_title=d.axis_labels[1])
+    else:
+        dims = len(d.names)
+        for name, which, marker in groups:
+            if not which:
+                continue
+            fig.add_trace(
+                go.Splom(
+                    dimensions=[
+                        {"label": d.axis_labels[j], "values": _a(d.column(j, which))}
+                        for j in range(dims)
+                    ],
+                    marker=marker,
+                    customdata=_a([d.ids[k] for k in which]),
+                    hovertemplate="trial %{customdata}<extra>" + name + "</extra>",
+                    name=f"{name} ({len(which)})",
+                    diagonal={"visible": False},
+                    showupperhalf=False,
+                )
+            )
+    fig.update_layout(title={"text": f"{title}<br><sup>{d.caption}</sup>"})
     return fig
