@@ -456,7 +456,10 @@ def main(argv: list[str] | None = None) -> None:
         help=f"comma-separated, of {', '.join(PEERS)} (default: all but optuna-gp, the slowest)",
     )
     ap.add_argument(
-        "--problems", default=",".join(PROBLEMS), help=f"comma-separated, of {', '.join(PROBLEMS)}"
+        "--problems",
+        default=",".join(p for p in PROBLEMS if p != "gb-cancer"),
+        help=f"comma-separated, of {', '.join(PROBLEMS)} (default: all but gb-cancer, the "
+        "real task, which is run by name)",
     )
     ap.add_argument(
         "--latency",
