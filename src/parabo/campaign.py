@@ -324,9 +324,9 @@ def _write_record(campaign: Campaign) -> None:
     names = {c["folder"] for c in cells}
     cells += [c for c in old if isinstance(c, dict) and c.get("folder") not in names]
     record = {"name": campaign.name, "keys": list(campaign.keys), "cells": cells}
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(record, indent=2) + "\n")
-    os.replace(tmp, path)
+    from parabo.results import write_json_atomic
+
+    write_json_atomic(path, record)
 
 
 def open_cells(

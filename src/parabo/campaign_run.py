@@ -61,17 +61,18 @@ def _gain(study: Study) -> float:
     return (min(vals[:-10]) - min(vals)) / spread
 
 
-def _order(lanes: Sequence[Any], studies: Sequence[Study], policy: str, turn: int) -> list[Any]:
+def _order(
+    lanes: Sequence[Any], gains: dict[int, float] | None, turn: int, workers: int
+) -> list[Any]:
+    """The lanes in turn from ``turn``; with ``gains`` (policy ``gain``), most under-served first."""
     k = turn % len(lanes)
     order = list(lanes[k:]) + list(lanes[:k])
-    if policy == "round_robin":
+    if gains is None:
         return order
-    gains = {lane.index: _gain(studies[lane.index]) for lane in order}
-    if any(math.isinf(g) for g in gains.values()):
+    if any(math.isinf(gains[lane.index]) for lane in order):
         return sorted(order, key=lambda lane: not math.isinf(gains[lane.index]))
     floor = 0.05  # no study is starved: each keeps a share of the workers
-    total = sum(max(g, floor) for g in gains.values())
-    workers = sum(lane.workers for lane in order) or 1
+    total = sum(max(gains[lane.index], floor) for lane in order)
 
     def deficit(lane: Any) -> float:
         share = max(gains[lane.index], floor) / total
@@ -84,9 +85,8 @@ def run_campaign(campaign: Campaign, listener: Any | None = None) -> CampaignSum
     """Run (or resume) every study of ``campaign`` on one pool of workers until each stops."""
     from parabo.executors import make_executor
     from parabo.lanes import CampaignObjective, SharedPool, shared_setup
-    from parabo.optimize import _check, _study_cache
+    from parabo.optimize import _check, _study_cache, open_study
     from parabo.scheduler import Scheduler, process_recorder
-    from parabo.study import Study
 
     for cell in campaign.cells:
         for key in ("early_stopping", "warm_start", "tracking"):
@@ -110,19 +110,7 @@ def run_campaign(campaign: Campaign, listener: Any | None = None) -> CampaignSum
         _write_record(campaign)
         for cell in campaign.cells:
             c = cell.config
-            studies.append(
-                Study(
-                    c.build_space(),
-                    c.direction,
-                    c.sampler,
-                    c.seed,
-                    storage=cell.folder,
-                    metric=c.metric,
-                    name=c.name,
-                    constraints=c.constraints,
-                    reference_point=c.reference_point,
-                )
-            )
+            studies.append(open_study(c, cell.folder))
             if c.initial:
                 with studies[-1].batched():
                     studies[-1].enqueue_initial(c.initial)
@@ -252,12 +240,18 @@ def _grant(
     """Give free workers to the studies, one at a time, in the policy's order; True if any started."""
     started = False
     progressed = True
+    # the studies' gains, once per grant (they change when trials finish, not while granting)
+    gains = (
+        {lane.index: _gain(studies[lane.index]) for lane in lanes if not done[lane.index]}
+        if policy == "gain"
+        else None
+    )
     while pool.free > 0 and progressed:
         progressed = False
         open_lanes = [lane for lane in lanes if not done[lane.index]]
         if not open_lanes:
             break
-        for lane in _order(open_lanes, studies, policy, turn):
+        for lane in _order(open_lanes, gains, turn, pool.workers):
             if pool.free <= 0:
                 break
             lane.grant = 1

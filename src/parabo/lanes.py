@@ -13,7 +13,7 @@ objective of the study it belongs to.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from parabo.exceptions import ExecutorError
@@ -51,18 +51,7 @@ class CampaignObjective(Objective):
             fn = loaded.get(cell)
             if fn is None:
                 fn = loaded[cell] = objectives[cell].load()
-            return fn(
-                TrialContext(
-                    trial_id=ctx.trial_id,
-                    params=params,
-                    trial_dir=ctx.trial_dir,
-                    attempt=ctx.attempt,
-                    timeout=ctx.timeout,
-                    on_child=ctx.on_child,
-                    marker=ctx.marker,
-                    channel=ctx.channel,
-                )
-            )
+            return fn(replace(ctx, params=params))
 
         return run
 

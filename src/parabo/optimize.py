@@ -259,6 +259,21 @@ def study_folder(cfg: StudyConfig, base_dir: Path) -> Path:
     return storage_folder(cfg, base_dir)
 
 
+def open_study(cfg: StudyConfig, storage: Path) -> Study:
+    """Open (or resume) in ``storage`` the study a validated study file describes."""
+    return Study(
+        cfg.build_space(),
+        cfg.direction,
+        cfg.sampler,
+        cfg.seed,
+        storage=storage,
+        metric=cfg.metric,
+        constraints=cfg.constraints,
+        reference_point=cfg.reference_point,
+        name=cfg.name,
+    )
+
+
 def run_study(
     cfg: StudyConfig, base_dir: Path, listener: SchedulerListener | None = None
 ) -> tuple[Study, RunSummary]:
@@ -285,17 +300,7 @@ def run_study(
         warm = read_warm_start(
             ws.resolve(base_dir), cfg.build_space(), ws.metric or metric, ws.study
         )
-    study = Study(
-        cfg.build_space(),
-        cfg.direction,
-        cfg.sampler,
-        cfg.seed,
-        storage=storage,
-        metric=cfg.metric,
-        constraints=cfg.constraints,
-        reference_point=cfg.reference_point,
-        name=cfg.name,
-    )
+    study = open_study(cfg, storage)
     try:
         if warm:
             from parabo.warm_start import apply_warm_start

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from parabo.exceptions import ConfigError, StorageError
+from parabo.results import write_text_atomic
 from parabo.view import Snapshot, StudyView
 
 __all__ = ["REPORT_FILE", "render_report", "summary", "trial_rows", "write_report"]
@@ -217,10 +218,8 @@ def write_report(
         raise ConfigError(f"the study in {folder} has no trial yet", field="STUDY")
     page = render_report(snap)
     out = Path(output) if output is not None else Path(folder) / REPORT_FILE
-    tmp = out.with_name(f".{out.name}.tmp")
     try:
-        tmp.write_text(page, encoding="utf-8")
-        os.replace(tmp, out)
+        write_text_atomic(out, page)
     except OSError as exc:
         raise StorageError(f"cannot write the report {out}: {exc.strerror}") from exc
     return out

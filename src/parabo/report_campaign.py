@@ -28,6 +28,7 @@ from parabo.report import (
     _summary_html,
     summary,
 )
+from parabo.results import write_text_atomic
 from parabo.view import Snapshot, StudyView
 
 __all__ = ["campaign_rows", "render_campaign_report", "write_campaign_report"]
@@ -361,10 +362,8 @@ def write_campaign_report(
             if study is not None and study.trials:
                 write_report(Path(folder) / str(cell["folder"]))
     page = render_campaign_report(folder, out.parent)
-    tmp = out.with_name(f".{out.name}.tmp")
     try:
-        tmp.write_text(page, encoding="utf-8")
-        os.replace(tmp, out)
+        write_text_atomic(out, page)
     except OSError as exc:
         raise StorageError(f"cannot write the report {out}: {exc.strerror}") from exc
     return out
