@@ -703,8 +703,12 @@ class Scheduler:
 
     def _close_writer(self) -> None:
         if self._writer is not None:
-            writer, self._writer = self._writer, None
-            writer.close()
+            try:
+                # still reachable while it flushes: the tracking thread waits on it for the
+                # files of the last trials (wait_trial_files)
+                self._writer.close()
+            finally:
+                self._writer = None
 
     def _kill_orphans(self) -> None:
         """Kill process groups of interrupted trials that outlived their coordinator on this host."""
