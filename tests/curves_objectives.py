@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from typing import Any
@@ -83,3 +84,55 @@ def flaky_reporter(params: dict[str, Any], trial: parabo.RunningTrial) -> float:
     for step in (1, 2):
         trial.report(10 * (params["x"] + step), step=step)
     return 10 * (params["x"] + 2)
+
+
+def _ran(trial: parabo.RunningTrial, step: int) -> None:
+    """Note in the trial folder that ``step`` was computed (to count the work really done)."""
+    if trial.trial_dir is not None:
+        os.makedirs(trial.trial_dir, exist_ok=True)
+        with open(os.path.join(trial.trial_dir, "ran.txt"), "a") as f:
+            f.write(f"{step}\n")
+
+
+def checkpointed(params: dict[str, Any], trial: parabo.RunningTrial) -> float:
+    """Loss ``x + 1/step`` up to ``trial.budget``, resuming from its checkpoint (saved each step)."""
+    assert trial.checkpoint_dir is not None and trial.budget is not None
+    saved = os.path.join(trial.checkpoint_dir, "state.json")
+    done = 0
+    if os.path.exists(saved):
+        with open(saved) as f:
+            done = int(json.load(f)["step"])
+    for step in range(done + 1, int(trial.budget) + 1):
+        time.sleep(float(params.get("sleep", 0.0)))
+        _ran(trial, step)
+        trial.report(params["x"] + 1.0 / step, step=step)
+        tmp = saved + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump({"step": step}, f)
+        os.replace(tmp, saved)
+    return float(params["x"] + 1.0 / trial.budget)
+
+
+def from_scratch(params: dict[str, Any], trial: parabo.RunningTrial) -> float:
+    """Loss ``x + 1/step`` from step 1 up to ``trial.budget`` every time (no checkpoint)."""
+    assert trial.budget is not None
+    for step in range(1, int(trial.budget) + 1):
+        _ran(trial, step)
+        trial.report(params["x"] + 1.0 / step, step=step)
+    return float(params["x"] + 1.0 / trial.budget)
+
+
+def silent_budget(params: dict[str, Any], trial: parabo.RunningTrial) -> float:
+    """Reports nothing: returns the loss at ``trial.budget``."""
+    assert trial.budget is not None
+    return float(params["x"] + 1.0 / trial.budget)
+
+
+def ignores_stop(params: dict[str, Any], trial: parabo.RunningTrial) -> float:
+    """Reports ``x + 1/step`` at steps 1..``steps`` and never asks whether to stop."""
+    loss = 0.0
+    for step in range(1, int(params.get("steps", 5)) + 1):
+        loss = params["x"] + 1.0 / step
+        trial.report(loss, step=step)
+        time.sleep(float(params.get("sleep", 0.0)))
+    return loss

@@ -15,6 +15,7 @@ from parabo import EarlyStopping, StopRule, Study, TrialState
 from parabo.exceptions import ConfigError
 from parabo.objectives import CommandObjective, PythonObjective
 from parabo.optimize import run_scheduler
+from parabo.pruning import Rule, Stop
 from parabo.storage.events import Pruned, Reported, StopDecided, decode, encode
 from parabo.storage.journal import JOURNAL_FILE, decode_line
 
@@ -442,3 +443,41 @@ def test_every_rule_runs_a_study(rule: str) -> None:
     )
     assert study.n_complete + study.n_pruned == 30 and study.n_pruned > 0
     assert all(t.stopped and t.stopped.startswith(rule) for t in study.trials if t.stopped)
+
+
+class _StopAtTwo(Rule):
+    """Stops every trial at its report at step 2."""
+
+    name = "stop-at-two"
+
+    def report(self, trial: int, step: float, value: float) -> list[Stop]:
+        return [Stop(trial, "step 2")] if step == 2 else []
+
+
+@pytest.mark.parametrize("backend", ["inline", "process"])
+def test_a_trial_that_completes_after_its_stop_keeps_every_report(
+    tmp_path: Path, backend: str
+) -> None:
+    # the objective never asks should_prune(): the stop reaches it after its last step, it
+    # completes, and the reports that came after the decision are part of its curve
+    space = {
+        **SPACE,
+        "steps": {"type": "fixed", "value": 5},
+        "sleep": {"type": "fixed", "value": 0},
+    }
+    study = Study(space, sampler="random", seed=0, storage=tmp_path / "s2")
+    run_scheduler(
+        study,
+        PythonObjective("curves_objectives:ignores_stop"),
+        stop=StopRule(2),
+        workers=1,
+        backend=backend,
+        early_stopping=_StopAtTwo(),
+    )
+    for t in study.trials:
+        assert t.state is TrialState.COMPLETE
+        assert [r.step for r in study.curve(t)] == [1.0, 2.0, 3.0, 4.0, 5.0]
+        assert study.stop_decided(t) is not None
+    study.close()
+    again = Study.load(tmp_path / "s2")
+    assert [r.step for r in again.curve(0)] == [1.0, 2.0, 3.0, 4.0, 5.0]

@@ -294,6 +294,8 @@ def status(study_dir: Path, as_json: bool) -> None:
         )
     click.echo(f"study {record['study']} ({direction}) in {study_dir}")
     pruned = f", pruned {record['pruned']}" if record["pruned"] or record["reports"] else ""
+    if record["paused"] or record["promotions"]:
+        pruned += f", paused {record['paused']} (promotions {record['promotions']})"
     click.echo(
         f"  completed {record['completed']}{pruned}, failed {record['failed']}, "
         f"running or interrupted {record['running']}"

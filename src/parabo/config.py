@@ -426,6 +426,7 @@ class EarlyStoppingConfig(_Strict):
     warmup: float | None = None  # median, percentile: first steps never compared
     min_trials: int | None = None  # median, percentile: others that reached the step
     trials_per_bracket: int | None = None  # successive_halving: trials per bracket
+    variant: Literal["stopping", "promotion"] | None = None  # asha, hyperband: stop or pause
 
     @field_validator("resource")
     @classmethod

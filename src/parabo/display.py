@@ -61,6 +61,8 @@ class ProgressDisplay:
         rate = (done - self._start_done) / s.elapsed if s.elapsed > 0 else 0.0
         best = study.best
         pruned = f", {study.n_pruned} pruned" if study.n_pruned else ""
+        if study.n_paused or study.n_promotions:
+            pruned += f", {study.n_paused} paused, {study.n_promotions} promotions"
         if study.goal.multi:
             # several objectives: the Pareto front's size stands where the best value would
             found = f"Pareto front {len(study.pareto_front())}"
@@ -113,6 +115,8 @@ class ProgressDisplay:
                 what = f"value {_fmt(trial.value)}"
             elif trial.state is TrialState.PRUNED:
                 what = f"pruned at step {_fmt(trial.step)}, value {_fmt(trial.value)}"
+            elif trial.state is TrialState.PAUSED:
+                what = f"paused at step {_fmt(trial.step)}, value {_fmt(trial.value)}"
             else:
                 what = f"[red]{trial.state.value}[/] ({trial.reason}): {_first_line(trial.error)}"
             dur = trial.duration

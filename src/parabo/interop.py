@@ -36,6 +36,7 @@ def _frozen(trial: Trial, distributions: dict[str, Any], optuna: Any) -> Any:
         TrialState.COMPLETE: optuna.trial.TrialState.COMPLETE,
         TrialState.FAILED: optuna.trial.TrialState.FAIL,
         TrialState.PRUNED: optuna.trial.TrialState.PRUNED,
+        TrialState.PAUSED: optuna.trial.TrialState.PRUNED,  # Optuna has no paused trials
         TrialState.RUNNING: optuna.trial.TrialState.RUNNING,
     }
     attrs: dict[str, Any] = {"parabo_id": trial.id, "parabo_metrics": dict(trial.metrics)}

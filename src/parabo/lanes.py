@@ -12,6 +12,7 @@ objective of the study it belongs to.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -99,7 +100,7 @@ class SharedPool:
         self._owner[pid] = (lane, task.trial_id)
         lane.inflight[task.trial_id] = pid
         params = {**dict(task.params), CELL_KEY: lane.index}
-        self.executor.submit(Task(pid, params, task.trial_dir, task.attempt, task.timeout))
+        self.executor.submit(dataclasses.replace(task, trial_id=pid, params=params))
 
     def collect(self, timeout: float | None) -> dict[Lane, list[Outcome]]:
         """Wait up to ``timeout`` for outcomes; return them by lane, in each study's ids."""

@@ -13,7 +13,10 @@ External commands get the trial's parameters
   characters than letters and digits turned into ``_``);
 - as placeholders in the argument list: ``{params_file}``, ``{trial_dir}``,
   ``{trial_id}``, ``{result_file}``, ``{study_file_dir}`` (the folder of the study
-  file) and ``{params.NAME}`` for one value.
+  file) and ``{params.NAME}`` for one value;
+- with early stopping, the resource the run may use in ``{budget}`` and
+  ``$PARABO_BUDGET``, and a folder kept across the trial's runs (to resume a paused or
+  rerun trial from) in ``{checkpoint_dir}`` and ``$PARABO_CHECKPOINT_DIR``.
 
 Every process of a trial carries ``PARABO_TRIAL`` in its environment; when the
 trial ends, whatever still carries it is killed (daemons started with ``setsid``
@@ -60,12 +63,16 @@ __all__ = [
     "TrialContext",
     "as_objective",
     "check_result_file",
+    "format_budget",
     "import_object",
 ]
 
 OUTPUT_CAP = 10 * 1024 * 1024  # bytes of stdout/stderr kept per trial
+#: a trial's checkpoint folder, inside its folder, kept across its runs (promotion, reruns)
+CHECKPOINT_DIR = "checkpoint"
 _PLACEHOLDER = re.compile(
-    r"\{(params_file|trial_dir|trial_id|result_file|study_file_dir|params\.([^{}]+))\}"
+    r"\{(params_file|trial_dir|trial_id|result_file|study_file_dir|budget|checkpoint_dir"
+    r"|params\.([^{}]+))\}"
 )
 
 
@@ -92,6 +99,13 @@ class TrialContext:
     marker: str | None = None
     #: reports to the coordinator and its stop decision (None: the backend has no channel)
     channel: ReportChannel | None = None
+    #: the resource this run may use (early stopping; None: no budget)
+    budget: float | None = None
+
+    @property
+    def checkpoint_dir(self) -> str | None:
+        """The trial's checkpoint folder (``checkpoint`` in its folder), kept across its runs."""
+        return None if self.trial_dir is None else os.path.join(self.trial_dir, CHECKPOINT_DIR)
 
     def running_trial(self) -> RunningTrial:
         """The :class:`~parabo.reporting.RunningTrial` an objective's ``trial`` parameter gets."""
@@ -101,7 +115,18 @@ class TrialContext:
             attempt=self.attempt,
             trial_dir=self.trial_dir,
             channel=self.channel,
+            budget=self.budget,
+            checkpoint_dir=self.checkpoint_dir,
         )
+
+
+def format_budget(budget: float) -> str:
+    """A budget as a command gets it: a whole number without a point (``27``), else as is.
+
+    >>> format_budget(27.0), format_budget(0.5)
+    ('27', '0.5')
+    """
+    return str(int(budget)) if float(budget).is_integer() else repr(float(budget))
 
 
 def import_object(path: str, field_name: str = "objective.python") -> Any:
@@ -429,6 +454,7 @@ class CommandObjective(Objective):
             "trial_id": str(ctx.trial_id),
             "result_file": str(trial_dir / self.result_file),
             "study_file_dir": self.cwd or os.getcwd(),
+            "checkpoint_dir": str(trial_dir / CHECKPOINT_DIR),
         }
 
         def sub(m: re.Match[str]) -> str:
@@ -439,6 +465,14 @@ class CommandObjective(Objective):
                         f"placeholder {m.group(0)} names no parameter", "bad_command"
                     )
                 return _format_value(ctx.params[name])
+            if m.group(1) == "budget":
+                if ctx.budget is None:
+                    raise ObjectiveFailure(
+                        "placeholder {budget} needs early_stopping with a max (the full "
+                        "budget); set early_stopping.max",
+                        "bad_command",
+                    )
+                return format_budget(ctx.budget)
             return values[m.group(1)]
 
         args = [_PLACEHOLDER.sub(sub, a) for a in self.command]
@@ -474,6 +508,11 @@ class CommandObjective(Objective):
         )
         if self.report_key is not None:
             env["PARABO_REPORT_FILE"] = str(report_path)
+        checkpoint = trial_dir / CHECKPOINT_DIR
+        checkpoint.mkdir(exist_ok=True)
+        env["PARABO_CHECKPOINT_DIR"] = str(checkpoint)
+        if ctx.budget is not None:
+            env["PARABO_BUDGET"] = format_budget(ctx.budget)
         if ctx.marker is not None:
             env[TRIAL_ENV] = ctx.marker
         for name, value in ctx.params.items():

@@ -30,6 +30,7 @@ from __future__ import annotations
 import inspect
 import json
 import math
+import os
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
@@ -75,6 +76,9 @@ class RunningTrial:
         params: its parameter values.
         attempt: 1, or more when the trial runs again.
         trial_dir: its folder (``None`` for studies kept in memory).
+        budget: the resource this run may use, the step to stop at: its rung under ASHA's
+            promotion variant (the trial pauses there and may be resumed to a larger
+            budget), else ``early_stopping.max`` (``None`` without early stopping).
     """
 
     def __init__(
@@ -85,13 +89,30 @@ class RunningTrial:
         attempt: int = 1,
         trial_dir: str | None = None,
         channel: ReportChannel | None = None,
+        budget: float | None = None,
+        checkpoint_dir: str | None = None,
     ) -> None:
         self.id = trial_id
         self.params = dict(params)
         self.attempt = attempt
         self.trial_dir = trial_dir
+        self.budget = budget
+        self._checkpoint_dir = checkpoint_dir
         self._channel = channel
         self._last_step: float | None = None
+
+    @property
+    def checkpoint_dir(self) -> str | None:
+        """A folder kept across the trial's runs (made on first use), to resume from.
+
+        Save the state there as the trial goes (after each step); when the trial runs
+        again, because ASHA's promotion variant resumed it to a larger budget or because
+        it was rerun after a crash, load it and go on from the step after the saved one.
+        ``None`` for a study kept in memory (give it a folder to keep checkpoints).
+        """
+        if self._checkpoint_dir is not None:
+            os.makedirs(self._checkpoint_dir, exist_ok=True)
+        return self._checkpoint_dir
 
     def report(self, value: float | Mapping[str, float], step: float) -> None:
         """Report an intermediate ``value`` (a number, or a dict of metrics) at ``step``.

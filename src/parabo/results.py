@@ -123,7 +123,8 @@ def trials_dataframe(
     ``feasible`` and ``violation`` (the sum of the distances to the bounds) say whether
     a COMPLETE trial satisfies them, and ``violation_<metric>`` by how much it misses each.
     With early stopping, ``step`` (the last step each trial reported) and ``stopped``
-    (why a PRUNED trial was stopped) come last.
+    (why a PRUNED trial was stopped) come last; with ASHA's promotion variant also
+    ``budget`` (the resource of each trial's last run) and ``promotions``.
     """
     import pandas as pd
 
@@ -141,6 +142,7 @@ def trials_dataframe(
                 metric_names.append(k)
     # with early stopping: the step each trial reached, and why a pruned one stopped
     curves = any(t.step is not None or t.stopped is not None for t in trials)
+    promoting = any(t.promotions or t.state is TrialState.PAUSED for t in trials)
     rows: list[dict[str, Any]] = []
     for t in trials:
         row: dict[str, Any] = {"id": t.id, "state": t.state.value, "value": t.value}
@@ -171,6 +173,8 @@ def trials_dataframe(
         )
         if curves:
             row.update(step=t.step, stopped=t.stopped)
+        if promoting:
+            row.update(budget=t.budget, promotions=t.promotions)
         rows.append(row)
     columns = [
         "id",
@@ -189,6 +193,7 @@ def trials_dataframe(
         "reason",
         "error",
         *(("step", "stopped") if curves else ()),
+        *(("budget", "promotions") if promoting else ()),
         "source",
     ]
     df = pd.DataFrame(rows, columns=columns)
@@ -315,6 +320,8 @@ def progress_record(study: Study, scheduler: Scheduler | None = None) -> dict[st
         "completed": study.n_complete,
         "failed": study.n_failed,
         "pruned": study.n_pruned,
+        "paused": study.n_paused,
+        "promotions": study.n_promotions,
         "running": running,
         "total": study.n_trials,
         "warm_start": study.n_warm,

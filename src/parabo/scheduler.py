@@ -28,7 +28,8 @@ from parabo._procs import host, kill_leftovers, kill_orphan_group, start_marker
 from parabo.cache import ResultCache, trial_key
 from parabo.exceptions import ConfigError
 from parabo.executors.base import Executor, Outcome, Task
-from parabo.pruning import EarlyStopping, Rule, Stop, make_rule
+from parabo.goals import InvalidResult
+from parabo.pruning import EarlyStopping, Promote, Rule, Stop, make_rule
 from parabo.results import FolderWriter, pareto_record, progress_record
 from parabo.run_options import RetryPolicy, StopRule
 from parabo.study import TRIALS_FOLDER, Study
@@ -175,6 +176,13 @@ class Scheduler:
         )
         self._unread_reports_said = False
         executor.on_report = self._on_report
+        #: the resource of a full run (``early_stopping.max``; ``None`` without one)
+        self.full_budget: float | None = (
+            early_stopping.max
+            if isinstance(early_stopping, EarlyStopping)
+            else getattr(self.rule, "max", None)
+        )
+        executor.full_budget = self.full_budget
 
     @property
     def trials(self) -> int:
@@ -249,24 +257,64 @@ class Scheduler:
 
     def _submit(self, trial: Trial) -> bool:
         """Start a trial on the executor; False if the cache completed it instead."""
-        if self._from_cache(trial):
+        if not trial.promotions and self._from_cache(trial):
             return False
-        trial = self.study.mark_started(trial, t=self.clock())
+        budget = trial.budget
+        if budget is None:
+            fresh = self.rule is not None and self.rule.promotes
+            budget = self.rule.budget(trial.id) if fresh and self.rule else None
+            budget = self.full_budget if budget is None else budget
+        trial = self.study.mark_started(trial, t=self.clock(), budget=budget)
         trial_dir = self._trial_dir(trial)
         if trial_dir is not None and self._writer is not None:
             # external commands create their folder and params.json themselves before they start
             self._writer.put(Path(trial_dir) / "params.json", dict(trial.params))
         self.inflight[trial.id] = trial
+        curve = self.study.curve(trial)
         self.executor.submit(
-            Task(trial.id, trial.params, trial_dir, trial.attempt, self.trial_timeout)
+            Task(
+                trial.id,
+                trial.params,
+                trial_dir,
+                trial.attempt,
+                self.trial_timeout,
+                trial.budget,
+                curve[-1].step if curve else None,
+            )
         )
         return True
+
+    def _pauses(self, trial: Trial) -> bool:
+        """Whether ``trial`` runs to a budget below the full one: it pauses there (promotion)."""
+        return (
+            self.rule is not None
+            and self.rule.promotes
+            and trial.budget is not None
+            and (self.full_budget is None or trial.budget < self.full_budget)
+        )
+
+    def _promotion(self) -> Promote | None:
+        """The paused trial the rule would resume now, if any."""
+        if self.rule is None or not self.rule.promotes or not self.study.n_paused:
+            return None
+        return self.rule.promote({t.id: t.budget for t in self.study.paused})
+
+    def _promote(self) -> None:
+        """Resume the paused trials the rule promotes into the free workers (before new ones)."""
+        while self._stop is None and len(self.inflight) < self.executor.workers:
+            choice = self._promotion()
+            if choice is None:
+                return
+            self._submit(
+                self.study.promote(choice.trial, choice.budget, choice.why, t=self.clock())
+            )
 
     def _fill(self) -> None:
         if self.batch and self.inflight:
             return
         while self._rerun and len(self.inflight) < self.executor.workers:
             self._submit(self._rerun.popleft())
+        self._promote()
         # trials completed from the cache free their slot at once: ask again until all are busy
         while self._stop is None:
             want = min(self.executor.workers - len(self.inflight), self._remaining())
@@ -305,8 +353,21 @@ class Scheduler:
         self, trial_id: int, step: float, value: float | None, metrics: Mapping[str, float]
     ) -> None:
         """A running trial reported: journal it, then ask the rule whom to stop."""
-        if trial_id not in self.inflight:
+        running = self.inflight.get(trial_id)
+        if running is None:
             return  # a report of a trial already failed (timeout) or cancelled
+        if (
+            self._pauses(running)
+            and running.budget is not None
+            and step > running.budget * (1 + 1e-9)
+            and self.study.stop_decided(trial_id) is None
+        ):
+            # past its budget (the objective did not stop there itself): pause it now; the
+            # report is not part of its curve at this rung
+            self.study.record_stop(
+                trial_id, f"paused at its budget {running.budget:g}", t=self.clock(), pause=True
+            )
+            self.executor.prune(trial_id)
         read = self._report_value(value, metrics)
         recorded = dict(metrics)
         if value is not None:
@@ -336,30 +397,45 @@ class Scheduler:
             self._stop_trials(self.rule.done(trial.id))
 
     def _restore_rule(self) -> None:
-        """Feed the rule the curves of the finished trials, so a resumed study decides the same way."""
+        """Feed the rule every report in the journal's order, as the earlier run fed it, then
+        the finished trials, so a resumed study decides the same way."""
         if self.rule is None:
             return
         sign = 1.0 if self.study.direction == "minimize" else -1.0
-        for trial in self.study.trials:
-            if trial.state.finished and not (trial.reason and trial.reason.reruns):
-                for report in self.study.curve(trial):
-                    if report.value is not None:
-                        self.rule.report(trial.id, report.step, sign * report.value)
-                self.rule.done(trial.id)
+        for report in self.study.reports:
+            if report.value is not None:
+                self.rule.report(report.id, report.step, sign * report.value)
+        for trial in self.study.history:
+            self.rule.done(trial.id)
 
     def _prune_decided(self) -> None:
-        """Trials the rule had stopped when an earlier coordinator died end PRUNED, not rerun."""
+        """Trials the rule had stopped when an earlier coordinator died end PRUNED (or PAUSED,
+        stopped at their budget), not rerun."""
         for trial in list(self._rerun):
-            if self.study.stop_decided(trial) is not None:
+            decided = self.study.stop_decided(trial)
+            if decided is not None:
                 self._rerun.remove(trial)
-                self.study.prune(trial, finished_at=self.clock())
+                if decided.pause:
+                    self.study.pause(trial, finished_at=self.clock())
+                else:
+                    self.study.prune(trial, finished_at=self.clock())
 
     def _finish(self, outcome: Outcome) -> Trial | None:
         if outcome.trial_id not in self.inflight:
             return None  # a late outcome of a trial already failed (timeout) or cancelled
         running = self.inflight.pop(outcome.trial_id)
+        decision = self.study.stop_decided(running)
+        if outcome.reason == "pruned" and decision is not None and decision.pause:
+            return self._paused(running, outcome, None)
+        if outcome.error is None and self._pauses(running) and not self._ran_full(running):
+            try:
+                value = self.study.goal.read(outcome.result)[0]
+            except InvalidResult:
+                pass  # told below: it fails, saying why
+            else:
+                return self._paused(running, outcome, value)
         if outcome.reason == "pruned":
-            decided = self.study.stop_decided(running) is not None
+            decided = decision is not None
             pruned = self.study.prune(
                 running,
                 None if decided else outcome.error,
@@ -379,6 +455,7 @@ class Scheduler:
             self.n_retried += 1
             self._rerun.append(running)
             return None
+        held = self.study.held_reports(running) if outcome.error is None else []
         trial = self.study.tell(
             outcome.trial_id,
             outcome.result,
@@ -388,11 +465,45 @@ class Scheduler:
             finished_at=outcome.finished_at,
             worker=outcome.worker,
         )
+        if self.rule is not None and trial.state is TrialState.COMPLETE:
+            # it completed before the stop reached it: its later reports were journaled now
+            sign = 1.0 if self.study.direction == "minimize" else -1.0
+            for report in held:
+                if report.value is not None:
+                    self._stop_trials(self.rule.report(trial.id, report.step, sign * report.value))
         self._write_record(trial)
         self._after_tell(trial)
         self._rule_done(trial)
         self._check_first_result(trial, outcome.result)
         return trial
+
+    def _ran_full(self, trial: Trial) -> bool:
+        """Whether a trial given a partial budget reported up to the full one anyway."""
+        reports = self.study.held_reports(trial) or self.study.curve(trial)
+        return (
+            self.full_budget is not None
+            and bool(reports)
+            and reports[-1].step >= self.full_budget * (1 - 1e-9)
+        )
+
+    def _paused(self, running: Trial, outcome: Outcome, value: float | None) -> Trial:
+        """A trial stopped at its budget (ASHA's promotion variant): PAUSED, to resume later."""
+        seen = len(self.study.curve(running))
+        paused = self.study.pause(
+            running,
+            value,
+            started_at=outcome.started_at,
+            finished_at=outcome.finished_at,
+            worker=outcome.worker,
+        )
+        if self.rule is not None:  # the result at its budget, journaled as its report there
+            sign = 1.0 if self.study.direction == "minimize" else -1.0
+            for report in self.study.curve(paused)[seen:]:
+                if report.value is not None:
+                    self.rule.report(paused.id, report.step, sign * report.value)
+        self._failures_in_a_row = 0
+        self._write_record(paused)
+        return paused
 
     def _write_record(self, trial: Trial) -> None:
         trial_dir = self._trial_dir(trial)
@@ -414,6 +525,10 @@ class Scheduler:
                 record["step"] = trial.step
             if trial.stopped is not None:
                 record["stopped"] = trial.stopped
+            if trial.budget is not None:
+                record["budget"] = trial.budget
+            if trial.promotions:
+                record["promotions"] = trial.promotions
             self._writer.put(Path(trial_dir) / "trial.json", record)
 
     def _check_first_result(self, trial: Trial, result: Any) -> None:
@@ -506,7 +621,12 @@ class Scheduler:
         elif self.stop.max_time is not None and self.elapsed >= self.stop.max_time:
             self._stop = StopReason.TIME
             self._cancel_all()
-        elif self._remaining() <= 0 and not self.inflight and not self._rerun:
+        elif (
+            self._remaining() <= 0
+            and not self.inflight
+            and not self._rerun
+            and self._promotion() is None
+        ):
             self._stop = StopReason.TRIALS
 
     def _cancel_all(self) -> None:
@@ -645,7 +765,8 @@ class Scheduler:
         if self._stop is None and fill:
             self._fill()
         return not self.inflight and (
-            self._stop is not None or (self._remaining() <= 0 and not self._rerun)
+            self._stop is not None
+            or (self._remaining() <= 0 and not self._rerun and self._promotion() is None)
         )
 
     def absorb(self, outcomes: list[Outcome]) -> list[Trial]:

@@ -32,9 +32,11 @@ from parabo.storage.events import (
     Event,
     EventFormatError,
     Failed,
+    Paused,
     ProcessStarted,
     Pruned,
     Reported,
+    Resumed,
     Retried,
     Started,
     StopDecided,
@@ -45,7 +47,7 @@ from parabo.storage.events import (
 from parabo.storage.journal import JOURNAL_FILE, FileJournal, Journal, MemoryJournal
 from parabo.storage.lock import StudyLock
 from parabo.storage.replay import StudyState, goal_of
-from parabo.trial import FailReason, Trial
+from parabo.trial import FailReason, Trial, TrialState
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -148,6 +150,9 @@ class Study:
         self.repaired: str | None = None
         self._lock: StudyLock | None = None
         self._ignored: dict[int, int] = {}  # reports that came after a trial's stop, by trial
+        # reports that came after a trial's stop, held until it ends: journaled if it completes
+        # anyway (the stop reached it too late), dropped if it ends pruned or paused
+        self._held: dict[int, list[Reported]] = {}
         if storage is None:
             self.journal: Journal = MemoryJournal()
         elif isinstance(storage, (str, os.PathLike)):
@@ -458,13 +463,21 @@ class Study:
         return current
 
     def mark_started(
-        self, trial: Trial | int, worker: str | None = None, t: float | None = None
+        self,
+        trial: Trial | int,
+        worker: str | None = None,
+        t: float | None = None,
+        budget: float | None = None,
     ) -> Trial:
-        """Record that a worker started running a pending trial (a new attempt on reruns)."""
+        """Record that a worker started running a pending trial (a new attempt on reruns).
+
+        ``budget``: the resource the run may use (default: the trial's budget so far).
+        """
         current = self._resolve(trial)
         attempt = current.attempt + 1 if current.started_at is not None else current.attempt
         when = self.clock() if t is None else t
-        self._record(Started(current.id, when, worker, attempt))
+        run_to = current.budget if budget is None else float(budget)
+        self._record(Started(current.id, when, worker, attempt, run_to))
         return self._state.trials[current.id]
 
     def record_process(self, trial: Trial | int, pgid: int, host: str, start: str | None) -> None:
@@ -492,24 +505,43 @@ class Study:
         reports ignored after a stop are counted in the trial's record when it ends.
         """
         tid = trial.id if isinstance(trial, Trial) else trial
-        if tid not in self._state.pending or tid in self._state.stops:
-            self._ignored[tid] = self._ignored.get(tid, 0) + 1
+        if tid not in self._state.pending:
             return False
+        held = self._held.get(tid)
         curve = self._state.curves.get(tid)
-        if curve and step <= curve[-1].step:
+        last = held[-1] if held else curve[-1] if curve else None
+        if last is not None and step <= last.step:
             return False
         current = self._state.trials[tid]
         when = self.clock() if t is None else t
-        self._record(Reported(tid, float(step), value, dict(metrics or {}), current.attempt, when))
+        event = Reported(tid, float(step), value, dict(metrics or {}), current.attempt, when)
+        if tid in self._state.stops:
+            self._ignored[tid] = self._ignored.get(tid, 0) + 1
+            self._held.setdefault(tid, []).append(event)
+            return False
+        self._record(event)
         return True
 
-    def record_stop(self, trial: Trial | int, why: str, t: float | None = None) -> None:
-        """Journal the early-stopping rule's decision to stop a running trial (once)."""
+    def held_reports(self, trial: Trial | int) -> list[Reported]:
+        """Reports of a running trial that came after its stop decision (not journaled yet).
+
+        They are journaled if the trial completes anyway (the decision reached it too late,
+        :meth:`tell`), and dropped if it ends pruned or paused.
+        """
+        return list(self._held.get(trial.id if isinstance(trial, Trial) else trial, []))
+
+    def record_stop(
+        self, trial: Trial | int, why: str, t: float | None = None, *, pause: bool = False
+    ) -> None:
+        """Journal the early-stopping rule's decision to stop a running trial (once).
+
+        ``pause``: it stops at its budget to be promoted later (it ends PAUSED, not PRUNED).
+        """
         current = self._resolve(trial)
         if current.id in self._state.stops:
             return
         when = self.clock() if t is None else t
-        self._record(StopDecided(current.id, current.step, why, when))
+        self._record(StopDecided(current.id, current.step, why, when, pause))
 
     def stop_decided(self, trial: Trial | int) -> StopDecided | None:
         """The rule's decision to stop ``trial``, if one is journaled for its current attempt."""
@@ -530,6 +562,7 @@ class Study:
         as recorded.
         """
         current = self._resolve(trial)
+        self._held.pop(current.id, None)
         curve = self._state.curves.get(current.id) or []
         last = curve[-1] if curve else None
         decided = self._state.stops.get(current.id)
@@ -549,6 +582,76 @@ class Study:
         )
         return self._state.trials[current.id]
 
+    def pause(
+        self,
+        trial: Trial | int,
+        result: float | None = None,
+        *,
+        started_at: float | None = None,
+        finished_at: float | None = None,
+        worker: str | None = None,
+    ) -> Trial:
+        """End a running trial's run at its budget as PAUSED (ASHA's promotion variant).
+
+        Its value is its last report at or below the budget; ``result`` (what the objective
+        returned at its budget) is journaled as a report at the budget first when no report
+        reached it. Reports past the budget are dropped. Returns the trial as recorded.
+        """
+        current = self._resolve(trial)
+        self._held.pop(current.id, None)
+        budget = current.budget
+        curve = self._state.curves.get(current.id) or []
+        if (
+            result is not None
+            and budget is not None
+            and (not curve or curve[-1].step < budget)
+            and current.id not in self._state.stops
+        ):
+            when = self.clock() if finished_at is None else finished_at
+            metric = self.metric[0] if isinstance(self.metric, list) else self.metric
+            self._record(
+                Reported(
+                    current.id,
+                    float(budget),
+                    float(result),
+                    {metric or "value": float(result)},
+                    current.attempt,
+                    when,
+                )
+            )
+            curve = self._state.curves.get(current.id) or []
+        last = curve[-1] if curve else None
+        self._record(
+            Paused(
+                current.id,
+                None if last is None else last.value,
+                None if last is None else last.step,
+                budget,
+                self._ignored.pop(current.id, 0),
+                self.clock() if finished_at is None else finished_at,
+                current.started_at if started_at is None else started_at,
+                worker if worker is not None else current.worker,
+            )
+        )
+        return self._state.trials[current.id]
+
+    def promote(self, trial: Trial | int, budget: float, why: str, t: float | None = None) -> Trial:
+        """Promote a PAUSED trial: it becomes pending again, to run on to ``budget``.
+
+        Its curve goes on (reports at steps it already reported are not recorded again).
+        """
+        tid = trial.id if isinstance(trial, Trial) else trial
+        if not isinstance(tid, int) or not 0 <= tid < len(self._state.trials):
+            raise TrialError(f"no trial with id {tid!r} in this study")
+        current = self._state.trials[tid]
+        if current.state is not TrialState.PAUSED:
+            raise TrialError(
+                f"trial {tid} is {current.state.value}; only a paused trial is promoted"
+            )
+        when = self.clock() if t is None else t
+        self._record(Resumed(tid, float(budget), why, when))
+        return self._state.trials[tid]
+
     def curve(self, trial: Trial | int) -> list[Reported]:
         """The reports of a trial's current (or last) attempt, in step order."""
         return list(self._state.curves.get(trial.id if isinstance(trial, Trial) else trial, []))
@@ -567,6 +670,8 @@ class Study:
     ) -> Trial:
         """Journal a failed attempt that will be run again (the trial stays pending)."""
         current = self._resolve(trial)
+        self._held.pop(current.id, None)
+        self._ignored.pop(current.id, None)
         when = self.clock() if t is None else t
         self._record(
             Retried(
@@ -618,10 +723,16 @@ class Study:
                 val, values, metrics = self.goal.read(value)
             except InvalidResult as exc:
                 error, reason = str(exc), FailReason.INVALID_RESULT
+        held = self._held.pop(current.id, [])
         if error is not None:
             why = FailReason.read(reason) or FailReason.TOLD
             self._record(Failed(current.id, str(error), why, now, started, who))
         else:
+            # it completed anyway: the reports that came after a stop decision are real
+            for event in held:
+                self._record(event)
+            if held:
+                self._ignored.pop(current.id, None)
             several = values if self.goal.multi else None
             self._record(Completed(current.id, val, metrics, now, started, who, reused, several))
         return self._state.trials[current.id]
@@ -679,12 +790,29 @@ class Study:
     def n_failed(self) -> int:
         """Trials that failed for good (interrupted or cancelled ones run again and are not counted)."""
         state = self._state
-        return len(state.history) - state.n_complete - state.n_pruned + state.n_lost
+        return (
+            len(state.history) - state.n_complete - state.n_pruned - state.n_paused + state.n_lost
+        )
 
     @property
     def n_pruned(self) -> int:
         """Trials that early stopping (or the objective, raising ``TrialPruned``) ended early."""
         return self._state.n_pruned
+
+    @property
+    def n_paused(self) -> int:
+        """Trials paused at a rung by ASHA's promotion variant, waiting to be promoted."""
+        return self._state.n_paused
+
+    @property
+    def n_promotions(self) -> int:
+        """How many times a paused trial was promoted (resumed to a larger budget)."""
+        return self._state.n_promotions
+
+    @property
+    def paused(self) -> list[Trial]:
+        """The PAUSED trials, in id order."""
+        return [t for t in self._state.history if t.state is TrialState.PAUSED]
 
     @property
     def best(self) -> Trial | None:

@@ -43,7 +43,11 @@ class Callback:
     name: str = ""
 
     def on_trial_end(self, study: Study, trial: Trial, folder: Path | None) -> None:
-        """A trial finished (COMPLETE, FAILED or PRUNED); ``folder`` holds its files (``None`` without one)."""
+        """A trial finished (COMPLETE, FAILED or PRUNED); ``folder`` holds its files (``None`` without one).
+
+        A trial paused at a rung (ASHA's promotion variant) is delivered once, when it ends
+        for good, or, if it is still paused, when the run stops.
+        """
 
     def on_study_end(self, study: Study, summary: RunSummary) -> None:
         """The run stopped (``summary.stop_reason`` says why); every trial end was delivered first."""
@@ -72,6 +76,7 @@ class CallbackRunner:
         self.failed: dict[int, int] = {}  # callback index -> trials it missed
         self._queue: queue.Queue[tuple[Scheduler, Trial, Path | None] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
+        self._paused: set[int] = set()  # trials this run paused: delivered at its end if still so
 
     def _label(self, i: int) -> str:
         cb = self.callbacks[i]
@@ -110,6 +115,10 @@ class CallbackRunner:
     def on_trial(self, scheduler: Scheduler, trial: Trial) -> None:
         if self.inner is not None:
             self.inner.on_trial(scheduler, trial)
+        if trial.state is TrialState.PAUSED:
+            self._paused.add(trial.id)  # it may be promoted: delivered when it ends
+            return
+        self._paused.discard(trial.id)
         self._queue.put((scheduler, trial, scheduler.trial_folder(trial)))
 
     def on_tick(self, scheduler: Scheduler) -> None:
@@ -129,6 +138,10 @@ class CallbackRunner:
             thread.join()
 
     def on_stop(self, scheduler: Scheduler, summary: RunSummary) -> None:
+        for trial in scheduler.study.paused:
+            if trial.id in self._paused:
+                self._queue.put((scheduler, trial, scheduler.trial_folder(trial)))
+        self._paused.clear()
         self.close()
         for i, cb in enumerate(self.callbacks):
             self._call(i, "study", cb.on_study_end, scheduler.study, summary)
@@ -188,6 +201,7 @@ _MLFLOW_BATCH = 1000
 _MLFLOW_STATUS = {
     TrialState.COMPLETE: "FINISHED",
     TrialState.PRUNED: "KILLED",
+    TrialState.PAUSED: "KILLED",  # stopped at a rung (its state tag says paused)
     TrialState.FAILED: "FAILED",
 }
 

@@ -22,17 +22,26 @@ class TrialState(_Words):
 
     ``RUNNING`` from ``ask`` until ``tell``; then ``COMPLETE`` or ``FAILED``, or ``PRUNED``
     when early stopping (or the objective, raising :class:`parabo.TrialPruned`) ended it
-    before its full budget; a PRUNED trial keeps its last reported value.
+    before its full budget; a PRUNED trial keeps its last reported value. ``PAUSED``:
+    ASHA's promotion variant stopped it at a rung (its budget), keeping its value there;
+    the rule may later promote it, and it runs on (``RUNNING`` again) to a larger budget.
     """
 
     RUNNING = "running"
     COMPLETE = "complete"
     FAILED = "failed"
     PRUNED = "pruned"
+    PAUSED = "paused"
 
     @property
     def finished(self) -> bool:
+        """Not running: COMPLETE, FAILED, PRUNED, or PAUSED (which may run again when promoted)."""
         return self is not TrialState.RUNNING
+
+    @property
+    def partial(self) -> bool:
+        """Ended before its full budget with the last value it reported (PRUNED or PAUSED)."""
+        return self is TrialState.PRUNED or self is TrialState.PAUSED
 
 
 class FailReason(_Words):
@@ -106,8 +115,8 @@ class Trial:
         params: the parameter values, a plain dict.
         state: see :class:`TrialState`.
         value: the objective value (``None`` unless COMPLETE), as the user reported it; with
-            several objectives, the first one's; for a PRUNED trial, its last reported value
-            (``None`` if it reported none).
+            several objectives, the first one's; for a PRUNED or PAUSED trial, its last reported
+            value (``None`` if it reported none).
         values: with several objectives, every objective's value in the study's order
             (``None`` for a study with one objective, and unless COMPLETE).
         metrics: every numeric value the objective returned (including ``value`` and the
@@ -126,7 +135,10 @@ class Trial:
         reused: the result came from the result cache; the objective did not run.
         step: the last step (resource) the trial reported, ``None`` if it reported none.
         stopped: for a PRUNED trial, who stopped it and why (and how many reports that
-            came after the stop were ignored).
+            came after the stop were ignored); for a PAUSED one, the rung it paused at.
+        budget: the resource its current (or last) run may use: its rung under ASHA's
+            promotion variant, else ``early_stopping.max`` (``None`` without early stopping).
+        promotions: how many times the rule promoted it (resumed it from a pause).
         source: ``None`` when the sampler suggested the parameters; ``"enqueue"`` or
             ``"initial"`` when they were enqueued (:meth:`parabo.Study.enqueue`, the study
             file's ``initial``); ``"warm_start"`` for a known result told before the run
@@ -152,6 +164,8 @@ class Trial:
     step: float | None = None
     stopped: str | None = None
     source: str | None = None
+    budget: float | None = None
+    promotions: int = 0
 
     @property
     def duration(self) -> float | None:

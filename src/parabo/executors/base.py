@@ -55,13 +55,20 @@ MAX_METRICS = 10_000  # entries of a dict result read as metrics
 
 @dataclass(frozen=True)
 class Task:
-    """One trial to run: its id, parameters, folder, attempt and time limit (seconds)."""
+    """One trial to run: its id, parameters, folder, attempt and time limit (seconds).
+
+    With early stopping, ``budget`` is the resource the run may use (its rung under ASHA's
+    promotion variant, else ``early_stopping.max``), and ``resumes_at`` the last step the
+    trial reported before this run (a promoted or rerun trial; ``None`` for a fresh one).
+    """
 
     trial_id: int
     params: Mapping[str, Any]
     trial_dir: str | None = None
     attempt: int = 1
     timeout: float | None = None
+    budget: float | None = None
+    resumes_at: float | None = None
 
 
 @dataclass(frozen=True)
@@ -213,6 +220,7 @@ def run_task(
         on_child=on_child,
         marker=marker,
         channel=channel,
+        budget=task.budget,
     )
     if not mark_env:
         return _run(run, ctx, task, worker, clock)
@@ -289,6 +297,9 @@ class Executor(ABC):
     #: called with (trial id, step, value, metrics) for each report of a running trial, in the
     #: coordinator's thread; None: reports are dropped
     on_report: Callable[[int, float, float | None, Mapping[str, float]], None] | None = None
+    #: the resource of a full run (``early_stopping.max``), set by the scheduler: the
+    #: simulated backend charges a run that covers part of it that share of its duration
+    full_budget: float | None = None
     #: whether this backend carries reports and stop decisions (early stopping)
     reports: bool = False
 

@@ -30,6 +30,7 @@ reason ``pruned``, and frees its worker then.
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import math
 import re
@@ -312,17 +313,51 @@ class SimulatedExecutor(Executor):
     def _start(self, task: Task, at: float) -> None:
         worker = heapq.heappop(self._free)
         duration = self.runtime.sample(task.params, self._rng)
+        run = _Running(task, worker, at, at, False, self._seq)
+        reports = self._run_ahead(run) if self._ahead else []
+        # the steps this run covers: from where it resumed (0: from the start) to its last
+        # report (or its budget); the runtime model's duration is that of a full budget
+        first, last = 0.0, 0.0
+        partial = self._partial(task)
+        if partial:
+            assert task.budget is not None and self.full_budget is not None
+            resumed = task.resumes_at
+            first = resumed if resumed is not None and reports and reports[0][0] > resumed else 0.0
+            last = reports[-1][0] if reports else task.budget
+            duration *= max(0.0, last - first) / self.full_budget
+        elif reports:
+            first, last = min(0.0, reports[0][0]), reports[-1][0]
         timed_out = task.timeout is not None and duration > task.timeout
-        end = at + (task.timeout if timed_out and task.timeout is not None else duration)
-        run = _Running(task, worker, at, end, timed_out, self._seq)
+        run.end = at + (task.timeout if timed_out and task.timeout is not None else duration)
+        run.timed_out = timed_out
+        if run.outcome is not None:
+            run.outcome = dataclasses.replace(run.outcome, finished_at=run.end)
         self._running[task.trial_id] = run
-        heapq.heappush(self._heap, (end, self._seq, task.trial_id))
-        if self._ahead:
-            self._run_ahead(run, duration)
+        heapq.heappush(self._heap, (run.end, self._seq, task.trial_id))
+        if reports:
+            self._report_data[task.trial_id] = reports
+            for i, (step, _, _) in enumerate(reports):
+                if partial:
+                    assert self.full_budget is not None
+                    offset = (
+                        duration / max(0.0, last - first) * (step - first) if last > first else 0
+                    )
+                else:
+                    offset = duration * ((step - first) / (last - first) if last > first else 1.0)
+                if at + offset <= run.end:  # a trial cut short by its time limit reports no further
+                    heapq.heappush(self._report_heap, (at + offset, run.seq, task.trial_id, i))
         self._seq += 1
 
-    def _run_ahead(self, run: _Running, duration: float) -> None:
-        """Run a reporting trial now; put its reports on the clock, spread by step."""
+    def _partial(self, task: Task) -> bool:
+        """Whether a run covers part of the full budget (a rung, or on from where it paused)."""
+        return (
+            task.budget is not None
+            and self.full_budget is not None
+            and (task.budget < self.full_budget or task.resumes_at is not None)
+        )
+
+    def _run_ahead(self, run: _Running) -> list[tuple[float, float | None, dict[str, float]]]:
+        """Run a reporting trial now; return its reports (put on the clock by the caller)."""
         recorder = _Recorder()
         name = f"sim-{run.worker}"
         ran = run_task(self._run, run.task, name, clock=lambda: run.start, channel=recorder)
@@ -330,17 +365,7 @@ class SimulatedExecutor(Executor):
             ran.trial_id, ran.result, ran.error, ran.reason, run.start, run.end, name
         )
         self._mark = time.perf_counter()  # the objective's own time is not the coordinator's
-        reports = recorder.reports
-        if not reports:
-            return
-        last = reports[-1][0]
-        first = min(0.0, reports[0][0])
-        self._report_data[run.task.trial_id] = reports
-        for i, (step, _, _) in enumerate(reports):
-            share = (step - first) / (last - first) if last > first else 1.0
-            at = run.start + duration * share
-            if at <= run.end:  # a trial cut short by its time limit reports no further
-                heapq.heappush(self._report_heap, (at, run.seq, run.task.trial_id, i))
+        return recorder.reports
 
     def _end(self, run: _Running, at: float, reason: str | None) -> None:
         del self._running[run.task.trial_id]

@@ -541,7 +541,7 @@ class CurveLine:
     """One trial's learning curve: its reported values against their steps."""
 
     trial: int
-    state: str  # complete, pruned, running, failed
+    state: str  # complete, pruned, paused, running, failed
     steps: list[float]
     values: list[float]
 
@@ -567,7 +567,7 @@ class Curves:
 
 
 #: the order in which curves are drawn (the best trial's comes last, on top)
-CURVE_STATES = ("running", "failed", "pruned", "complete")
+CURVE_STATES = ("running", "failed", "pruned", "paused", "complete")
 
 
 def has_reports(snap: Snapshot) -> bool:

@@ -190,7 +190,7 @@ def compare(d: _data.Compare, title: str) -> Any:
     return fig
 
 
-_DASHES = {"solid": "-", "dash": "--", "dot": ":"}
+_DASHES = {"solid": "-", "dash": "--", "dot": ":", "dashdot": "-."}
 
 
 def curves(d: _data.Curves, title: str) -> Any:

@@ -25,7 +25,13 @@ __all__ = [
 FAILED = "#d62728"  # failed trials: red crosses everywhere
 VALUE = "#1f77b4"
 BEST = "#ff7f0e"
-STATE_COLORS = {"complete": "#2ca02c", "failed": FAILED, "running": "#7f7f7f", "pruned": "#9467bd"}
+STATE_COLORS = {
+    "complete": "#2ca02c",
+    "failed": FAILED,
+    "running": "#7f7f7f",
+    "pruned": "#9467bd",
+    "paused": "#17becf",
+}
 
 
 def _a(values: Sequence[Any]) -> np.ndarray:
@@ -128,7 +134,7 @@ def history(d: _data.History, title: str) -> Any:
 def timeline(d: _data.Timeline, title: str) -> Any:
     go = _go()
     fig = go.Figure()
-    for state in ("complete", "failed", "running", "pruned"):
+    for state in ("complete", "failed", "running", "pruned", "paused"):
         bars = [b for b in d.bars if b.state == state]
         if not bars:
             continue
@@ -325,10 +331,12 @@ def compare(d: _data.Compare, title: str) -> Any:
     return fig
 
 
-#: how each state's learning curves are drawn (pruned: dashed, ending in a cross)
+#: how each state's learning curves are drawn (pruned: dashed, ending in a cross; paused at
+#: a rung by ASHA's promotion variant: dash-dotted)
 CURVE_STYLE = {
     "complete": {"color": VALUE, "dash": "solid"},
     "pruned": {"color": STATE_COLORS["pruned"], "dash": "dash"},
+    "paused": {"color": STATE_COLORS["paused"], "dash": "dashdot"},
     "running": {"color": STATE_COLORS["running"], "dash": "dot"},
     "failed": {"color": FAILED, "dash": "dot"},
 }

@@ -3,6 +3,8 @@
 >>> settings = EarlyStopping(rule="asha", resource="epoch", min=1, max=81, eta=3)
 >>> make_rule(settings).rungs
 [1.0, 3.0, 9.0, 27.0]
+>>> make_rule(EarlyStopping(rule="asha", max=81, variant="promotion")).budget(0)
+1.0
 >>> EarlyStopping(rule="median", eta=3)
 Traceback (most recent call last):
 ...
@@ -17,21 +19,25 @@ from typing import Any
 
 from parabo.exceptions import ConfigError
 from parabo.pruning.halving import ASHA, Hyperband, SuccessiveHalving
-from parabo.pruning.rules import NoRule, PercentileRule, Rule, Stop
+from parabo.pruning.promotion import ASHAPromotion, HyperbandPromotion
+from parabo.pruning.rules import NoRule, PercentileRule, Promote, Rule, Stop
 
-__all__ = ["RULES", "EarlyStopping", "Rule", "Stop", "make_rule"]
+__all__ = ["RULES", "VARIANTS", "EarlyStopping", "Promote", "Rule", "Stop", "make_rule"]
 
 #: the rules, in the words of the study file
 RULES = ("none", "median", "percentile", "successive_halving", "asha", "hyperband")
 _HALVING = ("successive_halving", "asha", "hyperband")
+#: the variants of asha and hyperband: stop bad trials, or pause every trial at its rung
+#: and resume the promising ones
+VARIANTS = ("stopping", "promotion")
 #: which rule-specific settings each rule takes (the common ones: rule, resource, min, max)
 _SETTINGS: dict[str, tuple[str, ...]] = {
     "none": (),
     "median": ("warmup", "min_trials"),
     "percentile": ("percentile", "warmup", "min_trials"),
     "successive_halving": ("eta", "trials_per_bracket"),
-    "asha": ("eta",),
-    "hyperband": ("eta",),
+    "asha": ("eta", "variant"),
+    "hyperband": ("eta", "variant"),
 }
 
 
@@ -57,6 +63,10 @@ class EarlyStopping:
             before a trial is compared there.
         trials_per_bracket: ``successive_halving``: trials per bracket (default
             ``eta ** number of rungs``).
+        variant: ``asha``, ``hyperband``: ``stopping`` (default: a trial runs on until the
+            rule stops it) or ``promotion`` (a trial pauses at its rung, the budget it is
+            given, and the best ``1/eta`` there are resumed later to the next rung; see
+            ``trial.budget`` and ``trial.checkpoint_dir``).
     """
 
     rule: str = "none"
@@ -68,6 +78,7 @@ class EarlyStopping:
     warmup: float | None = None
     min_trials: int | None = None
     trials_per_bracket: int | None = None
+    variant: str | None = None
 
     def __post_init__(self) -> None:
         def bad(name: str, message: str) -> ConfigError:
@@ -118,6 +129,8 @@ class EarlyStopping:
             or not 0 < self.percentile < 100
         ):
             raise bad("percentile", f"must be a number between 0 and 100, got {self.percentile!r}")
+        if self.variant is not None and self.variant not in VARIANTS:
+            raise bad("variant", f"must be one of {', '.join(VARIANTS)}, got {self.variant!r}")
         for name in ("min_trials", "trials_per_bracket"):
             value = getattr(self, name)
             if value is not None and (
@@ -162,10 +175,11 @@ def make_rule(settings: EarlyStopping) -> Rule:
             name=rule,
         )
     assert settings.max is not None
+    promotion = settings.variant == "promotion"
     if rule == "asha":
-        return ASHA(min=low, max=settings.max, eta=eta)
+        return (ASHAPromotion if promotion else ASHA)(min=low, max=settings.max, eta=eta)
     if rule == "hyperband":
-        return Hyperband(min=low, max=settings.max, eta=eta)
+        return (HyperbandPromotion if promotion else Hyperband)(min=low, max=settings.max, eta=eta)
     halving = SuccessiveHalving(min=low, max=settings.max, eta=eta, trials_per_bracket=1)
     size = settings.trials_per_bracket or int(round(eta ** len(halving.rungs)))
     return SuccessiveHalving(min=low, max=settings.max, eta=eta, trials_per_bracket=size)

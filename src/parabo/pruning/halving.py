@@ -32,7 +32,7 @@ import math
 
 from parabo.pruning.rules import Rule, Stop, quantile
 
-__all__ = ["ASHA", "Hyperband", "SuccessiveHalving", "rungs"]
+__all__ = ["ASHA", "BracketSpread", "Hyperband", "SuccessiveHalving", "rungs"]
 
 _GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
 
@@ -49,6 +49,33 @@ def rungs(min: float, max: float, eta: float) -> list[float]:
         out.append(r)
         r *= eta
     return out
+
+
+class BracketSpread:
+    """Hyperband's brackets: where each starts, and which bracket a trial (by id) is in.
+
+    Bracket ``b`` starts at ``min * eta**b`` (the last one at ``max``: no stopping);
+    trials go to the brackets in Hyperband's proportions (most to bracket 0), by a
+    golden-ratio sequence over their ids, so a resumed study puts them where it did.
+
+    >>> BracketSpread(1, 9, 3).starts
+    [1.0, 3.0, 9.0]
+    """
+
+    def __init__(self, min: float, max: float, eta: float) -> None:
+        top = len(rungs(min, max, eta))  # brackets 0 .. top
+        self.starts = [float(min * eta**b) for b in range(top + 1)]
+        weights = [math.ceil((top + 1) / (top - b + 1) * eta ** (top - b)) for b in range(top + 1)]
+        total = sum(weights)
+        self._cumulative = [sum(weights[: i + 1]) / total for i in range(len(weights))]
+
+    def bracket(self, trial: int) -> int:
+        """The bracket of ``trial``."""
+        u = (trial * _GOLDEN) % 1.0
+        for b, edge in enumerate(self._cumulative):
+            if u < edge:
+                return b
+        return len(self._cumulative) - 1
 
 
 class _Rungs:
@@ -152,25 +179,15 @@ class Hyperband(Rule):
     name = "hyperband"
 
     def __init__(self, *, min: float, max: float, eta: float) -> None:
-        levels = rungs(min, max, eta)
-        top = len(levels)  # brackets 0 .. top; bracket `top` starts at `max`: no stopping
-        self.brackets: list[ASHA] = []
-        weights: list[float] = []
-        for b in range(top + 1):
-            start = min * eta**b
-            self.brackets.append(ASHA(min=start, max=max, eta=eta, label=f"hyperband bracket {b}"))
-            halvings = top - b
-            weights.append(math.ceil((top + 1) / (halvings + 1) * eta**halvings))
-        total = sum(weights)
-        self._cumulative = [sum(weights[: i + 1]) / total for i in range(len(weights))]
+        self.spread = BracketSpread(min, max, eta)
+        self.brackets = [
+            ASHA(min=start, max=max, eta=eta, label=f"hyperband bracket {b}")
+            for b, start in enumerate(self.spread.starts)
+        ]
 
     def bracket(self, trial: int) -> int:
         """The bracket of a trial: by id, spread in Hyperband's proportions (most in bracket 0)."""
-        u = (trial * _GOLDEN) % 1.0
-        for b, edge in enumerate(self._cumulative):
-            if u < edge:
-                return b
-        return len(self._cumulative) - 1
+        return self.spread.bracket(trial)
 
     def report(self, trial: int, step: float, value: float) -> list[Stop]:
         return self.brackets[self.bracket(trial)].report(trial, step, value)

@@ -22,10 +22,10 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-__all__ = ["NoRule", "PercentileRule", "Rule", "Stop", "quantile"]
+__all__ = ["NoRule", "PercentileRule", "Promote", "Rule", "Stop", "quantile"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,15 @@ class Stop:
     """Stop ``trial``: ``why`` is said in its record."""
 
     trial: int
+    why: str
+
+
+@dataclass(frozen=True)
+class Promote:
+    """Resume paused ``trial`` to run on to ``budget``: ``why`` is said in the journal."""
+
+    trial: int
+    budget: float
     why: str
 
 
@@ -56,6 +65,9 @@ class Rule(ABC):
 
     #: the rule's name in the study file and in the records of the trials it stops
     name: str = ""
+    #: True for a rule that pauses trials at their budget and promotes some later
+    #: (ASHA's promotion variant): the scheduler asks :meth:`budget` and :meth:`promote`
+    promotes: bool = False
 
     @abstractmethod
     def report(self, trial: int, step: float, value: float) -> list[Stop]:
@@ -64,6 +76,14 @@ class Rule(ABC):
     def done(self, trial: int) -> list[Stop]:
         """``trial`` finished (any way); return the trials to stop now, if any."""
         return []
+
+    def budget(self, trial: int) -> float | None:
+        """The resource a new ``trial`` runs to (``None``: its full budget)."""
+        return None
+
+    def promote(self, paused: Mapping[int, float | None]) -> Promote | None:
+        """A paused trial to resume now (``paused``: each paused trial's budget), or ``None``."""
+        return None
 
 
 class NoRule(Rule):

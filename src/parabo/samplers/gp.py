@@ -339,7 +339,7 @@ class GPSampler(Sampler):
         """The posterior over the modelled trials, reusing the cached fit where possible."""
         key = (repr(space.to_dict()), direction, self.options.failed, self.options.pruned)
         values = {t.id: sign * float(t.value) for t in complete}  # type: ignore[arg-type]
-        self._pruned_ids = {t.id for t in complete if t.state is TrialState.PRUNED}
+        self._pruned_ids = {t.id for t in complete if t.state.partial}
         worst = max(values.values())
         fit = self._features_of(space, domain, modelled, key)
         y_raw = np.array([values.get(i, worst) for i in fit.ids])

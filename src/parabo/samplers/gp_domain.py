@@ -42,10 +42,8 @@ def space_domain(space: Space) -> Domain:
 
 
 def trial_value(t: Trial, pruned: bool = False) -> float | None:
-    """The value of a COMPLETE trial (and, with ``pruned``, of a PRUNED one), or ``None``."""
-    if t.value is None or not (
-        t.state is TrialState.COMPLETE or (pruned and t.state is TrialState.PRUNED)
-    ):
+    """The value of a COMPLETE trial (and, with ``pruned``, of a PRUNED or PAUSED one), or ``None``."""
+    if t.value is None or not (t.state is TrialState.COMPLETE or (pruned and t.state.partial)):
         return None
     v = float(t.value)
     return v if math.isfinite(v) else None

@@ -19,6 +19,8 @@ kind          class            meaning
 ``report``    :class:`Reported`        it reported a value (and metrics) at a step
 ``stop``      :class:`StopDecided`     the early-stopping rule decided to stop it
 ``pruned``    :class:`Pruned`          it ended early, keeping its last reported value
+``paused``    :class:`Paused`          it stopped at its budget (a rung), to be promoted later
+``resume``    :class:`Resumed`         the rule promoted a paused trial: it runs on to ``budget``
 ============  ===============  ================================================================
 
 Events of a kind this version does not know (written by a newer parabo) decode
@@ -48,8 +50,10 @@ __all__ = [
     "Failed",
     "Lost",
     "ProcessStarted",
+    "Paused",
     "Pruned",
     "Reported",
+    "Resumed",
     "Retried",
     "Started",
     "StopDecided",
@@ -132,12 +136,16 @@ class Asked(TrialEvent):
 
 @dataclass(frozen=True)
 class Started(TrialEvent):
-    """A worker started attempt ``attempt`` of trial ``id`` at ``t``."""
+    """A worker started attempt ``attempt`` of trial ``id`` at ``t``, to run to ``budget``.
+
+    ``budget`` is the resource the run may use (``None``: no early stopping budget).
+    """
 
     kind: ClassVar[str] = "start"
     t: float | None = None
     worker: str | None = None
     attempt: int = 1
+    budget: float | None = None
 
 
 @dataclass(frozen=True)
@@ -221,12 +229,17 @@ class Reported(TrialEvent):
 
 @dataclass(frozen=True)
 class StopDecided(TrialEvent):
-    """The early-stopping rule decided at ``t`` to stop trial ``id`` (at ``step``), saying ``why``."""
+    """The early-stopping rule decided at ``t`` to stop trial ``id`` (at ``step``), saying ``why``.
+
+    ``pause``: the trial is stopped at its budget to be promoted later (ASHA's promotion
+    variant), not pruned.
+    """
 
     kind: ClassVar[str] = "stop"
     step: float | None = None
     why: str = ""
     t: float | None = None
+    pause: bool = False
 
 
 @dataclass(frozen=True)
@@ -247,6 +260,34 @@ class Pruned(TrialEvent):
     worker: str | None = None
 
 
+@dataclass(frozen=True)
+class Paused(TrialEvent):
+    """Trial ``id`` stopped at ``t`` at its ``budget`` (a rung), with its last reported ``value``.
+
+    It may be promoted later (:class:`Resumed`); ``ignored`` counts the reports past the
+    budget that were not recorded.
+    """
+
+    kind: ClassVar[str] = "paused"
+    value: float | None = None
+    step: float | None = None
+    budget: float | None = None
+    ignored: int = 0
+    t: float | None = None
+    started: float | None = None
+    worker: str | None = None
+
+
+@dataclass(frozen=True)
+class Resumed(TrialEvent):
+    """The rule promoted paused trial ``id`` at ``t``: it runs on to ``budget`` (``why``)."""
+
+    kind: ClassVar[str] = "resume"
+    budget: float | None = None
+    why: str = ""
+    t: float | None = None
+
+
 Event = (
     StudyCreated
     | Enqueued
@@ -260,6 +301,8 @@ Event = (
     | Reported
     | StopDecided
     | Pruned
+    | Paused
+    | Resumed
 )
 
 _KINDS: dict[str, type[Any]] = {
@@ -277,6 +320,8 @@ _KINDS: dict[str, type[Any]] = {
         Reported,
         StopDecided,
         Pruned,
+        Paused,
+        Resumed,
     )
 }
 # fields left out of the record when they hold their default, so lines stay short
@@ -288,9 +333,11 @@ _OPTIONAL_DEFAULTS: dict[str, Any] = {
     "values": None,
     "constraints": None,
     "reference": None,
+    "budget": None,
+    "pause": False,
 }
 # the events whose value may be None (a report without the metric, a trial pruned before any report)
-_VALUE_OPTIONAL = ("report", "pruned")
+_VALUE_OPTIONAL = ("report", "pruned", "paused")
 
 
 def encode(event: Event) -> dict[str, Any]:
@@ -318,7 +365,13 @@ def _check(cls: type[Any], name: str, value: Any) -> Any:
         if not isinstance(value, int) or isinstance(value, bool):
             raise EventFormatError(f"{cls.kind!r} event: {name} must be an integer, got {value!r}")
         return value
-    if name in ("t", "started", "seconds") or (name == "step" and cls.kind != "report"):
+    if name == "pause":
+        if not isinstance(value, bool):
+            raise EventFormatError(
+                f"{cls.kind!r} event: pause must be true or false, got {value!r}"
+            )
+        return value
+    if name in ("t", "started", "seconds", "budget") or (name == "step" and cls.kind != "report"):
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, (int, float)):

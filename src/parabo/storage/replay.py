@@ -29,9 +29,11 @@ from parabo.storage.events import (
     Event,
     Failed,
     Lost,
+    Paused,
     ProcessStarted,
     Pruned,
     Reported,
+    Resumed,
     Retried,
     Started,
     StopDecided,
@@ -48,8 +50,9 @@ class StudyState:
     Attributes:
         header: the study's :class:`~parabo.storage.events.StudyCreated` event.
         trials: every trial, by id (ids are ``0 .. n-1``).
-        history: finished trials (COMPLETE, FAILED, PRUNED) in the order they finished;
-            failures that run again on resume (interrupted, cancelled) are not in it.
+        history: finished trials (COMPLETE, FAILED, PRUNED, PAUSED) in the order they
+            finished; failures that run again on resume (interrupted, cancelled) are not in
+            it, and a paused trial leaves it when it is promoted (it comes back when it ends).
         pending: trials asked and not finished, by id, in the order they were asked.
         rerun: ids of pending trials left in flight by an earlier coordinator (after
             :meth:`resume`), to run again.
@@ -58,6 +61,8 @@ class StudyState:
             feasible one; with several objectives, ``None``: see :meth:`pareto_front`).
         n_complete: how many trials of the history are COMPLETE.
         n_pruned: how many trials of the history are PRUNED.
+        n_paused: how many trials of the history are PAUSED.
+        n_promotions: how many times a paused trial was promoted.
         reports: every report recorded, in the journal's order (every attempt).
         curves: each trial's reports of its current attempt, in step order: what
             early-stopping rules see.
@@ -78,6 +83,8 @@ class StudyState:
         self.best: Trial | None = None
         self.n_complete = 0
         self.n_pruned = 0
+        self.n_paused = 0
+        self.n_promotions = 0
         self.reports: list[Reported] = []
         self.curves: dict[int, list[Reported]] = {}
         self.stops: dict[int, StopDecided] = {}
@@ -115,6 +122,9 @@ class StudyState:
             self.processes.setdefault(event.id, []).append(event)
         elif isinstance(event, Retried):
             pass  # the trial stays pending; its next Started event counts the attempt
+        elif current.state is TrialState.PAUSED:
+            if isinstance(event, Resumed):
+                self._resume(current, event)
         elif _final(current):
             pass  # a trial is told once; a later outcome (a replayed duplicate) is ignored
         elif isinstance(event, Started):
@@ -123,6 +133,8 @@ class StudyState:
             self._report(current, event)
         elif isinstance(event, StopDecided):
             self.stops.setdefault(event.id, event)
+        elif isinstance(event, Resumed):
+            pass  # only a paused trial is promoted
         else:
             self._finish(current, event)
 
@@ -174,7 +186,7 @@ class StudyState:
             self.rerun.remove(event.id)
         self.pending.setdefault(event.id, current)
         new_attempt = event.attempt != current.attempt or current.started_at is not None
-        if new_attempt:
+        if new_attempt and not current.promotions:
             # a new attempt starts its curve again (the reports of earlier ones stay in `reports`)
             self.curves.pop(event.id, None)
             self.stops.pop(event.id, None)
@@ -186,14 +198,50 @@ class StudyState:
                 attempt=event.attempt,
                 error=None,
                 reason=None,
-                step=None if new_attempt else current.step,
+                step=None if new_attempt and not current.promotions else current.step,
+                budget=event.budget,
             )
         )
 
-    def _finish(self, current: Trial, event: Completed | Failed | Pruned) -> None:
+    def _resume(self, current: Trial, event: Resumed) -> None:
+        """A paused trial promoted: out of the history until it ends again; its curve goes on."""
+        self.history = [t for t in self.history if t.id != current.id]
+        self.n_paused -= 1
+        self.n_promotions += 1
+        self.stops.pop(event.id, None)
+        again = current.evolve(
+            state=TrialState.RUNNING,
+            value=None,
+            stopped=None,
+            started_at=None,  # the next Started is the same attempt, not a new one
+            finished_at=None,
+            budget=event.budget,
+            promotions=current.promotions + 1,
+        )
+        self.trials[again.id] = again
+        self.pending[again.id] = again
+        self.pending = dict(sorted(self.pending.items()))
+
+    def _finish(self, current: Trial, event: Completed | Failed | Pruned | Paused) -> None:
         started = event.started if event.started is not None else current.started_at
         worker = event.worker if event.worker is not None else current.worker
-        if isinstance(event, Pruned):
+        if isinstance(event, Paused):
+            budget = event.budget if event.budget is not None else current.budget
+            why = "paused at its budget" + ("" if budget is None else f" {budget:g}")
+            if event.ignored:
+                n = event.ignored
+                why += f"; {n} report{'s' if n != 1 else ''} past it {'were' if n != 1 else 'was'} ignored"
+            done = current.evolve(
+                state=TrialState.PAUSED,
+                value=event.value,
+                step=event.step,
+                stopped=why,
+                finished_at=event.t,
+                started_at=started,
+                worker=worker,
+                budget=budget,
+            )
+        elif isinstance(event, Pruned):
             why = event.why
             if event.ignored:
                 n = event.ignored
@@ -241,6 +289,8 @@ class StudyState:
         self.history.append(done)
         if done.state is TrialState.PRUNED:
             self.n_pruned += 1
+        elif done.state is TrialState.PAUSED:
+            self.n_paused += 1
         if done.state is TrialState.COMPLETE:
             self.n_complete += 1
             if self.goal.multi or not done.feasible:
@@ -303,7 +353,11 @@ def goal_of(header: StudyCreated) -> Goal:
 
 def _final(trial: Trial) -> bool:
     """Whether ``trial`` is finished for good (an interrupted or cancelled one runs again)."""
-    return trial.state.finished and not (trial.reason is not None and trial.reason.reruns)
+    return (
+        trial.state.finished
+        and trial.state is not TrialState.PAUSED
+        and not (trial.reason is not None and trial.reason.reruns)
+    )
 
 
 def replay(header: StudyCreated, events: Iterable[Event]) -> StudyState:
