@@ -16,7 +16,8 @@ compute   Problems with learning curves (``curves.py``: a synthetic family with 
           and its HyperbandPruner.
 latency   A trial reports once and spins on ``should_prune()``; a rule stops every trial at its
           first report. The seconds from ``report`` to the stop being seen (report → coordinator
-          → journal → rule → worker), per backend, with 1 and 4 workers.
+          → journal → rule → worker), per backend, with 1 and 4 workers (dask: a LocalCluster
+          of its own on 127.0.0.1, that many worker processes of one thread).
 
 Writes results/compute.{csv,md}, results/headline.md and results/latency.{csv,md}.
 """
@@ -229,9 +230,17 @@ class _StopAll(Rule):
         return [Stop(trial, "stop-all: the latency benchmark stops every trial")]
 
 
+def _latency_options(backend: str, workers: int) -> dict[str, Any]:
+    """The backend's options: dask gets ``workers`` worker processes on 127.0.0.1."""
+    if backend != "dask":
+        return {}
+    cluster = {"type": "local", "processes": True, "n_workers": workers, "threads_per_worker": 1}
+    return {"cluster": {**cluster, "host": "127.0.0.1"}}
+
+
 def latency(trials: int) -> None:
     rows = []
-    for backend in ("inline", "thread", "process"):
+    for backend in ("inline", "thread", "process", "dask"):
         for workers in (1, 4):
             if backend == "inline" and workers > 1:
                 continue
@@ -239,7 +248,9 @@ def latency(trials: int) -> None:
                 out = Path(tmp) / "latency.txt"
                 os.environ["PARABO_LATENCY_FILE"] = str(out)
                 objective = PythonObjective("curves:latency", paths=(str(HERE),))
-                executor = make_executor(backend, objective, workers)
+                executor = make_executor(
+                    backend, objective, workers, **_latency_options(backend, workers)
+                )
                 study = Study(
                     {"before": {"type": "float", "low": 0.0, "high": 0.02}},
                     sampler="random",

@@ -649,7 +649,7 @@ def _check_sampler(data: Mapping[str, Any], problems: list[Problem]) -> list[Pro
 
 
 #: the backends that carry reports and stop decisions
-REPORTING_BACKENDS = ("inline", "thread", "process", "simulated")
+REPORTING_BACKENDS = ("inline", "thread", "process", "simulated", "dask")
 
 
 def _check_early_stopping(cfg: StudyConfig) -> list[Problem]:

@@ -197,12 +197,6 @@ def run_scheduler(
     ``backend_options``: keyword options of the backend (see :func:`make_executor`).
     ``callbacks`` are called on a background thread (:class:`~parabo.tracking.CallbackRunner`).
     """
-    name = str(getattr(backend, "value", backend))
-    if early_stopping is not None and name == "dask":
-        raise ConfigError(
-            "runs on the inline, thread, process and simulated backends, not on dask yet",
-            field="early_stopping",
-        )
     runner = CallbackRunner(callbacks, listener) if callbacks else None
     executor = make_executor(
         backend,

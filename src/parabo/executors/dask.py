@@ -20,11 +20,33 @@ The same semantics as the process backend, on Dask's distributed scheduler
 - a cluster parabo started is kept at its size (ended batch jobs are
   replaced); when no worker at all is connected for ``idle_timeout`` seconds,
   :meth:`collect` raises :class:`~parabo.exceptions.ExecutorError` and the
-  study stops, its trials in flight recorded as interrupted (run again on resume).
+  study stops, its trials in flight recorded as interrupted (run again on resume);
+- early stopping: a running trial's reports come up the sandbox's connection
+  (the process backend's protocol) to the task on the Dask worker, which logs
+  each as an event of the study's topic, the one that already says where a
+  trial started. The coordinator is subscribed to it, so reports arrive as
+  they are made, pushed, in the order one worker logged them and before the
+  trial's result (one stream worker → scheduler → client); :meth:`collect`
+  hands them to ``on_report`` unless the task they come from is no longer
+  waited for (finished, cancelled, lost and run again: each run of a trial is
+  its own task key). A stop decision (:meth:`prune`) goes down as a message
+  through the worker: ``Client.run`` of :func:`~parabo.executors.dask_worker.stop_trial`
+  on the trial's worker, which writes ``("stop", id)`` into its sandbox's
+  connection. It is sent from the client's event loop, so ``prune`` never
+  waits on the network; a worker lost before the stop arrived ends its trial
+  PRUNED (not run again).
+
+Why these two: both are pushed, nothing polls, and they cost nothing while no
+report is made or nothing is stopped; the report events are the subscription
+the coordinator holds anyway (the scheduler keeps only a bounded log of them).
+A ``distributed.Event`` or ``Variable`` per trial would keep a request waiting
+at the scheduler for every running trial (or poll it), and leave state there
+to clean up; a stop is one message per pruned trial, sent where the trial runs.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import queue
@@ -53,6 +75,7 @@ _CHECK_EVERY = 1.0  # seconds between looks at the scheduler's list of workers
 _BACKSTOP = (
     30.0  # seconds past a trial's time limit (+ grace) before the coordinator gives up on it
 )
+_STOP_TIMEOUT = 30.0  # seconds a stop decision may take to reach its worker before it is dropped
 
 
 def _need_distributed() -> Any:
@@ -142,6 +165,8 @@ class DaskExecutor(Executor):
             (not counted as a failure) before it is failed as ``crashed``.
     """
 
+    reports = True
+
     def __init__(
         self,
         objective: Objective,
@@ -183,6 +208,8 @@ class DaskExecutor(Executor):
         self._address = "the local cluster"
         self.max_lost = max_lost
         self._lost: dict[int, int] = {}  # trial -> times its worker was lost under it
+        self._curves: dict[int, tuple[str, float]] = {}  # trial -> (task key, last step passed on)
+        self._stopping: set[int] = set()  # trials told to stop (by prune)
 
         if client is not None:
             self.client = client
@@ -231,12 +258,15 @@ class DaskExecutor(Executor):
     def _on_event(self, event: Any) -> None:
         # runs on the client's event loop thread
         _, msg = event
-        self._events.put(("started", msg))
+        self._events.put(("report" if msg.get("kind") == "report" else "started", msg))
 
     def _on_future_done(self, trial_id: int, future: Any) -> None:
         self._events.put(("finished", trial_id, future))
 
     def _handle(self, event: tuple[Any, ...]) -> None:
+        if event[0] == "report":
+            self._pass_report(event[1])
+            return
         if event[0] == "started":
             msg = event[1]
             tid, address = int(msg["trial"]), str(msg["worker"])
@@ -258,6 +288,7 @@ class DaskExecutor(Executor):
         where: tuple[str, float | None] = self._where.get(tid, ("?", None))
         del self._futures[tid], self._tasks[tid]
         self._where.pop(tid, None)
+        self._forget(tid)
         status = future.status
         if status == "finished":
             kind, value = future.result()
@@ -309,12 +340,52 @@ class DaskExecutor(Executor):
                 )
             )
 
+    def _pass_report(self, msg: Mapping[str, Any]) -> None:
+        """A report event: to ``on_report`` if its task is the trial's current run, in step order."""
+        tid = int(msg["trial"])
+        future = self._futures.get(tid)
+        if future is None or msg.get("key") != future.key or self.on_report is None:
+            return  # the trial finished, was cancelled, or this is a run lost with its worker
+        step = float(msg["step"])
+        seen = self._curves.get(tid)
+        if seen is not None and seen[0] == future.key and step <= seen[1]:
+            return
+        self._curves[tid] = (future.key, step)
+        value = msg.get("value")
+        metrics = {str(k): float(v) for k, v in (msg.get("metrics") or {}).items()}
+        self.on_report(tid, step, None if value is None else float(value), metrics)
+
+    def _forget(self, tid: int) -> None:
+        """Drop what early stopping kept of a trial that is no longer in flight."""
+        self._curves.pop(tid, None)
+        self._stopping.discard(tid)
+
     def _fail_lost(self, tid: int, where: str) -> None:
-        """The worker running trial ``tid`` left: run it again elsewhere, or fail it after ``max_lost``."""
+        """The worker running trial ``tid`` left: run it again elsewhere, or fail it after ``max_lost``.
+
+        A trial early stopping had already stopped ends PRUNED instead: it is not run again.
+        """
         future = self._futures.pop(tid)
         task = self._tasks.pop(tid)
         _, started = self._where.pop(tid, (where, None))
         future.cancel()
+        stopped = tid in self._stopping
+        self._forget(tid)
+        if stopped:
+            self._lost.pop(tid, None)
+            self._done.append(
+                Outcome(
+                    tid,
+                    None,
+                    f"stopped early by the rule; its Dask worker ({where}) was lost before "
+                    "the trial ended",
+                    "pruned",
+                    started,
+                    time.time(),
+                    where,
+                )
+            )
+            return
         lost = self._lost.get(tid, 0) + 1
         self._lost[tid] = lost
         if lost <= self.max_lost and not self._closed:
@@ -405,6 +476,7 @@ class DaskExecutor(Executor):
                 future = self._futures.pop(tid)
                 self._tasks.pop(tid)
                 self._where.pop(tid)
+                self._forget(tid)
                 future.cancel()
                 self._done.append(
                     Outcome(
@@ -473,10 +545,51 @@ class DaskExecutor(Executor):
         done, self._done = self._done, []
         return done
 
+    def prune(self, trial_id: int) -> None:
+        """Tell running trial ``trial_id`` to stop: a message to its Dask worker, sent in the background."""
+        future = self._futures.get(trial_id)
+        where = self._where.get(trial_id)
+        if future is None or where is None or trial_id in self._stopping:
+            return
+        self._stopping.add(trial_id)
+        try:
+            self.client.loop.add_callback(self._send_stop, where[0], future.key, trial_id)
+        except Exception as exc:  # the client's loop is closed: the trial ends with the study
+            log.debug("could not send the stop of trial %d: %s", trial_id, exc)
+
+    async def _send_stop(self, address: str, key: str, trial_id: int) -> None:
+        """Run :func:`stop_trial` on ``address`` (on the client's event loop); failures are logged only.
+
+        A worker that cannot be reached is lost or leaving: :meth:`collect` sees it go
+        and ends the trial PRUNED; a trial that already finished there has nothing to stop.
+        """
+        from parabo.executors.dask_worker import stop_trial
+
+        try:
+            answers = await asyncio.wait_for(
+                self.client.run(
+                    stop_trial,
+                    self._token,
+                    key,
+                    trial_id,
+                    workers=[address],
+                    on_error="return",
+                    asynchronous=True,
+                ),
+                _STOP_TIMEOUT,
+            )
+        except Exception as exc:  # the scheduler is gone or slow: nothing waits on this
+            log.debug("the stop of trial %d did not reach %s: %s", trial_id, address, exc)
+            return
+        for answer in (answers or {}).values():
+            if isinstance(answer, Exception):
+                log.debug("the stop of trial %d did not reach %s: %s", trial_id, address, answer)
+
     def cancel(self, trial_id: int) -> None:
         future = self._futures.pop(trial_id, None)
         if future is None:
             return
+        self._forget(trial_id)
         self._tasks.pop(trial_id)
         where, started = self._where.pop(trial_id, (None, None))
         with contextlib.suppress(Exception):  # a client that lost its scheduler

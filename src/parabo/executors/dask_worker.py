@@ -20,6 +20,17 @@ next trial and the Dask worker stays usable.
 When a trial starts, the task logs an event (topic ``parabo-<token>``) so the
 coordinator knows which Dask worker runs it, and can fail exactly that trial
 if the worker is lost.
+
+Early stopping rides the sandbox's own connection, in the process backend's
+protocol: the trial's ``("report", ...)`` messages come up it, and the task
+passes each on as an event of the same topic (``kind: report``, with the
+task's key, so the coordinator can drop the reports of a run it no longer
+waits for); events of one worker reach the coordinator in the order they were
+logged, and before the task's result, so a curve arrives whole and in order.
+A stop decision comes down as :func:`stop_trial`, which the coordinator runs
+on this worker (``Client.run``): it writes ``("stop", trial_id)`` into the
+connection of the sandbox running that task, where the trial's
+``should_prune()`` (or an external command's report loop) reads it.
 """
 
 from __future__ import annotations
@@ -42,7 +53,7 @@ from distributed.diagnostics.plugin import WorkerPlugin
 from parabo.executors.base import Outcome, Task
 from parabo.executors.dask_resources import detect_gpus, gpu_env
 
-__all__ = ["ObjectivePlugin", "run_trial", "shutdown"]
+__all__ = ["ObjectivePlugin", "run_trial", "shutdown", "stop_trial"]
 
 _POLL = 0.1  # seconds between looks at the clock and the task's state while a trial runs
 
@@ -51,6 +62,7 @@ _payloads: dict[str, tuple[bytes, list[str]]] = {}
 _idle: dict[str, list[_Sandbox]] = {}
 _busy_slots: dict[str, set[int]] = {}
 _sandboxes: dict[int, _Sandbox] = {}  # pid -> every live sandbox of this process
+_running: dict[tuple[str, str], tuple[_Sandbox, int]] = {}  # (token, task key) -> sandbox, trial
 
 
 @dataclass
@@ -105,6 +117,29 @@ def shutdown(token: str, grace: float = 2.0) -> int:
     for sandbox in idle + running:
         sandbox.discard(grace)
     return len(idle) + len(running)
+
+
+def stop_trial(token: str, key: str, trial_id: int) -> bool:
+    """Tell trial ``trial_id``, run here as task ``key`` of study ``token``, that early stopping stops it.
+
+    Run on the trial's Dask worker by the coordinator (``Client.run``). Returns False
+    when that task no longer runs here (it finished, or was cancelled). The message is
+    written under the lock that :func:`run_trial` holds to end a trial, so a late stop
+    is in the connection before the sandbox's next trial, which drops it (a stop
+    names the trial it was meant for).
+    """
+    with _lock:
+        entry = _running.get((token, key))
+        if entry is None:
+            return False
+        sandbox, tid = entry
+        if tid != trial_id:
+            return False
+        try:
+            sandbox.conn.send(("stop", trial_id))
+        except (OSError, ValueError):  # the sandbox died or was just discarded
+            return False
+    return True
 
 
 def _start_sandbox(token: str, worker_name: str, gpus_per_trial: int) -> _Sandbox | str:
@@ -176,7 +211,7 @@ def run_trial(
 ) -> tuple[str, Any]:
     """The Dask task of one trial: ``("done", Outcome)``, or ``("fatal", message)`` if the objective cannot load."""
     worker = get_worker()
-    key = worker.get_current_task()
+    key = str(worker.get_current_task())  # parabo names its tasks: a str
     address = worker.address
     if token not in _payloads:
         return (
@@ -187,6 +222,7 @@ def run_trial(
     worker.log_event(
         f"parabo-{token}",
         {
+            "kind": "started",
             "trial": task.trial_id,
             "attempt": task.attempt,
             "worker": address,
@@ -194,11 +230,6 @@ def run_trial(
             "key": key,
         },
     )
-
-    def cancelled() -> bool:
-        ts = worker.state.tasks.get(key)
-        return ts is None or ts.state == "cancelled"
-
     got = _take_sandbox(token, address, gpus_per_trial)
     if isinstance(got, str):
         return ("fatal", got)
@@ -221,6 +252,26 @@ def run_trial(
                 name,
             ),
         )
+    with _lock:
+        _running[(token, key)] = (sandbox, task.trial_id)
+    try:
+        return _watch(token, task, key, sandbox, worker, kill_grace)
+    finally:
+        with _lock:
+            _running.pop((token, key), None)
+
+
+def _watch(
+    token: str, task: Task, key: str, sandbox: _Sandbox, worker: Any, kill_grace: float
+) -> tuple[str, Any]:
+    """Wait for the trial's end, passing its reports on; enforce its time limit and cancellation."""
+    address = worker.address
+    name = f"{address}#{sandbox.slot}"
+
+    def cancelled() -> bool:
+        ts = worker.state.tasks.get(key)
+        return ts is None or ts.state == "cancelled"
+
     started_at = time.time()
     deadline = None if task.timeout is None else started_at + task.timeout
     kill_reason: str | None = None
@@ -235,6 +286,20 @@ def run_trial(
                     deadline = None if task.timeout is None else started_at + task.timeout
                 elif msg[0] == "child":
                     sandbox.children.append(int(msg[2]))
+                elif msg[0] == "report" and kill_reason is None:
+                    _, tid, step, value, metrics = msg
+                    worker.log_event(
+                        f"parabo-{token}",
+                        {
+                            "kind": "report",
+                            "trial": tid,
+                            "attempt": task.attempt,
+                            "key": key,
+                            "step": step,
+                            "value": value,
+                            "metrics": metrics,
+                        },
+                    )
                 elif msg[0] == "done" and kill_reason is None:
                     outcome = msg[1]
                     break
@@ -272,6 +337,7 @@ def run_trial(
             sandbox.kill(signal.SIGKILL)
     sandbox.children.clear()
     with _lock:
+        _running.pop((token, key), None)  # a stop for this trial is in the connection by now
         if token in _payloads:
             _idle.setdefault(token, []).append(sandbox)
             sandbox = None  # type: ignore[assignment]
