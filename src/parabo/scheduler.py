@@ -381,10 +381,17 @@ class Scheduler:
             )
         if not self.study.report(trial_id, step, read, recorded, t=self.clock()):
             return
-        if self.rule is not None and read is not None:
-            oriented = read if self.study.direction == "minimize" else -read
-            self._stop_trials(self.rule.report(trial_id, step, oriented))
+        self._feed_rule(trial_id, [(step, read)])
         self.study.commit(sync=False)  # a report is on disk before the trial hears of it
+
+    def _feed_rule(self, trial_id: int, reports: list[tuple[float, float | None]]) -> None:
+        """Hand the rule a trial's reported values (lower is better) and stop whom it says."""
+        if self.rule is None:
+            return
+        sign = 1.0 if self.study.direction == "minimize" else -1.0
+        for step, value in reports:
+            if value is not None:
+                self._stop_trials(self.rule.report(trial_id, step, sign * value))
 
     def _stop_trials(self, stops: list[Stop]) -> None:
         for stop in stops:
@@ -401,10 +408,8 @@ class Scheduler:
         the finished trials, so a resumed study decides the same way."""
         if self.rule is None:
             return
-        sign = 1.0 if self.study.direction == "minimize" else -1.0
         for report in self.study.reports:
-            if report.value is not None:
-                self.rule.report(report.id, report.step, sign * report.value)
+            self._feed_rule(report.id, [(report.step, report.value)])
         for trial in self.study.history:
             self.rule.done(trial.id)
 
@@ -467,10 +472,7 @@ class Scheduler:
         )
         if self.rule is not None and trial.state is TrialState.COMPLETE:
             # it completed before the stop reached it: its later reports were journaled now
-            sign = 1.0 if self.study.direction == "minimize" else -1.0
-            for report in held:
-                if report.value is not None:
-                    self._stop_trials(self.rule.report(trial.id, report.step, sign * report.value))
+            self._feed_rule(trial.id, [(r.step, r.value) for r in held])
         self._write_record(trial)
         self._after_tell(trial)
         self._rule_done(trial)
@@ -496,11 +498,8 @@ class Scheduler:
             finished_at=outcome.finished_at,
             worker=outcome.worker,
         )
-        if self.rule is not None:  # the result at its budget, journaled as its report there
-            sign = 1.0 if self.study.direction == "minimize" else -1.0
-            for report in self.study.curve(paused)[seen:]:
-                if report.value is not None:
-                    self.rule.report(paused.id, report.step, sign * report.value)
+        # the result at its budget, journaled as its report there
+        self._feed_rule(paused.id, [(r.step, r.value) for r in self.study.curve(paused)[seen:]])
         self._failures_in_a_row = 0
         self._write_record(paused)
         return paused

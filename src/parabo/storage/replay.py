@@ -225,14 +225,20 @@ class StudyState:
     def _finish(self, current: Trial, event: Completed | Failed | Pruned | Paused) -> None:
         started = event.started if event.started is not None else current.started_at
         worker = event.worker if event.worker is not None else current.worker
-        if isinstance(event, Paused):
-            budget = event.budget if event.budget is not None else current.budget
-            why = "paused at its budget" + ("" if budget is None else f" {budget:g}")
+        if isinstance(event, (Paused, Pruned)):
+            paused = isinstance(event, Paused)
+            budget = current.budget
+            if isinstance(event, Paused):
+                budget = event.budget if event.budget is not None else current.budget
+                why = "paused at its budget" + ("" if budget is None else f" {budget:g}")
+            else:
+                why = event.why
             if event.ignored:
                 n = event.ignored
-                why += f"; {n} report{'s' if n != 1 else ''} past it {'were' if n != 1 else 'was'} ignored"
+                where = "past it" if paused else "after the stop"
+                why += f"; {n} report{'s' if n != 1 else ''} {where} {'were' if n != 1 else 'was'} ignored"
             done = current.evolve(
-                state=TrialState.PAUSED,
+                state=TrialState.PAUSED if paused else TrialState.PRUNED,
                 value=event.value,
                 step=event.step,
                 stopped=why,
@@ -240,20 +246,6 @@ class StudyState:
                 started_at=started,
                 worker=worker,
                 budget=budget,
-            )
-        elif isinstance(event, Pruned):
-            why = event.why
-            if event.ignored:
-                n = event.ignored
-                why += f"; {n} report{'s' if n != 1 else ''} after the stop {'were' if n != 1 else 'was'} ignored"
-            done = current.evolve(
-                state=TrialState.PRUNED,
-                value=event.value,
-                step=event.step,
-                stopped=why,
-                finished_at=event.t,
-                started_at=started,
-                worker=worker,
             )
         elif isinstance(event, Completed):
             metrics = dict(event.metrics)
