@@ -229,3 +229,43 @@ def test_asynchronous_runs_ask_as_many_as_the_sampler_batches():
         assert study.n_complete == 24
         # constant durations: all 8 workers free up together, three times
         assert sampler.sizes == ([1] * 24 if not batches else [8, 8, 8])
+
+
+def _reporting(params, trial):
+    for step in range(1, 11):
+        trial.report(float(step), step=step)
+    return 10.0
+
+
+def test_a_stop_decided_after_the_trials_end_comes_too_late():
+    # 10 reports over 10 ms (virtual); the coordinator takes 50 ms (real, charged) to decide
+    # at the first one: the trial has ended by then and completes, it does not end past its end
+    import time
+
+    ex = SimulatedExecutor(_reporting, workers=1, runtime=0.01)
+
+    def slow_stop(trial_id, step, value, metrics):
+        time.sleep(0.05)
+        ex.now()
+        ex.prune(trial_id)
+
+    ex.on_report = slow_stop
+    ex.submit(Task(0, {}))
+    outcomes = []
+    while not outcomes:
+        outcomes = ex.collect()
+    assert [(o.result, o.reason) for o in outcomes] == [(10.0, None)]
+    assert ex.records[0].end == pytest.approx(ex.records[0].start + 0.01)
+
+
+def test_the_time_to_handle_a_report_is_charged():
+    import time
+
+    ex = SimulatedExecutor(_reporting, workers=1, runtime=0.01)
+    ex.on_report = lambda *a: time.sleep(0.01)
+    ex.submit(Task(0, {}))
+    outcomes = []
+    while not outcomes:
+        outcomes = ex.collect()
+    assert ex.coordinator_time >= 0.1  # ten reports, 10 ms each
+    assert ex.now() >= 0.1

@@ -18,8 +18,12 @@ Early stopping: an objective that reports (a Python function with a ``trial``
 parameter, a command with reports on) is run when its trial *starts*, its
 reports recorded; they then reach the coordinator at virtual times spread over
 the trial's duration in proportion to their step (the last report at its end).
-A trial the rule stops ends at the time of the report that stopped it, with
-reason ``pruned``, and frees its worker then.
+A trial the rule stops ends at the time of the report that stopped it (plus the
+coordinator's time to handle it), with reason ``pruned``, and frees its worker
+then; a stop that comes at or after the trial's own end is too late, and the
+trial finishes as it would have. The coordinator's time to handle a report is
+charged before the next report or end is handled; the objective's own (real)
+time never is.
 
     >>> from parabo.executors.base import Task
     >>> ex = SimulatedExecutor(lambda p: p["x"] ** 2, workers=2, runtime="10s", overhead=0)
@@ -360,11 +364,12 @@ class SimulatedExecutor(Executor):
         """Run a reporting trial now; return its reports (put on the clock by the caller)."""
         recorder = _Recorder()
         name = f"sim-{run.worker}"
+        self._charge()  # the coordinator's work so far; the objective's own time is not
         ran = run_task(self._run, run.task, name, clock=lambda: run.start, channel=recorder)
+        self._mark = time.perf_counter()
         run.outcome = Outcome(
             ran.trial_id, ran.result, ran.error, ran.reason, run.start, run.end, name
         )
-        self._mark = time.perf_counter()  # the objective's own time is not the coordinator's
         return recorder.reports
 
     def _end(self, run: _Running, at: float, reason: str | None) -> None:
@@ -381,7 +386,6 @@ class SimulatedExecutor(Executor):
         if not self._done:
             self._advance(timeout)
         done, self._done = self._done, []
-        self._mark = time.perf_counter()  # the objective's own time is not the coordinator's
         return done
 
     def _live(self, entry: tuple[float, int, int]) -> _Running | None:
@@ -406,6 +410,7 @@ class SimulatedExecutor(Executor):
             step, value, metrics = self._report_data[tid][index]
             if self.on_report is not None:
                 self.on_report(tid, step, value, metrics)
+                self._charge()  # the coordinator handled it (journal, rule) before anything else
             if self._done:
                 return  # the report stopped its trial
         if limit is not None:
@@ -443,7 +448,9 @@ class SimulatedExecutor(Executor):
         elif run.outcome is not None:
             outcome = run.outcome
         else:
+            self._charge()
             ran = run_task(self._run, run.task, name, clock=lambda: run.start)
+            self._mark = time.perf_counter()  # the objective's own time is not the coordinator's
             outcome = Outcome(
                 ran.trial_id, ran.result, ran.error, ran.reason, run.start, run.end, name
             )
@@ -452,9 +459,11 @@ class SimulatedExecutor(Executor):
         self._done.append(outcome)
 
     def prune(self, trial_id: int) -> None:
-        """The rule stopped a running trial: it ends now (at its report's virtual time)."""
+        """The rule stopped a running trial: it ends now (at its report's virtual time, plus the
+        coordinator's time to decide). A stop decided at or after the trial's own end comes too
+        late: the trial finishes as it would have, as on real workers."""
         run = self._running.get(trial_id)
-        if run is None:
+        if run is None or self._now >= run.end:
             return
         self._report_data.pop(trial_id, None)
         self._end(run, self._now, "pruned")
