@@ -219,3 +219,19 @@ def test_status_best_and_export_take_the_study_file(tmp_path: Path) -> None:
     assert r.returncode == 0 and "best value 1" in r.stdout, r.stderr
     r = parabo("export", str(study), cwd=ROOT)
     assert r.returncode == 0 and (tmp_path / "out" / "trials.csv").exists(), r.stderr
+
+
+@pytest.mark.parametrize("early_stopping", [None, {"rule": "median"}])
+def test_a_budget_placeholder_needs_the_full_budget(early_stopping: Any) -> None:
+    def mutate(d: dict[str, Any]) -> None:
+        d["objective"] = {"command": ["train", "--epochs", "{budget}"]}
+        if early_stopping is not None:
+            d["early_stopping"] = early_stopping
+
+    err = rejected(mutate)
+    assert err.field == "objective.command.2"
+    assert "early_stopping.max" in str(err)
+    ok = copy.deepcopy(BASE)
+    ok["objective"] = {"command": ["train", "--epochs", "{budget}"]}
+    ok["early_stopping"] = {"rule": "asha", "max": 9}
+    parse_study(ok)

@@ -627,6 +627,22 @@ def _check_placeholders(command: list[str], space: Space) -> list[Problem]:
     return problems
 
 
+def _check_budget(command: list[str], early_stopping: Any) -> list[Problem]:
+    """``{budget}`` in a command needs the full budget, ``early_stopping.max``."""
+    if early_stopping is not None and early_stopping.max is not None:
+        return []
+    for i, arg in enumerate(command):
+        if "{budget}" in arg:
+            return [
+                (
+                    f"objective.command.{i}",
+                    "placeholder {budget} needs early_stopping with a max (the full budget); "
+                    "set early_stopping.max, or take {budget} out of the command",
+                )
+            ]
+    return []
+
+
 def _check_sampler(data: Mapping[str, Any], problems: list[Problem]) -> list[Problem]:
     sampler, seed = data.get("sampler", "gp"), data.get("seed")
     if isinstance(sampler, Mapping) and "seed" in sampler:
@@ -648,26 +664,13 @@ def _check_sampler(data: Mapping[str, Any], problems: list[Problem]) -> list[Pro
     return []
 
 
-#: the backends that carry reports and stop decisions
-REPORTING_BACKENDS = ("inline", "thread", "process", "simulated", "dask")
-
-
 def _check_early_stopping(cfg: StudyConfig) -> list[Problem]:
-    """The rule's own settings, and a backend that can carry reports."""
+    """The rule's own settings (every backend carries reports and stop decisions)."""
     assert cfg.early_stopping is not None
     try:
         cfg.early_stopping.settings()
     except ConfigError as exc:
         return [(exc.field, exc.message)]
-    backend = str(getattr(cfg.run.backend, "value", cfg.run.backend))
-    if backend not in REPORTING_BACKENDS:
-        return [
-            (
-                "early_stopping",
-                f"runs on the {', '.join(REPORTING_BACKENDS)} backends, not on {backend} yet; "
-                "set run.backend to one of them, or remove early_stopping",
-            )
-        ]
     if isinstance(cfg.metric, list) and len(cfg.metric) > 1:
         return [
             (
@@ -712,6 +715,8 @@ def _validate(data: Any, flags: Mapping[str, str] | None = None) -> StudyConfig:
         problems += _check_placeholders(cfg.objective.command, cfg.build_space())
     if cfg is not None and cfg.early_stopping is not None:
         problems += _check_early_stopping(cfg)
+    if cfg is not None and cfg.objective.command is not None:
+        problems += _check_budget(cfg.objective.command, cfg.early_stopping)
     if problems:
         seen: set[str | None] = set()
         unique: list[Problem] = []
