@@ -25,6 +25,7 @@ Writes results/compute.{csv,md}, results/headline.md and results/latency.{csv,md
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import statistics
@@ -44,7 +45,7 @@ from common import one_blas_thread  # noqa: E402
 one_blas_thread()
 
 from common.problems import optuna_params  # noqa: E402
-from common.stats import bootstrap_headline, median_time  # noqa: E402
+from common.stats import bootstrap_headline, median_time, speedup, time_to  # noqa: E402
 from common.tables import write_table  # noqa: E402
 from curves import PROBLEMS, CurveProblem  # noqa: E402
 
@@ -223,6 +224,192 @@ def compute(problems: list[str], methods: list[str], seeds: int) -> None:
     print(text)
 
 
+# ---------------------------------------------------------------- wall-clock at 1, 4, 16 workers
+#: method -> (sampler, rule, variant) for the wall-clock part; the first sets nothing (the
+#: target comes from the compute reference) and is the baseline of the speed-ups
+WALL_PARABO: dict[str, tuple[str, str, str]] = {
+    "parabo-gp": ("gp", "none", "stopping"),
+    "parabo-gp-asha": ("gp", "asha", "stopping"),
+    "parabo-gp-asha-promotion": ("gp", "asha", "promotion"),
+    "parabo-random-asha": ("random", "asha", "stopping"),
+}
+
+
+class _WallBudget:
+    """Stops a simulated run at the target or once its workers spent ``budget`` steps; keeps
+    (virtual time, best full-budget value) at each trial's end."""
+
+    def __init__(self, executor: Any, step_seconds: float, budget: float, target: float | None):
+        self.executor, self.step_seconds = executor, step_seconds
+        self.budget, self.target = budget, target
+        self.best = math.inf
+        self.curve: Curve = []
+
+    def on_start(self, s: Scheduler) -> None: ...
+
+    def on_tick(self, s: Scheduler) -> None: ...
+
+    def on_stop(self, s: Scheduler, summary: Any) -> None: ...
+
+    def spent(self) -> float:
+        ex = self.executor
+        return ex.utilization() * (ex.now() - ex.started_at) * ex.workers / self.step_seconds
+
+    def on_trial(self, s: Scheduler, trial: parabo.Trial) -> None:
+        if trial.state is parabo.TrialState.COMPLETE and trial.value is not None:
+            self.best = min(self.best, trial.value)
+        self.curve.append((self.executor.now(), self.best))
+        reached = self.target is not None and self.best <= self.target
+        if reached or self.spent() >= self.budget:
+            s.request_stop(cancel=True)
+
+
+def _resumable(problem: CurveProblem) -> Callable[..., float]:
+    """The curve objective for the promotion variant: runs to ``trial.budget``, and a promoted
+    trial goes on from the step it paused at (its state kept in memory: the simulated backend
+    runs trials in this process), as an objective with checkpoints would."""
+    kept: dict[int, tuple[Any, int, float]] = {}
+
+    def evaluate(params: dict[str, Any], trial: parabo.RunningTrial) -> float:
+        budget = int(trial.budget or problem.max)
+        step, done, loss = kept.get(trial.id, (problem.start(params), 0, math.inf))
+        for s in range(done + 1, budget + 1):
+            loss = step(s)
+            trial.report(loss, step=s)
+        kept[trial.id] = (step, max(done, budget), loss)
+        return loss
+
+    return evaluate
+
+
+def run_parabo_wall(
+    problem: CurveProblem,
+    method: str,
+    workers: int,
+    seed: int,
+    step_seconds: float,
+    budget: float,
+    target: float | None,
+) -> dict[str, Any]:
+    sampler, rule, variant = WALL_PARABO[method]
+    study = Study(problem.space, sampler=sampler, seed=seed, durability="batch")
+    settings = None
+    if rule != "none":
+        settings = EarlyStopping(
+            rule, resource="epoch", min=1, max=problem.max, eta=3, variant=variant
+        )
+    objective = _resumable(problem) if variant == "promotion" else _objective(problem)
+    executor = make_executor(
+        "simulated", PythonObjective(objective), workers, runtime=step_seconds * problem.max
+    )
+    listener = _WallBudget(executor, step_seconds, budget, target)
+    Scheduler(
+        study,
+        executor,
+        stop=StopRule(10**7, max_failures=None),
+        listener=listener,  # type: ignore[arg-type]
+        handle_signals=False,
+        early_stopping=settings,
+    ).run()
+    return {
+        "curve": listener.curve,
+        "busy": executor.utilization(),
+        "trials": len(study.trials),
+    }
+
+
+def wallclock(
+    problems: list[str],
+    methods: list[str],
+    seeds: int,
+    workers: list[int],
+    trial_seconds: float,
+    append: bool,
+) -> None:
+    """Run every (problem, workers, method, seed), one line each in results/wallclock_runs.jsonl
+    (``append`` keeps the lines already there: runs split over processes), then the tables."""
+    RESULTS.mkdir(exist_ok=True)
+    raw = RESULTS / "wallclock_runs.jsonl"
+    if not append:
+        raw.write_text("")
+    for name in problems:
+        problem = PROBLEMS[name]
+        step_seconds = trial_seconds / problem.max
+        budget = 100.0 * problem.max
+        began = time.perf_counter()
+        # the target: the median final best of the GP without early stopping, 100 full trials
+        one = [
+            run_parabo_wall(problem, "parabo-gp", 1, s, step_seconds, budget, None)
+            for s in range(seeds)
+        ]
+        target = statistics.median(r["curve"][-1][1] for r in one)
+        print(f"{name}: target {target:.4g} ({time.perf_counter() - began:.0f} s)", flush=True)
+        for n in workers:
+            for method in ["parabo-gp", *[m for m in methods if m != "parabo-gp"]]:
+                began = time.perf_counter()
+                for seed in range(seeds):
+                    if method == "parabo-gp" and n == 1:
+                        r = one[seed]
+                    elif method.startswith(("optuna-", "syne-")):
+                        from common.stepsim import simulate_peer
+
+                        r = simulate_peer(method, problem, n, seed, step_seconds, budget, target)
+                    else:
+                        r = run_parabo_wall(problem, method, n, seed, step_seconds, budget, target)
+                    line = {
+                        "problem": name,
+                        "workers": n,
+                        "method": method,
+                        "seed": seed,
+                        "target": target,
+                        "seconds": time_to(r["curve"], target),
+                        "busy": r["busy"],
+                        "trials": r["trials"],
+                    }
+                    with raw.open("a") as f:
+                        f.write(json.dumps(line) + "\n")
+                print(f"  {name} {n} {method} ({time.perf_counter() - began:.0f} s)", flush=True)
+    wallclock_tables()
+
+
+def wallclock_tables() -> None:
+    """The wall-clock table and headline from every line of results/wallclock_runs.jsonl."""
+    lines = [json.loads(x) for x in (RESULTS / "wallclock_runs.jsonl").read_text().splitlines()]
+    by: dict[tuple[str, int, str], list[dict[str, Any]]] = {}
+    for line in lines:
+        by.setdefault((line["problem"], line["workers"], line["method"]), []).append(line)
+    rows, runs = [], {}
+    for (name, n, method), got in sorted(by.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+        reference = [g["seconds"] for g in by.get((name, n, "parabo-gp"), [])]
+        times = [g["seconds"] for g in got]
+        runs.setdefault((method, n), {})[name] = (reference, times)
+        med = median_time(times)
+        rows.append(
+            {
+                "problem": name,
+                "workers": n,
+                "method": method,
+                "median s to target": med if math.isfinite(med) else None,
+                "reached": f"{sum(t is not None for t in times)}/{len(times)}",
+                "speed-up vs parabo-gp": speedup(reference, times) if reference else None,
+                "busy %": 100 * statistics.median(g["busy"] for g in got),
+                "trials": statistics.median(g["trials"] for g in got),
+            }
+        )
+    print(write_table(rows, RESULTS / "wallclock"))
+    head = [
+        "| method | workers | median speed-up over problems | 95% interval |",
+        "|---|---|---|---|",
+    ]
+    for (method, n), per in sorted(runs.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        if method != "parabo-gp" and all(ref for ref, _ in per.values()):
+            point, lo, hi = bootstrap_headline(per)
+            head.append(f"| {method} | {n} | {point:.2f}x | {lo:.2f}-{hi:.2f} |")
+    text = "\n".join(head) + "\n"
+    (RESULTS / "wallclock_headline.md").write_text(text)
+    print(text)
+
+
 class _StopAll(Rule):
     name = "stop-all"
 
@@ -287,7 +474,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--part", choices=["compute", "latency", "all"], default="all")
+    ap.add_argument("--part", choices=["compute", "wallclock", "latency", "all"], default="all")
+    ap.add_argument("--workers", default="1,4,16", help="wall-clock: comma-separated")
+    ap.add_argument(
+        "--trial-seconds",
+        type=float,
+        default=60.0,
+        help="wall-clock: simulated seconds of a full-budget trial (the steps share it evenly)",
+    )
     ap.add_argument("--seeds", type=int, default=10, help="seeds per method and problem")
     ap.add_argument(
         "--problems",
@@ -298,6 +492,18 @@ def main() -> None:
         "--methods",
         default=",".join([*PARABO_METHODS, *OPTUNA_METHODS]),
         help="comma-separated methods (parabo-gp is always run: it sets the target)",
+    )
+    ap.add_argument(
+        "--wall-methods",
+        default="parabo-gp,parabo-gp-asha,parabo-gp-asha-promotion,parabo-random-asha,"
+        "optuna-tpe-hyperband,syne-asha,syne-bohb",
+        help="wall-clock: comma-separated methods (parabo-gp is always run: the baseline)",
+    )
+    ap.add_argument(
+        "--append",
+        action="store_true",
+        help="wall-clock: keep the runs already in results/wallclock_runs.jsonl (split a run "
+        "over processes, one problem or worker count each)",
     )
     ap.add_argument("--latency-trials", type=int, default=200)
     ap.add_argument(
@@ -314,6 +520,10 @@ def main() -> None:
         latency(trials)
     if args.part in ("compute", "all"):
         compute(problems, args.methods.split(","), seeds)
+    if args.part in ("wallclock", "all"):
+        methods = args.wall_methods.split(",")
+        workers = [int(w) for w in args.workers.split(",")]
+        wallclock(problems, methods, seeds, workers, args.trial_seconds, args.append)
 
 
 if __name__ == "__main__":
