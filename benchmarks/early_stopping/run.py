@@ -1,6 +1,7 @@
-"""Early stopping: how much compute it saves to reach a target, and how fast a decision travels.
+"""Early stopping: the compute and wall-clock it saves to reach a target, how busy the workers
+stay, and how fast a decision travels.
 
-    python3 benchmarks/early_stopping/run.py            # both parts, 10 seeds
+    python3 benchmarks/early_stopping/run.py            # every part, 10 seeds
     python3 benchmarks/early_stopping/run.py --quick    # a smoke run: 3 seeds, synthetic only
 
 compute   Problems with learning curves (``curves.py``: a synthetic family with a known optimum
@@ -14,12 +15,19 @@ compute   Problems with learning curves (``curves.py``: a synthetic family with 
           the headline is the median saving over problems with a 95% bootstrap interval over
           seeds. Peers on the same harness through ask/tell: Optuna TPE with its MedianPruner
           and its HyperbandPruner.
+wallclock The same problems on the simulated backend with 4 and 16 workers: a full-budget trial
+          takes ``--trial-seconds`` (60) virtual seconds shared by its steps, the coordinator's
+          real time is charged. Time to the same target, speed-up over the GP without early
+          stopping at the same worker count, busy fraction. Peers (Optuna TPE + Hyperband or
+          median, Syne Tune ASHA / BOHB / ASHA-BORE) on a step-level simulation of the same
+          model (``common/stepsim.py``). One line per run in results/wallclock_runs.jsonl.
 latency   A trial reports once and spins on ``should_prune()``; a rule stops every trial at its
           first report. The seconds from ``report`` to the stop being seen (report → coordinator
           → journal → rule → worker), per backend, with 1 and 4 workers (dask: a LocalCluster
           of its own on 127.0.0.1, that many worker processes of one thread).
 
-Writes results/compute.{csv,md}, results/headline.md and results/latency.{csv,md}.
+Writes results/compute.{csv,md}, results/headline.md, results/wallclock.{csv,md},
+results/wallclock_headline.md and results/latency.{csv,md}.
 """
 
 from __future__ import annotations
@@ -487,7 +495,11 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--part", choices=["compute", "wallclock", "latency", "all"], default="all")
-    ap.add_argument("--workers", default="1,4,16", help="wall-clock: comma-separated")
+    ap.add_argument(
+        "--workers",
+        default="4,16",
+        help="wall-clock: comma-separated (one worker: the compute part, a step a step)",
+    )
     ap.add_argument(
         "--trial-seconds",
         type=float,
