@@ -52,6 +52,7 @@ from common import one_blas_thread  # noqa: E402
 
 one_blas_thread()
 
+import numpy as np  # noqa: E402
 from common.problems import optuna_params  # noqa: E402
 from common.stats import bootstrap_headline, median_time, speedup, time_to  # noqa: E402
 from common.tables import write_table  # noqa: E402
@@ -378,16 +379,40 @@ def wallclock(
                         "seed": seed,
                         "target": target,
                         "seconds": time_to(r["curve"], target),
+                        "curve": _improvements(r["curve"]),
                         "busy": r["busy"],
                         "trials": r["trials"],
                     }
                     with raw.open("a") as f:
                         f.write(json.dumps(line) + "\n")
                 print(f"  {name} {n} {method} ({time.perf_counter() - began:.0f} s)", flush=True)
-    wallclock_tables()
+    wallclock_tables(trial_seconds)
 
 
-def wallclock_tables() -> None:
+def _improvements(curve: Curve) -> list[tuple[float, float]]:
+    """The points of a best-so-far curve where it improves (the rest repeat them)."""
+    out: list[tuple[float, float]] = []
+    for t, best in curve:
+        if math.isfinite(best) and (not out or best < out[-1][1]):
+            out.append((round(t, 3), best))
+    return out
+
+
+def best_at(curve: list[list[float]], t: float) -> float:
+    """The best full-budget value reached by time ``t`` (infinite before any)."""
+    return min((b for at, b in curve if at <= t), default=math.inf)
+
+
+def _median_interval(values: list[float], draws: int = 2000) -> tuple[float, float, float]:
+    """The median of ``values`` and a 95% bootstrap interval of it (over seeds)."""
+    rng = np.random.default_rng(0)
+    a = np.array(values)
+    meds = np.median(a[rng.integers(0, len(a), (draws, len(a)))], axis=1)
+    lo, hi = np.percentile(meds, [2.5, 97.5])
+    return float(np.median(a)), float(lo), float(hi)
+
+
+def wallclock_tables(trial_seconds: float = 60.0) -> None:
     """The wall-clock table and headline from every line of results/wallclock_runs.jsonl."""
     text = (RESULTS / "wallclock_runs.jsonl").read_text()
     # a run appended twice (the baseline runs in every process) counts once: the last one
@@ -413,6 +438,9 @@ def wallclock_tables() -> None:
                 "reached": f"{sum(t is not None for t in times)}/{len(times)}",
                 "speed-up vs parabo-gp": speedup(reference, times) if reference else None,
                 "busy %": 100 * statistics.median(g["busy"] for g in got),
+                "median best at T": statistics.median(
+                    best_at(g["curve"], 100 * trial_seconds / n) for g in got
+                ),
                 "trials": statistics.median(g["trials"] for g in got),
             }
         )
@@ -425,6 +453,16 @@ def wallclock_tables() -> None:
         if method != "parabo-gp" and all(ref for ref, _ in per.values()):
             point, lo, hi = bootstrap_headline(per)
             head.append(f"| {method} | {n} | {point:.2f}x | {lo:.2f}-{hi:.2f} |")
+    # the peers: each method's best by T (the time of 100 full-budget trials on the workers)
+    head += [
+        "",
+        "| problem | workers | method | median best at T | 95% interval |",
+        "|---|---|---|---|---|",
+    ]
+    for (name, n, method), got in sorted(by.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+        at = [best_at(g["curve"], 100 * trial_seconds / n) for g in got]
+        point, lo, hi = _median_interval(at)
+        head.append(f"| {name} | {n} | {method} | {point:.4g} | {lo:.4g}-{hi:.4g} |")
     table = "\n".join(head) + "\n"
     (RESULTS / "wallclock_headline.md").write_text(table)
     print(table)
