@@ -82,12 +82,24 @@ OPTUNA_METHODS = ("optuna-tpe-median", "optuna-tpe-hyperband")
 Curve = list[tuple[float, float]]  # (steps spent, best full-budget value so far)
 
 
-def _settings(rule: str, problem: CurveProblem) -> EarlyStopping | None:
+def _settings(rule: str, problem: CurveProblem, variant: str = "stopping") -> EarlyStopping | None:
     if rule == "none":
         return None
     if rule == "median":
         return EarlyStopping("median", resource="epoch")
-    return EarlyStopping(rule, resource="epoch", min=1, max=problem.max, eta=3)
+    return EarlyStopping(rule, resource="epoch", min=1, max=problem.max, eta=3, variant=variant)
+
+
+def _run_study(study: Study, executor: Any, listener: Any, settings: EarlyStopping | None) -> None:
+    """Run a benchmark study until its listener stops it."""
+    Scheduler(
+        study,
+        executor,
+        stop=StopRule(10**7, max_failures=None),
+        listener=listener,
+        handle_signals=False,
+        early_stopping=settings,
+    ).run()
 
 
 class _Budget:
@@ -136,14 +148,7 @@ def run_parabo(
     study = Study(problem.space, sampler=sampler, seed=seed, durability="batch")
     executor = make_executor("inline", PythonObjective(_objective(problem)), 1)
     listener = _Budget(problem, budget, target)
-    Scheduler(
-        study,
-        executor,
-        stop=StopRule(10**7, max_failures=None),
-        listener=listener,  # type: ignore[arg-type]
-        handle_signals=False,
-        early_stopping=_settings(rule, problem),
-    ).run()
+    _run_study(study, executor, listener, _settings(rule, problem))
     return listener.curve
 
 
@@ -302,24 +307,12 @@ def run_parabo_wall(
 ) -> dict[str, Any]:
     sampler, rule, variant = WALL_PARABO[method]
     study = Study(problem.space, sampler=sampler, seed=seed, durability="batch")
-    settings = None
-    if rule != "none":
-        settings = EarlyStopping(
-            rule, resource="epoch", min=1, max=problem.max, eta=3, variant=variant
-        )
     objective = _resumable(problem) if variant == "promotion" else _objective(problem)
     executor = make_executor(
         "simulated", PythonObjective(objective), workers, runtime=step_seconds * problem.max
     )
     listener = _WallBudget(executor, step_seconds, budget, target)
-    Scheduler(
-        study,
-        executor,
-        stop=StopRule(10**7, max_failures=None),
-        listener=listener,  # type: ignore[arg-type]
-        handle_signals=False,
-        early_stopping=settings,
-    ).run()
+    _run_study(study, executor, listener, _settings(rule, problem, variant))
     return {
         "curve": listener.curve,
         "busy": executor.utilization(),

@@ -364,13 +364,18 @@ class SimulatedExecutor(Executor):
         """Run a reporting trial now; return its reports (put on the clock by the caller)."""
         recorder = _Recorder()
         name = f"sim-{run.worker}"
-        self._charge()  # the coordinator's work so far; the objective's own time is not
-        ran = run_task(self._run, run.task, name, clock=lambda: run.start, channel=recorder)
-        self._mark = time.perf_counter()
+        ran = self._run_objective(run, name, recorder)
         run.outcome = Outcome(
             ran.trial_id, ran.result, ran.error, ran.reason, run.start, run.end, name
         )
         return recorder.reports
+
+    def _run_objective(self, run: _Running, name: str, channel: _Recorder | None = None) -> Outcome:
+        """Call the objective: the coordinator's time up to now is charged, the objective's not."""
+        self._charge()
+        ran = run_task(self._run, run.task, name, clock=lambda: run.start, channel=channel)
+        self._mark = time.perf_counter()
+        return ran
 
     def _end(self, run: _Running, at: float, reason: str | None) -> None:
         del self._running[run.task.trial_id]
@@ -448,9 +453,7 @@ class SimulatedExecutor(Executor):
         elif run.outcome is not None:
             outcome = run.outcome
         else:
-            self._charge()
-            ran = run_task(self._run, run.task, name, clock=lambda: run.start)
-            self._mark = time.perf_counter()  # the objective's own time is not the coordinator's
+            ran = self._run_objective(run, name)
             outcome = Outcome(
                 ran.trial_id, ran.result, ran.error, ran.reason, run.start, run.end, name
             )
