@@ -355,3 +355,28 @@ def test_a_template_with_what_campaigns_cannot_do_yet_is_refused(
         run_campaign(load_campaign_file(path))
     assert info.value.field == key and "campaigns" in str(info.value)
     assert not (tmp_path / "out").exists()
+
+
+def test_two_writers_of_the_same_cache_entry_never_break_each_other(tmp_path: Path) -> None:
+    # studies of a campaign share a cache folder: two may write the same entry at once
+    import threading
+
+    from parabo.results import write_text_atomic
+
+    path, errors = tmp_path / "entry.json", []
+
+    def write(text: str) -> None:
+        try:
+            for _ in range(300):
+                write_text_atomic(path, text)
+        except OSError as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(t,)) for t in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert path.read_text() in ("a", "b")
+    assert [p.name for p in tmp_path.iterdir()] == ["entry.json"]

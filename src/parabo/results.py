@@ -33,9 +33,15 @@ __all__ = [
 ]
 
 
+def _beside(path: Path) -> Path:
+    """A temporary name beside ``path``, unique to this process and thread: two writers of the
+    same file (studies sharing a cache folder) never rename each other's half-written file."""
+    return path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+
+
 def write_text_atomic(path: Path, text: str) -> None:
     """Replace ``path`` with ``text``, written beside and renamed: readers never see half a file."""
-    tmp = path.with_name(f".{path.name}.tmp")
+    tmp = _beside(path)
     try:
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)
@@ -288,7 +294,7 @@ def check_format(fmt: str, also: tuple[str, ...] = ()) -> None:
 
 def write_table(df: pd.DataFrame, fmt: str, path: Path) -> Path:
     """Write ``df`` as CSV, parquet or JSON at ``path``, beside then renamed (never half a table)."""
-    tmp = path.with_name(f".{path.name}.tmp")
+    tmp = _beside(path)
     try:
         if fmt == "csv":
             df.to_csv(tmp, index=False)
